@@ -1,0 +1,221 @@
+//! Harness for end-to-end tests: the local agent server in-process on a free
+//! port, serving the built widget (`dist/`), and a headless Chromium driven
+//! over WebDriver by Debian's chromedriver.
+//!
+//! Tools come from the environment, with Debian's paths as defaults:
+//! `CHROMEDRIVER` (`/usr/bin/chromedriver`), `CHROME_BIN` (`/usr/bin/chromium`),
+//! `LYZR_CHAT_DIST` (`<workspace>/dist`).
+
+use fantoccini::elements::{Element, ShadowRoot};
+use fantoccini::{Client, ClientBuilder, Locator};
+use lyzr_chat_server::{app, serve, AgentStats, ServerConfig};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+/// How long a wait for something on the page may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ sits in the workspace")
+        .to_path_buf()
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = workspace_root().join("target/e2e-scratch").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Where screenshots taken by tests go (`target/e2e-screenshots/`).
+pub fn screenshot_dir() -> PathBuf {
+    let dir = workspace_root().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).expect("create screenshot dir");
+    dir
+}
+
+/// One running server and one browser session.
+pub struct Harness {
+    pub client: Client,
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    pub stats: AgentStats,
+    driver: Child,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Harness {
+    /// Starts the local agent server accepting `api_key`, and a browser.
+    pub async fn start(api_key: &str) -> Harness {
+        let dist = std::env::var_os("LYZR_CHAT_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("dist"));
+        assert!(
+            dist.join("index.html").is_file(),
+            "{} holds no built widget: run `trunk build --release` first (scripts/test.sh does)",
+            dist.display()
+        );
+        let config = ServerConfig {
+            api_key: api_key.to_string(),
+            dist,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (router, stats) = app(&config);
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(serve(listener, router, async {
+            let _ = rx.await;
+        }));
+
+        let (driver, client) = start_browser().await;
+        Harness {
+            client,
+            base_url,
+            stats,
+            driver,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// Loads a page of the server (`path` starts with `/`).
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base_url))
+            .await
+            .expect("load page");
+    }
+
+    /// The shadow root of the first mounted widget, once it is there.
+    pub async fn widget(&self) -> ShadowRoot {
+        let host = self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("[data-lyzr-chat]"))
+            .await
+            .expect("the widget's host element appears");
+        host.shadow_root()
+            .await
+            .expect("the widget has a shadow root")
+    }
+
+    /// Waits until `css` matches at least `count` elements in `root`.
+    pub async fn wait_for_count(&self, root: &ShadowRoot, css: &str, count: usize) -> Vec<Element> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = root.find_all(Locator::Css(css)).await.unwrap_or_default();
+            if found.len() >= count {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {WAIT:?} for {count} x `{css}`, found {}",
+                found.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("run script")
+    }
+
+    /// Saves a PNG of the viewport as `target/e2e-screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Closes the browser and stops the server.
+    pub async fn finish(mut self) {
+        let _ = self.client.clone().close().await;
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // chromedriver leads its own process group: end it with its browsers.
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+async fn start_browser() -> (Child, Client) {
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("find a free port");
+        probe.local_addr().unwrap().port()
+    };
+    let scratch = scratch_dir("chrome");
+    let driver = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .env("TMPDIR", &scratch)
+        .env("XDG_CONFIG_HOME", scratch.join("config"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {chromedriver}: {e} (install Debian's chromium-driver)"));
+
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chrome,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic",
+                "--window-size=1024,768", "--force-device-scale-factor=1",
+                format!("--user-data-dir={}", scratch.join("profile").display()),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let attempt = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await;
+        match attempt {
+            Ok(client) => return (driver, client),
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("could not start a browser session via {chromedriver}: {e}"),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The walking skeleton end to end: the demo page in headless Chromium, the
+//! widget talking to the local agent server.
+
+use fantoccini::elements::ShadowRoot;
+use fantoccini::Locator;
+use lyzr_chat_e2e::Harness;
+use lyzr_chat_server::DEMO_API_KEY;
+
+const ENTER: &str = "\u{E007}";
+const SHIFT: &str = "\u{E008}";
+const RELEASE_MODIFIERS: &str = "\u{E000}";
+
+async fn open_widget(h: &Harness) -> ShadowRoot {
+    h.goto("/").await;
+    let root = h.widget().await;
+    let launcher = root
+        .find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("launcher");
+    launcher.click().await.expect("click launcher");
+    h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
+    root
+}
+
+async fn type_and_send(root: &ShadowRoot, text: &str) {
+    let input = root
+        .find(Locator::Css(".lc-input"))
+        .await
+        .expect("composer");
+    input.send_keys(text).await.expect("type");
+    input.send_keys(ENTER).await.expect("press Enter");
+}
+
+async fn texts(root: &ShadowRoot, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in root.find_all(Locator::Css(css)).await.expect("find") {
+        out.push(el.text().await.expect("text"));
+    }
+    out
+}
+
+/// The session id the local agent reports in its reply.
+fn session_in(reply: &str) -> String {
+    let start = reply.find("(session_id ").expect("reply names the session") + "(session_id ".len();
+    reply[start..].split(')').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn two_turns_share_one_session() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = open_widget(&h).await;
+    // The welcome message is the first agent bubble.
+    let agent = texts(&root, ".lc-agent").await;
+    assert_eq!(agent.len(), 1, "{agent:?}");
+    assert!(agent[0].contains("local demo agent"), "{agent:?}");
+
+    type_and_send(&root, "Hello agent").await;
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 2)
+        .await;
+    let first = texts(&root, ".lc-agent").await[1].clone();
+    assert!(first.contains("\u{201c}Hello agent\u{201d}"), "{first}");
+    assert!(
+        first.contains("This is message 1 in this session"),
+        "{first}"
+    );
+    let input = root.find(Locator::Css(".lc-input")).await.unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "sent text leaves the composer"
+    );
+
+    type_and_send(&root, "And a second one").await;
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 3)
+        .await;
+    let second = texts(&root, ".lc-agent").await[2].clone();
+    assert!(
+        second.contains("This is message 2 in this session"),
+        "{second}"
+    );
+
+    let session = session_in(&first);
+    assert_eq!(session, session_in(&second), "both turns in one session");
+    assert!(
+        session.starts_with("demo-agent-"),
+        "session id is {{agent_id}}-{{random}}: {session}"
+    );
+    assert_eq!(h.stats.turns("demo-agent", &session), 2);
+    assert_eq!(h.stats.chat_posts(), 2, "one POST per message");
+    assert_eq!(
+        texts(&root, ".lc-user").await,
+        ["Hello agent", "And a second one"]
+    );
+    assert!(texts(&root, ".lc-error").await.is_empty());
+    h.screenshot("two-turns").await;
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn shift_enter_adds_a_line_and_does_not_send() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = open_widget(&h).await;
+    let input = root.find(Locator::Css(".lc-input")).await.unwrap();
+    input
+        .send_keys(&format!(
+            "line one{SHIFT}{ENTER}{RELEASE_MODIFIERS}line two"
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some("line one\nline two")
+    );
+    assert_eq!(h.stats.chat_posts(), 0);
+    input.send_keys(ENTER).await.unwrap();
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 2)
+        .await;
+    assert_eq!(texts(&root, ".lc-user").await, ["line one\nline two"]);
+    assert_eq!(h.stats.chat_posts(), 1);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn wrong_key_shows_the_reason_and_keeps_the_text() {
+    // The page sends the demo key; this server accepts another one.
+    let h = Harness::start("a-different-key").await;
+    let root = open_widget(&h).await;
+    type_and_send(&root, "Please keep me").await;
+
+    let errors = h.wait_for_count(&root, ".lc-error", 1).await;
+    let error = errors[0].text().await.unwrap();
+    assert!(
+        error.contains("Invalid API key"),
+        "the server's reason is shown: {error}"
+    );
+    assert!(error.contains("not set up correctly"), "{error}");
+    let input = root.find(Locator::Css(".lc-input")).await.unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some("Please keep me"),
+        "the typed text is back in the composer"
+    );
+    let failed = texts(&root, ".lc-user.lc-failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].starts_with("Please keep me"), "{failed:?}");
+    h.screenshot("wrong-key").await;
+
+    // Retry sends again (one more POST) and still shows one error, not two.
+    root.find(Locator::Css(".lc-retry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + lyzr_chat_e2e::WAIT;
+    while h.stats.chat_posts() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retry never reached the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    h.wait_for_count(&root, ".lc-error", 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(texts(&root, ".lc-error").await.len(), 1);
+    assert_eq!(texts(&root, ".lc-user").await.len(), 1);
+    assert_eq!(h.stats.chat_posts(), 2);
+    h.finish().await;
+}

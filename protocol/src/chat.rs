@@ -1,0 +1,371 @@
+//! The chat call, `POST /v3/inference/chat/`: request and reply bodies, and
+//! the validation a server applies to a request body (with errors that name
+//! the offending field, in FastAPI's shape).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Path of the chat call, relative to the API base URL.
+pub const CHAT_PATH: &str = "/v3/inference/chat/";
+
+/// Header carrying the account key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Body of `POST /v3/inference/chat/`.
+///
+/// The four strings are required; the rest is sent only when set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub user_id: String,
+    pub agent_id: String,
+    pub session_id: String,
+    pub message: String,
+    /// Values for `{{placeholders}}` in the agent's system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    /// Filter values for the agent's retrieval/prompt logic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_variables: Option<Map<String, Value>>,
+    /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<Map<String, Value>>>,
+    /// Ids of previously uploaded assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Vec<String>>,
+}
+
+impl ChatRequest {
+    /// A request with only the required fields.
+    pub fn new(
+        user_id: impl Into<String>,
+        agent_id: impl Into<String>,
+        session_id: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: agent_id.into(),
+            session_id: session_id.into(),
+            message: message.into(),
+            system_prompt_variables: None,
+            filter_variables: None,
+            features: None,
+            assets: None,
+        }
+    }
+}
+
+/// Reply of the chat call. Only the answer text is guaranteed; one of Lyzr's
+/// docs pages names it `agent_response` instead of `response`, so both are read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_response: Option<String>,
+}
+
+impl ChatResponse {
+    /// A reply carrying `text` as `response`.
+    pub fn reply(text: impl Into<String>) -> Self {
+        Self {
+            response: Some(text.into()),
+            agent_response: None,
+        }
+    }
+
+    /// The answer: `response`, else `agent_response`.
+    pub fn text(&self) -> Option<&str> {
+        self.response.as_deref().or(self.agent_response.as_deref())
+    }
+}
+
+/// One problem with one field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field's name, e.g. `message` (empty for the body as a whole).
+    pub field: String,
+    /// What is wrong, in words that name the field.
+    pub msg: String,
+    /// A short machine-readable kind, as FastAPI's `type`.
+    pub kind: &'static str,
+}
+
+/// Why a request body was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// Not JSON at all: answered with 400.
+    Malformed(String),
+    /// JSON, but fields are missing or of the wrong type: answered with 422.
+    Invalid(Vec<FieldProblem>),
+}
+
+impl RequestError {
+    /// The HTTP status a server answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            RequestError::Malformed(_) => 400,
+            RequestError::Invalid(_) => 422,
+        }
+    }
+
+    /// The error body, in FastAPI's shape: `{"detail": "..."}` for 400 and
+    /// `{"detail": [{"loc": ["body", field], "msg", "type"}]}` for 422.
+    pub fn to_body(&self) -> Value {
+        match self {
+            RequestError::Malformed(reason) => json!({ "detail": reason }),
+            RequestError::Invalid(problems) => {
+                let detail: Vec<Value> = problems
+                    .iter()
+                    .map(|p| {
+                        let loc = if p.field.is_empty() {
+                            json!(["body"])
+                        } else {
+                            json!(["body", p.field])
+                        };
+                        json!({ "loc": loc, "msg": p.msg, "type": p.kind })
+                    })
+                    .collect();
+                json!({ "detail": detail })
+            }
+        }
+    }
+}
+
+const REQUIRED_STRINGS: [&str; 4] = ["user_id", "agent_id", "session_id", "message"];
+const OPTIONAL_OBJECTS: [&str; 2] = ["system_prompt_variables", "filter_variables"];
+
+/// Parses and validates a chat request body, reporting every bad field.
+///
+/// ```
+/// use lyzr_chat_protocol::{parse_chat_request, RequestError};
+/// let err = parse_chat_request(br#"{"user_id":"u","agent_id":"a","session_id":"s"}"#).unwrap_err();
+/// assert_eq!(err.status(), 422);
+/// assert!(err.to_body().to_string().contains("message"));
+/// ```
+pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| RequestError::Malformed(format!("request body is not valid JSON: {e}")))?;
+    let Value::Object(fields) = &value else {
+        return Err(RequestError::Invalid(vec![FieldProblem {
+            field: String::new(),
+            msg: format!(
+                "request body must be a JSON object, not {}",
+                json_type_name(&value)
+            ),
+            kind: "model_type",
+        }]));
+    };
+
+    let mut problems = Vec::new();
+    for name in REQUIRED_STRINGS {
+        match fields.get(name) {
+            None | Some(Value::Null) => problems.push(problem(
+                name,
+                format!("field `{name}` is required"),
+                "missing",
+            )),
+            Some(Value::String(s)) if s.trim().is_empty() => problems.push(problem(
+                name,
+                format!("field `{name}` must not be empty"),
+                "string_too_short",
+            )),
+            Some(Value::String(_)) => {}
+            Some(other) => problems.push(problem(
+                name,
+                format!(
+                    "field `{name}` must be a string, not {}",
+                    json_type_name(other)
+                ),
+                "string_type",
+            )),
+        }
+    }
+    for name in OPTIONAL_OBJECTS {
+        match fields.get(name) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(other) => problems.push(problem(
+                name,
+                format!(
+                    "field `{name}` must be an object, not {}",
+                    json_type_name(other)
+                ),
+                "dict_type",
+            )),
+        }
+    }
+    match fields.get("features") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            if let Some(i) = items.iter().position(|v| !v.is_object()) {
+                problems.push(problem(
+                    "features",
+                    format!(
+                        "field `features` must be an array of objects; item {i} is not an object"
+                    ),
+                    "dict_type",
+                ));
+            }
+        }
+        Some(other) => problems.push(problem(
+            "features",
+            format!(
+                "field `features` must be an array, not {}",
+                json_type_name(other)
+            ),
+            "list_type",
+        )),
+    }
+    match fields.get("assets") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => problems.push(problem(
+            "assets",
+            "field `assets` must be an array of asset id strings".to_string(),
+            "list_type",
+        )),
+    }
+    if !problems.is_empty() {
+        return Err(RequestError::Invalid(problems));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        // Every shape serde checks is checked above; this is a safety net.
+        RequestError::Invalid(vec![problem("", e.to_string(), "value_error")])
+    })
+}
+
+fn problem(field: &str, msg: String, kind: &'static str) -> FieldProblem {
+    FieldProblem {
+        field: field.to_string(),
+        msg,
+        kind,
+    }
+}
+
+/// How a JSON value's type reads in an error message ("a string", "null").
+pub fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str =
+        r#"{"user_id":"u@example.com","agent_id":"a1","session_id":"a1-xyz","message":"hi"}"#;
+
+    #[test]
+    fn valid_request_parses_with_optional_fields_absent() {
+        let req = parse_chat_request(VALID.as_bytes()).unwrap();
+        assert_eq!(req, ChatRequest::new("u@example.com", "a1", "a1-xyz", "hi"));
+    }
+
+    #[test]
+    fn serialising_omits_unset_optionals_and_keeps_set_ones() {
+        let mut req = ChatRequest::new("u", "a", "s", "m");
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            json!({"user_id":"u","agent_id":"a","session_id":"s","message":"m"})
+        );
+        req.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
+        req.features = Some(vec![]);
+        let v = serde_json::to_value(&req).unwrap();
+        assert_eq!(v["system_prompt_variables"], json!({"name": "Ada"}));
+        assert_eq!(v["features"], json!([]));
+        assert!(v.get("filter_variables").is_none());
+    }
+
+    #[test]
+    fn optional_fields_round_trip() {
+        let body = r#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+            "system_prompt_variables":{"x":1},"filter_variables":{},
+            "features":[{"type":"MEMORY","config":{},"priority":0}],"assets":["id1"],
+            "unknown_extra":true}"#;
+        let req = parse_chat_request(body.as_bytes()).unwrap();
+        assert_eq!(req.system_prompt_variables.unwrap()["x"], json!(1));
+        assert_eq!(req.features.unwrap()[0]["type"], json!("MEMORY"));
+        assert_eq!(req.assets.unwrap(), vec!["id1".to_string()]);
+    }
+
+    #[test]
+    fn malformed_json_is_400_with_a_reason() {
+        let err = parse_chat_request(b"{not json").unwrap_err();
+        assert_eq!(err.status(), 400);
+        let detail = err.to_body()["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains("not valid JSON"), "{detail}");
+    }
+
+    #[test]
+    fn each_missing_field_is_named() {
+        for name in REQUIRED_STRINGS {
+            let mut v: Value = serde_json::from_str(VALID).unwrap();
+            v.as_object_mut().unwrap().remove(name);
+            let err = parse_chat_request(v.to_string().as_bytes()).unwrap_err();
+            assert_eq!(err.status(), 422);
+            let body = err.to_body();
+            assert_eq!(body["detail"][0]["loc"], json!(["body", name]));
+            assert_eq!(body["detail"][0]["type"], json!("missing"));
+            assert!(body["detail"][0]["msg"].as_str().unwrap().contains(name));
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let err = parse_chat_request(br#"{"user_id":5,"message":"  ","features":{}}"#).unwrap_err();
+        let RequestError::Invalid(problems) = err else {
+            panic!("expected Invalid")
+        };
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["user_id", "agent_id", "session_id", "message", "features"]
+        );
+        assert_eq!(problems[0].kind, "string_type");
+        assert_eq!(problems[3].kind, "string_too_short");
+    }
+
+    #[test]
+    fn wrong_types_of_optional_fields_are_named() {
+        let body = r#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+            "system_prompt_variables":[],"filter_variables":"x","features":[1],"assets":[2]}"#;
+        let RequestError::Invalid(problems) = parse_chat_request(body.as_bytes()).unwrap_err()
+        else {
+            panic!("expected Invalid")
+        };
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "system_prompt_variables",
+                "filter_variables",
+                "features",
+                "assets"
+            ]
+        );
+    }
+
+    #[test]
+    fn non_object_body_is_422() {
+        let err = parse_chat_request(b"[1,2]").unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert_eq!(err.to_body()["detail"][0]["loc"], json!(["body"]));
+    }
+
+    #[test]
+    fn reply_text_prefers_response_then_agent_response() {
+        let r: ChatResponse =
+            serde_json::from_str(r#"{"response":"a","agent_response":"b"}"#).unwrap();
+        assert_eq!(r.text(), Some("a"));
+        let r: ChatResponse = serde_json::from_str(r#"{"agent_response":"b","x":1}"#).unwrap();
+        assert_eq!(r.text(), Some("b"));
+        let r: ChatResponse = serde_json::from_str(r#"{"message_id":"m"}"#).unwrap();
+        assert_eq!(r.text(), None);
+    }
+}

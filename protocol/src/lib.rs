@@ -1,0 +1,15 @@
+//! Wire types and codecs of the Lyzr Agent Inference API: the one source of
+//! truth shared by the widget (wasm) and the local agent server (native).
+//!
+//! Pure Rust: no I/O, no web-sys, so everything here is tested natively.
+
+pub mod chat;
+pub mod error;
+pub mod session;
+
+pub use chat::{
+    json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
+    API_KEY_HEADER, CHAT_PATH,
+};
+pub use error::{ApiError, ErrorKind};
+pub use session::{new_session_id, random_suffix};

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Size of the release bundle a visitor downloads: each file raw and compressed
+# with brotli -q 11. Usage: bash scripts/size.sh [--no-build] [--check]
+#   --no-build  measure dist/ as it is (scripts/test.sh has just built it)
+#   --check     fail when wasm + js (brotli) is over the budget below
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Budget for wasm + js glue, brotli: the walking skeleton measured ~75 KB.
+# Raise it only with a reason written in the commit.
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-100000}
+
+build=1 check=0
+for arg in "$@"; do
+  case $arg in
+    --no-build) build=0 ;;
+    --check) check=1 ;;
+    *) echo "size.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+if [ $build = 1 ]; then
+  source scripts/setup.sh
+  setup_all
+  trunk build --release --offline
+fi
+command -v brotli >/dev/null || { echo "size.sh: brotli is missing (apt-get install brotli)" >&2; exit 1; }
+
+wasm=dist/lyzr-chat_bg.wasm js=dist/lyzr-chat.js css=style/widget.css
+for f in $wasm $js $css; do
+  [ -f "$f" ] || { echo "size.sh: $f not found; build first (trunk build --release)" >&2; exit 1; }
+done
+raw() { wc -c < "$1" | tr -d ' '; }
+br() { brotli -q 11 -c "$1" | wc -c | tr -d ' '; }
+
+printf '%-28s %10s %10s\n' file raw brotli
+total_raw=0 total_br=0
+for f in $wasm $js; do
+  r=$(raw "$f") b=$(br "$f")
+  total_raw=$((total_raw + r)) total_br=$((total_br + b))
+  printf '%-28s %10d %10d\n' "$(basename "$f")" "$r" "$b"
+done
+printf '%-28s %10d %10d\n' "widget.css (inside wasm)" "$(raw $css)" "$(br $css)"
+printf '%-28s %10d %10d\n' "total shipped (wasm + js)" "$total_raw" "$total_br"
+
+if [ $check = 1 ]; then
+  if [ "$total_br" -gt "$BUDGET_BROTLI" ]; then
+    echo "size budget exceeded: $total_br bytes brotli > $BUDGET_BROTLI" >&2
+    exit 1
+  fi
+  echo "size budget ok: $total_br <= $BUDGET_BROTLI bytes brotli"
+fi

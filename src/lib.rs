@@ -1,0 +1,15 @@
+//! lyzr-chat: an embeddable chat widget for Lyzr agents, in Rust compiled to
+//! WebAssembly.
+//!
+//! Layers, each depending only on the ones below it:
+//! `embed` (the JavaScript face) -> `ui` (Leptos components) -> `state`
+//! (conversation model, storage) -> `client` (network I/O) ->
+//! `lyzr_chat_protocol` (pure wire types).
+
+pub mod client;
+mod console;
+pub mod embed;
+pub mod state;
+pub mod ui;
+
+pub use embed::{mount, ChatHandle};

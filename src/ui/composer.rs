@@ -1,0 +1,60 @@
+//! The composer: a growing textarea and a send button. Enter sends,
+//! Shift+Enter starts a new line; IME composition is never interrupted.
+
+use crate::state::ChatState;
+use leptos::prelude::*;
+
+#[component]
+pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
+    let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
+    let submit = move || state.send(state.draft.get_untracked());
+    // Focus the textarea whenever the panel opens.
+    Effect::new(move |_| {
+        if state.open.get() {
+            if let Some(el) = input.get() {
+                let _ = el.focus();
+            }
+        }
+    });
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            if !ev.repeat() {
+                submit();
+            }
+        }
+    };
+    let can_send = move || !state.pending() && !state.draft.with(|d| d.trim().is_empty());
+    view! {
+        <form
+            class="lc-composer"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                submit();
+            }
+        >
+            <textarea
+                class="lc-input"
+                node_ref=input
+                rows="1"
+                placeholder=placeholder.clone()
+                aria-label=placeholder
+                enterkeyhint="send"
+                prop:value=move || state.draft.get()
+                on:input=move |ev| state.draft.set(event_target_value(&ev))
+                on:keydown=on_key
+            ></textarea>
+            <button
+                type="submit"
+                class="lc-send"
+                aria-label="Send message"
+                title="Send"
+                disabled=move || !can_send()
+            >
+                <svg viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M4 12l16-8-6 16-2-7z"></path>
+                </svg>
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,88 @@
+//! The widget's Leptos components: a launcher button and a chat panel.
+//! Components render [`ChatState`] and call its actions; they do no I/O.
+
+mod composer;
+mod messages;
+
+use crate::state::ChatState;
+use composer::Composer;
+use leptos::prelude::*;
+use messages::MessageList;
+
+/// Texts the host page chooses for the widget's chrome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiText {
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub placeholder: String,
+}
+
+/// The whole widget: launcher plus panel.
+#[component]
+pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
+    let open = state.open;
+    let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
+    let close = move || {
+        open.set(false);
+        if let Some(button) = launcher.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    let on_panel_key = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.stop_propagation();
+            close();
+        }
+    };
+    let UiText {
+        title,
+        subtitle,
+        placeholder,
+    } = text;
+    view! {
+        <div class="lc-root" class:lc-open=move || open.get()>
+            <section
+                class="lc-panel"
+                role="dialog"
+                aria-label=title.clone()
+                hidden=move || !open.get()
+                on:keydown=on_panel_key
+            >
+                <header class="lc-header">
+                    <div class="lc-titles">
+                        <h2 class="lc-title">{title.clone()}</h2>
+                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> })}
+                    </div>
+                    <button
+                        type="button"
+                        class="lc-close"
+                        aria-label="Close chat"
+                        title="Close"
+                        on:click=move |_| close()
+                    >
+                        <svg viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M6 6l12 12M18 6L6 18"></path>
+                        </svg>
+                    </button>
+                </header>
+                <MessageList state=state/>
+                <Composer state=state placeholder=placeholder/>
+            </section>
+            <button
+                type="button"
+                class="lc-launcher"
+                node_ref=launcher
+                aria-label=move || if open.get() { "Close chat" } else { "Open chat" }
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <svg class="lc-icon-chat" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M4 5h16v11H8l-4 4z"></path>
+                </svg>
+                <svg class="lc-icon-close" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M6 6l12 12M18 6L6 18"></path>
+                </svg>
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,317 @@
+//! The widget in a real browser page (wasm-bindgen-test, headless Chromium):
+//! mounting, config errors, the composer's keys, and a failed send that keeps
+//! the visitor's text.
+
+use js_sys::{Array, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlTextAreaElement, KeyboardEvent, KeyboardEventInit, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A base URL where nothing listens: every send fails fast with a network error.
+const DEAD_API: &str = "http://127.0.0.1:9";
+
+fn config(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Resolves after the browser has run other pending tasks (renders, fetches).
+async fn tick(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits (up to 5 s) for `css` to match in `root`.
+async fn wait_for(root: &ShadowRoot, css: &str) -> Element {
+    for _ in 0..250 {
+        if let Some(el) = root.query_selector(css).unwrap() {
+            return el;
+        }
+        tick(20).await;
+    }
+    panic!("`{css}` never appeared");
+}
+
+/// Captures console.error and console.warn while alive.
+struct ConsoleSpy {
+    lines: Rc<RefCell<Vec<String>>>,
+    originals: Vec<(&'static str, JsValue)>,
+    _closure: Closure<dyn Fn(JsValue)>,
+}
+
+impl ConsoleSpy {
+    fn new() -> Self {
+        let console = Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        let lines = Rc::new(RefCell::new(Vec::new()));
+        let sink = lines.clone();
+        let closure = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+            sink.borrow_mut().push(v.as_string().unwrap_or_default());
+        });
+        let mut originals = Vec::new();
+        for name in ["error", "warn"] {
+            originals.push((name, Reflect::get(&console, &name.into()).unwrap()));
+            Reflect::set(&console, &name.into(), closure.as_ref()).unwrap();
+        }
+        ConsoleSpy {
+            lines,
+            originals,
+            _closure: closure,
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.borrow().clone()
+    }
+}
+
+impl Drop for ConsoleSpy {
+    fn drop(&mut self) {
+        let console = Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        for (name, original) in &self.originals {
+            Reflect::set(&console, &(*name).into(), original).unwrap();
+        }
+    }
+}
+
+fn shadow_of(handle_host_agent: &str) -> ShadowRoot {
+    document()
+        .query_selector(&format!("[data-lyzr-chat='{handle_host_agent}']"))
+        .unwrap()
+        .expect("host element on the page")
+        .shadow_root()
+        .expect("open shadow root")
+}
+
+fn press(target: &Element, key: &str, shift: bool, composing: bool) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_shift_key(shift);
+    init.set_is_composing(composing);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+fn type_into(input: &HtmlTextAreaElement, text: &str) {
+    input.set_value(text);
+    let event = web_sys::Event::new("input").unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn missing_agent_id_is_reported_by_name_and_nothing_mounts() {
+    let spy = ConsoleSpy::new();
+    let before = document()
+        .query_selector_all("[data-lyzr-chat]")
+        .unwrap()
+        .length();
+    let handle = lyzr_chat::mount(config(&[("title", "Help".into())]));
+    assert!(handle.is_none());
+    assert_eq!(
+        document()
+            .query_selector_all("[data-lyzr-chat]")
+            .unwrap()
+            .length(),
+        before
+    );
+    let lines = spy.lines();
+    assert!(
+        lines.iter().any(|l| l.contains("`agentId` is required")),
+        "{lines:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn wrong_types_and_unknown_options_are_named() {
+    let spy = ConsoleSpy::new();
+    let handle = lyzr_chat::mount(config(&[
+        ("agentId", "a".into()),
+        ("apiUrl", "ftp://example.com".into()),
+        ("open", JsValue::from_f64(3.0)),
+        ("systemPromptVariables", Array::new().into()),
+        ("colour", "red".into()),
+    ]));
+    assert!(handle.is_none());
+    let all = spy.lines().join("\n");
+    for needle in [
+        "option `apiUrl` must be an http(s) URL",
+        "option `open` must be true or false, not number",
+        "option `systemPromptVariables` must be an object",
+        "unknown option `colour`",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    // Not a config object at all.
+    assert!(lyzr_chat::mount(JsValue::from_str("agent")).is_none());
+    assert!(spy.lines().iter().any(|l| l.contains("needs an object")));
+}
+
+#[wasm_bindgen_test]
+async fn mounts_in_a_shadow_root_and_opens_and_closes() {
+    let mut handle = lyzr_chat::mount(config(&[
+        ("agentId", "mount-test".into()),
+        ("apiUrl", DEAD_API.into()),
+        ("title", "Support".into()),
+        ("welcomeMessage", "Welcome!".into()),
+    ]))
+    .expect("mounted");
+    let root = shadow_of("mount-test");
+    let panel = root.query_selector(".lc-panel").unwrap().unwrap();
+    assert!(panel.has_attribute("hidden"), "starts closed");
+    assert_eq!(
+        root.query_selector(".lc-title")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Support"
+    );
+    assert_eq!(
+        root.query_selector(".lc-agent")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Welcome!"
+    );
+    assert!(
+        root.adopted_style_sheets().length() == 1,
+        "styles are adopted into the shadow root"
+    );
+
+    handle.open();
+    tick(0).await;
+    assert!(!panel.has_attribute("hidden"));
+    let launcher = root.query_selector(".lc-launcher").unwrap().unwrap();
+    assert_eq!(
+        launcher.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+
+    press(&panel, "Escape", false, false);
+    tick(0).await;
+    assert!(panel.has_attribute("hidden"), "Escape closes");
+
+    let session = handle.session_id();
+    let suffix = session
+        .strip_prefix("mount-test-")
+        .expect("{agent}-{random}");
+    assert_eq!(suffix.len(), 10);
+
+    handle.destroy();
+    assert!(document()
+        .query_selector("[data-lyzr-chat='mount-test']")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn enter_sends_and_a_failed_send_keeps_the_text_with_retry() {
+    let spy = ConsoleSpy::new();
+    let mut handle = lyzr_chat::mount(config(&[
+        ("agentId", "keys-test".into()),
+        ("apiUrl", DEAD_API.into()),
+        ("open", true.into()),
+    ]))
+    .expect("mounted");
+    let root = shadow_of("keys-test");
+    let input: HtmlTextAreaElement = root
+        .query_selector(".lc-input")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+
+    type_into(&input, "hello");
+    press(&input, "Enter", true, false);
+    press(&input, "Enter", false, true);
+    tick(10).await;
+    assert!(
+        root.query_selector(".lc-user").unwrap().is_none(),
+        "Shift+Enter and IME Enter do not send"
+    );
+
+    press(&input, "Enter", false, false);
+    press(&input, "Enter", false, false); // a second Enter while pending is ignored
+    tick(0).await;
+    assert_eq!(root.query_selector_all(".lc-user").unwrap().length(), 1);
+
+    let error = wait_for(&root, ".lc-error").await;
+    assert!(
+        error
+            .text_content()
+            .unwrap()
+            .contains("Could not reach the assistant"),
+        "{:?}",
+        error.text_content()
+    );
+    assert_eq!(input.value(), "hello", "the text is back in the composer");
+    assert!(root.query_selector(".lc-user.lc-failed").unwrap().is_some());
+    assert!(root.query_selector(".lc-retry").unwrap().is_some());
+    assert!(spy
+        .lines()
+        .iter()
+        .any(|l| l.contains("sending a message failed: network error")));
+
+    // Edit takes the failed message out of the list and into the composer.
+    type_into(&input, "");
+    let edit: web_sys::HtmlElement = root
+        .query_selector(".lc-edit")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    edit.click();
+    tick(0).await;
+    assert_eq!(input.value(), "hello");
+    assert!(root.query_selector(".lc-error").unwrap().is_none());
+    assert!(root.query_selector(".lc-user").unwrap().is_none());
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn two_instances_are_independent() {
+    let mut a = lyzr_chat::mount(config(&[
+        ("agentId", "agent-a".into()),
+        ("apiUrl", DEAD_API.into()),
+    ]))
+    .unwrap();
+    let mut b = lyzr_chat::mount(config(&[
+        ("agentId", "agent-b".into()),
+        ("apiUrl", DEAD_API.into()),
+    ]))
+    .unwrap();
+    assert!(a.session_id().starts_with("agent-a-"));
+    assert!(b.session_id().starts_with("agent-b-"));
+    a.open();
+    tick(0).await;
+    let hidden = |agent: &str| {
+        shadow_of(agent)
+            .query_selector(".lc-panel")
+            .unwrap()
+            .unwrap()
+            .has_attribute("hidden")
+    };
+    assert!(!hidden("agent-a"));
+    assert!(hidden("agent-b"));
+    a.destroy();
+    b.destroy();
+}
