@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Budget for wasm + js glue, brotli: the walking skeleton measured ~75 KB.
+# Budget for wasm + js glue, brotli: the walking skeleton measured 108.9 KB.
 # Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-100000}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-125000}
 
 build=1 check=0
 for arg in "$@"; do
