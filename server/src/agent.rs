@@ -21,6 +21,11 @@ use tower_http::cors::{Any, CorsLayer};
 /// the local agent guards nothing, and the demo page must work out of the box.
 pub const DEMO_API_KEY: &str = "lyzr-chat-demo-key";
 
+/// A message starting with this gets the rest of itself back verbatim as the
+/// reply: how tests make the agent say exactly what they need (markdown,
+/// attack payloads, long texts).
+pub const ECHO_PREFIX: &str = "/echo ";
+
 /// Sessions remembered at most; past it the oldest memory is dropped whole.
 const MAX_SESSIONS: usize = 10_000;
 
@@ -125,7 +130,11 @@ async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) 
         }
     };
     let turn = state.stats.record_turn(&req);
-    Json(ChatResponse::reply(reply_text(&req, turn))).into_response()
+    let text = match req.message.strip_prefix(ECHO_PREFIX) {
+        Some(verbatim) => verbatim.to_string(),
+        None => reply_text(&req, turn),
+    };
+    Json(ChatResponse::reply(text)).into_response()
 }
 
 fn error(status: StatusCode, detail: &str) -> Response {
@@ -230,6 +239,15 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["detail"][0]["loc"], json!(["body", "message"]));
         assert_eq!(stats.turns("a", "s"), 0);
+    }
+
+    #[tokio::test]
+    async fn echo_prefix_replies_verbatim() {
+        let (router, _) = router("k");
+        let body = json!({"user_id":"u","agent_id":"a","session_id":"s","message":"/echo <b>hi</b>\n**x**"});
+        let (status, body) = call(&router, Some("k"), &body.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["response"], "<b>hi</b>\n**x**");
     }
 
     #[test]

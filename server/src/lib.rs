@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
-pub use agent::{AgentStats, DEMO_API_KEY};
+pub use agent::{AgentStats, DEMO_API_KEY, ECHO_PREFIX};
 
 /// Address the server binds to unless told otherwise: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
