@@ -5,9 +5,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-/// Path of the chat call, relative to the API base URL.
-pub const CHAT_PATH: &str = "/v3/inference/chat/";
-
 /// Header carrying the account key.
 pub const API_KEY_HEADER: &str = "x-api-key";
 

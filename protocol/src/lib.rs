@@ -5,11 +5,13 @@
 
 pub mod chat;
 pub mod error;
+pub mod paths;
 pub mod session;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
-    API_KEY_HEADER, CHAT_PATH,
+    API_KEY_HEADER,
 };
 pub use error::{ApiError, ErrorKind};
+pub use paths::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 pub use session::{new_session_id, random_suffix};
