@@ -40,6 +40,8 @@ pub struct ApiError {
     pub kind: ErrorKind,
     /// The server's own reason, when its body carried one.
     pub detail: Option<String>,
+    /// Seconds to wait, from a `Retry-After` header.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -49,17 +51,34 @@ impl ApiError {
             status,
             kind: ErrorKind::from_status(status),
             detail: parse_detail(body),
+            retry_after_s: None,
         }
+    }
+
+    /// The same error, knowing how long the server asked to wait.
+    pub fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after_s = seconds;
+        self
     }
 
     /// One sentence for the visitor: what happened and what they can do,
     /// followed by the server's reason when there is one.
     pub fn visitor_message(&self) -> String {
+        let busy;
         let summary = match self.kind {
             ErrorKind::Unauthorized => {
                 "This chat is not set up correctly, so the assistant can't answer. Please let the site owner know."
             }
-            ErrorKind::Busy => "The assistant is busy or out of credits. Please try again in a moment.",
+            ErrorKind::Busy => {
+                busy = match self.retry_after_s {
+                    Some(s) if s > 0 => format!(
+                        "The assistant is busy or out of credits. Please try again in {s} s."
+                    ),
+                    _ => "The assistant is busy or out of credits. Please try again in a moment."
+                        .to_string(),
+                };
+                busy.as_str()
+            }
             ErrorKind::Server => "The assistant had a problem answering. Please try again.",
             ErrorKind::BadRequest => "The assistant could not accept this message.",
             ErrorKind::Other => "The assistant could not answer.",
@@ -192,6 +211,19 @@ mod tests {
             parse_detail(&long).unwrap().chars().count(),
             MAX_PLAIN_DETAIL + 1
         );
+    }
+
+    #[test]
+    fn busy_says_when_to_try_again() {
+        let e = ApiError::from_response(429, r#"{"detail":"Rate limit exceeded"}"#)
+            .with_retry_after(Some(12));
+        assert_eq!(
+            e.visitor_message(),
+            "The assistant is busy or out of credits. Please try again in 12 s. (Server said: Rate limit exceeded)"
+        );
+        assert!(ApiError::from_response(402, "")
+            .visitor_message()
+            .contains("in a moment"));
     }
 
     #[test]

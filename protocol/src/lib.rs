@@ -6,7 +6,10 @@
 pub mod chat;
 pub mod error;
 pub mod paths;
+pub mod reply;
+pub mod retry;
 pub mod session;
+pub mod stream;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
@@ -14,4 +17,7 @@ pub use chat::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use paths::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
+pub use reply::{Artifact, PartsDelta, ReplyParts};
+pub use retry::{parse_retry_after, RetryPolicy};
 pub use session::{new_session_id, random_suffix};
+pub use stream::{encode_delta, StreamDecoder, StreamEvent};
