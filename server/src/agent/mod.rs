@@ -1,0 +1,345 @@
+//! The local agent: the chat, stream and stop calls as the Lyzr API has them,
+//! with a deterministic reply that explains what it received (so a person or
+//! a test can see the request and the session continuity) and scripted
+//! faults (see [`faults`]).
+
+pub mod faults;
+mod stats;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use faults::{Fault, FAULT_HEADER};
+use lyzr_chat_protocol::{
+    parse_chat_request, ChatRequest, ChatResponse, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use stats::AgentStats;
+
+/// The key the local agent accepts unless told otherwise. Public on purpose:
+/// the local agent guards nothing, and the demo page must work out of the box.
+pub const DEMO_API_KEY: &str = "lyzr-chat-demo-key";
+
+/// A message starting with this gets the rest of itself back verbatim as the
+/// reply: how tests make the agent say exactly what they need (markdown,
+/// attack payloads, long texts).
+pub const ECHO_PREFIX: &str = "/echo ";
+
+/// Pause between streamed tokens unless a fault says otherwise: slow enough
+/// to see the answer grow, fast enough for tests.
+const DEFAULT_DRIP_MS: u64 = 15;
+
+#[derive(Clone)]
+struct AgentState {
+    api_key: Arc<str>,
+    stats: AgentStats,
+}
+
+/// The agent's API routes.
+pub fn router(api_key: &str) -> (Router, AgentStats) {
+    let stats = AgentStats::default();
+    let state = AgentState {
+        api_key: api_key.into(),
+        stats: stats.clone(),
+    };
+    let only_post = || async {
+        error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed: use POST",
+        )
+    };
+    let chat_route = post(chat).fallback(only_post);
+    let stream_route = post(stream).fallback(only_post);
+    // Same-origin pages need no CORS; this lets a page on another local port
+    // (a host app under development) talk to the local agent.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(API_KEY_HEADER),
+            header::HeaderName::from_static(FAULT_HEADER),
+        ])
+        .expose_headers([header::RETRY_AFTER]);
+    let router = Router::new()
+        .route(CHAT_PATH, chat_route.clone())
+        .route(CHAT_PATH.trim_end_matches('/'), chat_route)
+        .route(STREAM_PATH, stream_route.clone())
+        .route(STREAM_PATH.trim_end_matches('/'), stream_route)
+        .route(
+            "/v3/inference/session/{session_id}/stop",
+            post(stop).fallback(only_post),
+        )
+        .route(
+            "/v3/{*rest}",
+            axum::routing::any(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
+        )
+        .layer(cors)
+        .with_state(state);
+    (router, stats)
+}
+
+/// A request that passed the key check and validation, with its fault.
+struct Accepted {
+    req: ChatRequest,
+    fault: Fault,
+    /// The message with any `/fault ... --` prefix removed.
+    message: String,
+}
+
+/// Key check, validation and fault lookup shared by chat and stream.
+async fn accept(
+    state: &AgentState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Accepted, Response> {
+    match headers.get(API_KEY_HEADER).map(HeaderValue::to_str) {
+        None => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "Missing API key: send it in the x-api-key header",
+            ))
+        }
+        Some(Ok(key)) if key == &*state.api_key => {}
+        Some(_) => return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key")),
+    }
+    let req = parse_chat_request(body).map_err(|e| {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(e.to_body())).into_response()
+    })?;
+    let (fault, message) = match Fault::from_message(&req.message) {
+        Some((fault, rest)) => (fault, rest),
+        None => match headers.get(FAULT_HEADER).and_then(|v| v.to_str().ok()) {
+            Some(spec) => (Fault::parse(spec), req.message.clone()),
+            None => (Ok(Fault::default()), req.message.clone()),
+        },
+    };
+    let fault = fault.map_err(|reason| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &format!("bad fault spec: {reason}"),
+        )
+    })?;
+    // `times=N`: only the first N identical requests of a session misbehave.
+    let fault = match fault.times {
+        Some(times) if state.stats.count_fault(&req.session_id, &req.message) > times => {
+            Fault::default()
+        }
+        _ => fault,
+    };
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+    }
+    Ok(Accepted {
+        req,
+        fault,
+        message,
+    })
+}
+
+fn fault_response(fault: &Fault, status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = error(code, &fault.detail_for(status));
+    if let Some(value) = fault
+        .retry_after
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
+    state.stats.record_post(CHAT_PATH);
+    let accepted = match accept(&state, &headers, &body).await {
+        Ok(accepted) => accepted,
+        Err(response) => return response,
+    };
+    if let Some(status) = accepted.fault.status {
+        return fault_response(&accepted.fault, status);
+    }
+    let text = answer(&state, &accepted);
+    Json(ChatResponse::reply(text)).into_response()
+}
+
+async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
+    state.stats.record_post(STREAM_PATH);
+    let accepted = match accept(&state, &headers, &body).await {
+        Ok(accepted) => accepted,
+        Err(response) => return response,
+    };
+    if let Some(status) = accepted.fault.status.or(accepted.fault.stream_status) {
+        return fault_response(&accepted.fault, status);
+    }
+    let text = answer(&state, &accepted);
+    let stop_generation = state.stats.stop_generation(&accepted.req.session_id);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    tokio::spawn(write_stream(
+        state.stats.clone(),
+        accepted.req.session_id.clone(),
+        stop_generation,
+        accepted.fault,
+        text,
+        tx,
+    ));
+    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header("x-accel-buffering", "no")
+        .body(body)
+        .unwrap_or_else(|_| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not start the stream",
+            )
+        })
+}
+
+/// Writes the answer as `data:` lines, honouring the fault and stop calls.
+async fn write_stream(
+    stats: AgentStats,
+    session_id: String,
+    stop_generation: u64,
+    fault: Fault,
+    text: String,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let drip = Duration::from_millis(if fault.drip_ms > 0 {
+        fault.drip_ms
+    } else {
+        DEFAULT_DRIP_MS
+    });
+    let mut lines: Vec<String> = tokens(&text)
+        .iter()
+        .map(|t| format!("data: {}\n\n", fault.encode(t)))
+        .collect();
+    if let Some(n) = fault.error_after {
+        lines.truncate(n);
+        lines.push(format!(
+            "data: [ERROR] {}\n\n",
+            fault
+                .detail
+                .as_deref()
+                .unwrap_or("The model failed mid-answer (scripted fault)")
+        ));
+    } else if !fault.no_done {
+        lines.push("data: [DONE]\n\n".to_string());
+    }
+    let drop_after = fault.drop_after;
+    let pieces: Vec<(usize, Vec<u8>)> = match fault.chunk {
+        Some(size) => {
+            let mut out = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                out.extend(line.as_bytes().chunks(size).map(|c| (i, c.to_vec())));
+            }
+            out
+        }
+        None => lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i, l.clone().into_bytes()))
+            .collect(),
+    };
+    for (line_index, piece) in pieces {
+        if drop_after.is_some_and(|n| line_index >= n) {
+            // Dropping the connection mid-body: the client sees a network error.
+            let _ = tx
+                .send(Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "scripted drop",
+                )))
+                .await;
+            return;
+        }
+        if stats.stop_generation(&session_id) != stop_generation {
+            return; // stopped by POST .../stop
+        }
+        if tx.send(Ok(Bytes::from(piece))).await.is_err() {
+            return; // the client went away
+        }
+        tokio::time::sleep(drip).await;
+    }
+}
+
+/// Splits text into word-sized tokens, keeping every character.
+fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() && !current.trim().is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+async fn stop(
+    State(state): State<AgentState>,
+    headers: HeaderMap,
+    Path(session_id): Path<String>,
+) -> Response {
+    match headers.get(API_KEY_HEADER).map(HeaderValue::to_str) {
+        Some(Ok(key)) if key == &*state.api_key => {}
+        _ => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+    }
+    state.stats.record_stop(&session_id);
+    Json(json!({ "session_id": session_id, "status": "stopped" })).into_response()
+}
+
+fn error(status: StatusCode, detail: &str) -> Response {
+    (status, Json(json!({ "detail": detail }))).into_response()
+}
+
+/// The reply for an accepted request (counts the turn).
+fn answer(state: &AgentState, accepted: &Accepted) -> String {
+    let turn = state.stats.record_turn(&accepted.req);
+    match accepted.message.strip_prefix(ECHO_PREFIX) {
+        Some(verbatim) => verbatim.to_string(),
+        None => reply_text(&accepted.req, &accepted.message, turn),
+    }
+}
+
+/// The local agent's answer: what it received, and where it is in the session.
+pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
+    let mut text = format!(
+        "You said: \u{201c}{}\u{201d}\n\nThis is message {turn} in this session \
+         (session_id {}), from user {} to agent {}.",
+        message.trim(),
+        req.session_id,
+        req.user_id,
+        req.agent_id
+    );
+    let named = |label: &str, map: &Option<serde_json::Map<String, Value>>| -> Option<String> {
+        let map = map.as_ref().filter(|m| !m.is_empty())?;
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        Some(format!("\n{label}: {}.", keys.join(", ")))
+    };
+    if let Some(line) = named("System prompt variables", &req.system_prompt_variables) {
+        text.push_str(&line);
+    }
+    if let Some(line) = named("Filter variables", &req.filter_variables) {
+        text.push_str(&line);
+    }
+    if let Some(features) = req.features.as_ref().filter(|f| !f.is_empty()) {
+        text.push_str(&format!("\nFeatures: {} requested.", features.len()));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;
