@@ -38,9 +38,10 @@ async fn tick(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
-/// Waits (up to 5 s) for `css` to match in `root`.
+/// Waits (up to 15 s: a refused connection is retried with backoff) for
+/// `css` to match in `root`.
 async fn wait_for(root: &ShadowRoot, css: &str) -> Element {
-    for _ in 0..250 {
+    for _ in 0..750 {
         if let Some(el) = root.query_selector(css).unwrap() {
             return el;
         }

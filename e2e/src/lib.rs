@@ -129,6 +129,73 @@ impl Harness {
         }
     }
 
+    /// Loads the demo page and opens the widget.
+    pub async fn open_widget(&self) -> ShadowRoot {
+        self.goto("/").await;
+        let root = self.widget().await;
+        root.find(Locator::Css(".lc-launcher"))
+            .await
+            .expect("launcher")
+            .click()
+            .await
+            .expect("click launcher");
+        self.wait_for_count(&root, ".lc-panel:not([hidden])", 1)
+            .await;
+        root
+    }
+
+    /// Puts `text` in the composer (as an input event) and presses Enter.
+    pub async fn type_and_send(&self, root: &ShadowRoot, text: &str) {
+        self.client
+            .execute(
+                "const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+                 i.value = arguments[0]; i.dispatchEvent(new Event('input'));",
+                vec![json!(text)],
+            )
+            .await
+            .expect("fill the composer");
+        let input = root
+            .find(Locator::Css(".lc-input"))
+            .await
+            .expect("composer");
+        input.send_keys("\u{E007}").await.expect("press Enter");
+    }
+
+    /// The composer's current text.
+    pub async fn composer_text(&self, root: &ShadowRoot) -> String {
+        let input = root
+            .find(Locator::Css(".lc-input"))
+            .await
+            .expect("composer");
+        input
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// The text of every element matching `css`.
+    pub async fn texts(&self, root: &ShadowRoot, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in root.find_all(Locator::Css(css)).await.expect("find") {
+            out.push(el.text().await.expect("text"));
+        }
+        out
+    }
+
+    /// Waits until `check` holds, polling every 25 ms (fails after [`WAIT`]).
+    pub async fn wait_until<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + WAIT;
+        while !check().await {
+            assert!(Instant::now() < deadline, "waited {WAIT:?} for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client

@@ -1,7 +1,6 @@
 //! The walking skeleton end to end: the demo page in headless Chromium, the
 //! widget talking to the local agent server.
 
-use fantoccini::elements::ShadowRoot;
 use fantoccini::Locator;
 use lyzr_chat_e2e::Harness;
 use lyzr_chat_server::DEMO_API_KEY;
@@ -9,35 +8,6 @@ use lyzr_chat_server::DEMO_API_KEY;
 const ENTER: &str = "\u{E007}";
 const SHIFT: &str = "\u{E008}";
 const RELEASE_MODIFIERS: &str = "\u{E000}";
-
-async fn open_widget(h: &Harness) -> ShadowRoot {
-    h.goto("/").await;
-    let root = h.widget().await;
-    let launcher = root
-        .find(Locator::Css(".lc-launcher"))
-        .await
-        .expect("launcher");
-    launcher.click().await.expect("click launcher");
-    h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
-    root
-}
-
-async fn type_and_send(root: &ShadowRoot, text: &str) {
-    let input = root
-        .find(Locator::Css(".lc-input"))
-        .await
-        .expect("composer");
-    input.send_keys(text).await.expect("type");
-    input.send_keys(ENTER).await.expect("press Enter");
-}
-
-async fn texts(root: &ShadowRoot, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for el in root.find_all(Locator::Css(css)).await.expect("find") {
-        out.push(el.text().await.expect("text"));
-    }
-    out
-}
 
 /// The session id the local agent reports in its reply.
 fn session_in(reply: &str) -> String {
@@ -48,16 +18,16 @@ fn session_in(reply: &str) -> String {
 #[tokio::test]
 async fn two_turns_share_one_session() {
     let h = Harness::start(DEMO_API_KEY).await;
-    let root = open_widget(&h).await;
+    let root = h.open_widget().await;
     // The welcome message is the first agent bubble.
-    let agent = texts(&root, ".lc-agent").await;
+    let agent = h.texts(&root, ".lc-agent").await;
     assert_eq!(agent.len(), 1, "{agent:?}");
     assert!(agent[0].contains("local demo agent"), "{agent:?}");
 
-    type_and_send(&root, "Hello agent").await;
-    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 2)
+    h.type_and_send(&root, "Hello agent").await;
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 2)
         .await;
-    let first = texts(&root, ".lc-agent").await[1].clone();
+    let first = h.texts(&root, ".lc-agent").await[1].clone();
     assert!(first.contains("\u{201c}Hello agent\u{201d}"), "{first}");
     assert!(
         first.contains("This is message 1 in this session"),
@@ -70,10 +40,10 @@ async fn two_turns_share_one_session() {
         "sent text leaves the composer"
     );
 
-    type_and_send(&root, "And a second one").await;
-    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 3)
+    h.type_and_send(&root, "And a second one").await;
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 3)
         .await;
-    let second = texts(&root, ".lc-agent").await[2].clone();
+    let second = h.texts(&root, ".lc-agent").await[2].clone();
     assert!(
         second.contains("This is message 2 in this session"),
         "{second}"
@@ -86,12 +56,12 @@ async fn two_turns_share_one_session() {
         "session id is {{agent_id}}-{{random}}: {session}"
     );
     assert_eq!(h.stats.turns("demo-agent", &session), 2);
-    assert_eq!(h.stats.chat_posts(), 2, "one POST per message");
+    assert_eq!(h.stats.message_posts(), 2, "one POST per message");
     assert_eq!(
-        texts(&root, ".lc-user").await,
+        h.texts(&root, ".lc-user").await,
         ["Hello agent", "And a second one"]
     );
-    assert!(texts(&root, ".lc-error").await.is_empty());
+    assert!(h.texts(&root, ".lc-error").await.is_empty());
     h.screenshot("two-turns").await;
     h.finish().await;
 }
@@ -99,7 +69,7 @@ async fn two_turns_share_one_session() {
 #[tokio::test]
 async fn shift_enter_adds_a_line_and_does_not_send() {
     let h = Harness::start(DEMO_API_KEY).await;
-    let root = open_widget(&h).await;
+    let root = h.open_widget().await;
     let input = root.find(Locator::Css(".lc-input")).await.unwrap();
     input
         .send_keys(&format!(
@@ -112,12 +82,12 @@ async fn shift_enter_adds_a_line_and_does_not_send() {
         input.prop("value").await.unwrap().as_deref(),
         Some("line one\nline two")
     );
-    assert_eq!(h.stats.chat_posts(), 0);
+    assert_eq!(h.stats.message_posts(), 0);
     input.send_keys(ENTER).await.unwrap();
-    h.wait_for_count(&root, ".lc-agent:not(.lc-pending)", 2)
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 2)
         .await;
-    assert_eq!(texts(&root, ".lc-user").await, ["line one\nline two"]);
-    assert_eq!(h.stats.chat_posts(), 1);
+    assert_eq!(h.texts(&root, ".lc-user").await, ["line one\nline two"]);
+    assert_eq!(h.stats.message_posts(), 1);
     h.finish().await;
 }
 
@@ -125,8 +95,8 @@ async fn shift_enter_adds_a_line_and_does_not_send() {
 async fn wrong_key_shows_the_reason_and_keeps_the_text() {
     // The page sends the demo key; this server accepts another one.
     let h = Harness::start("a-different-key").await;
-    let root = open_widget(&h).await;
-    type_and_send(&root, "Please keep me").await;
+    let root = h.open_widget().await;
+    h.type_and_send(&root, "Please keep me").await;
 
     let errors = h.wait_for_count(&root, ".lc-error", 1).await;
     let error = errors[0].text().await.unwrap();
@@ -141,7 +111,7 @@ async fn wrong_key_shows_the_reason_and_keeps_the_text() {
         Some("Please keep me"),
         "the typed text is back in the composer"
     );
-    let failed = texts(&root, ".lc-user.lc-failed").await;
+    let failed = h.texts(&root, ".lc-user.lc-failed").await;
     assert_eq!(failed.len(), 1);
     assert!(failed[0].starts_with("Please keep me"), "{failed:?}");
     h.screenshot("wrong-key").await;
@@ -154,7 +124,7 @@ async fn wrong_key_shows_the_reason_and_keeps_the_text() {
         .await
         .unwrap();
     let deadline = std::time::Instant::now() + lyzr_chat_e2e::WAIT;
-    while h.stats.chat_posts() < 2 {
+    while h.stats.message_posts() < 2 {
         assert!(
             std::time::Instant::now() < deadline,
             "retry never reached the server"
@@ -163,8 +133,8 @@ async fn wrong_key_shows_the_reason_and_keeps_the_text() {
     }
     h.wait_for_count(&root, ".lc-error", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(texts(&root, ".lc-error").await.len(), 1);
-    assert_eq!(texts(&root, ".lc-user").await.len(), 1);
-    assert_eq!(h.stats.chat_posts(), 2);
+    assert_eq!(h.texts(&root, ".lc-error").await.len(), 1);
+    assert_eq!(h.texts(&root, ".lc-user").await.len(), 1);
+    assert_eq!(h.stats.message_posts(), 2);
     h.finish().await;
 }

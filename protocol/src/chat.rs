@@ -60,6 +60,9 @@ pub struct ChatResponse {
     pub response: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_response: Option<String>,
+    /// Tool outputs; `artifact_files` lists files the agent produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_outputs: Option<Value>,
 }
 
 impl ChatResponse {
@@ -68,12 +71,22 @@ impl ChatResponse {
         Self {
             response: Some(text.into()),
             agent_response: None,
+            module_outputs: None,
         }
     }
 
     /// The answer: `response`, else `agent_response`.
     pub fn text(&self) -> Option<&str> {
         self.response.as_deref().or(self.agent_response.as_deref())
+    }
+
+    /// Files listed in `module_outputs.artifact_files` (web URLs only).
+    pub fn artifacts(&self) -> Vec<crate::Artifact> {
+        self.module_outputs
+            .as_ref()
+            .and_then(|m| m.get("artifact_files"))
+            .map(crate::Artifact::list_from_json)
+            .unwrap_or_default()
     }
 }
 
@@ -364,5 +377,10 @@ mod tests {
         assert_eq!(r.text(), Some("b"));
         let r: ChatResponse = serde_json::from_str(r#"{"message_id":"m"}"#).unwrap();
         assert_eq!(r.text(), None);
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"response":"x","module_outputs":{"artifact_files":[{"name":"a.csv","file_url":"https://h/a.csv","format_type":"csv","artifact_id":"1"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.artifacts()[0].name, "a.csv");
     }
 }

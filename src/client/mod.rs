@@ -1,7 +1,16 @@
 //! Network I/O of the widget: the only module that calls `fetch`.
+//!
+//! [`send_message`] is one visitor message: streamed by default, falling
+//! back once to the chat call when streaming is unavailable, retried
+//! automatically only where the server cannot have accepted it (no response
+//! at all, or 429/503 with `Retry-After`), with a timeout and Stop.
 
-use gloo_net::http::Request;
-use lyzr_chat_protocol::{ApiError, ChatRequest, ChatResponse, API_KEY_HEADER, CHAT_PATH};
+mod abort;
+mod transport;
+
+pub use abort::{Abort, AbortReason};
+
+use lyzr_chat_protocol::{ApiError, Artifact, ChatRequest, RetryPolicy};
 use std::fmt;
 
 /// Where the API lives and how to authenticate to it.
@@ -21,13 +30,54 @@ impl Endpoint {
     }
 }
 
-/// Why a call failed.
+/// How a message is sent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SendOptions {
+    /// Use the stream call (falling back to chat); else the chat call only.
+    pub stream: bool,
+    /// Give up waiting after this long (heavy agents take minutes).
+    pub timeout_ms: u32,
+    pub retry: RetryPolicy,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        Self {
+            stream: true,
+            timeout_ms: 300_000,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What a running send reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// The server answered 2xx: the message is accepted.
+    Accepted,
+    /// More reply text (raw: may hold `<think>`/`<artifacts>` tags).
+    Text(String),
+    /// A failure nothing was accepted for; trying again after `in_ms`.
+    Retrying { in_ms: u64, error: ClientError },
+}
+
+/// Why a send failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
-    /// No response at all: offline, DNS, CORS refusal, connection reset.
-    Network(String),
+    /// No response at all (offline, DNS, refused, CORS).
+    Network { detail: String, offline: bool },
     /// The API answered with an error status.
     Api(ApiError),
+    /// No complete answer within the timeout.
+    Timeout { after_ms: u32 },
+    /// Cancelled on purpose (Stop, reset, destroy).
+    Aborted(AbortReason),
+    /// `data: [ERROR] ...` in the stream.
+    StreamError(String),
+    /// The connection broke after the answer had started.
+    Dropped(String),
+    /// The stream ended without `[DONE]`.
+    Truncated,
     /// A 2xx whose body is not the documented reply.
     BadReply(String),
 }
@@ -36,13 +86,52 @@ impl ClientError {
     /// What the visitor sees in the error bubble.
     pub fn visitor_message(&self) -> String {
         match self {
-            ClientError::Network(_) => {
-                "Could not reach the assistant. Check your connection and try again.".to_string()
+            ClientError::Network { offline: true, .. } => {
+                "You're offline. Your message is kept here: press Retry when you're back online.".into()
+            }
+            ClientError::Network { .. } => {
+                "Could not reach the assistant. Check your connection and press Retry.".into()
             }
             ClientError::Api(e) => e.visitor_message(),
-            ClientError::BadReply(_) => {
-                "The assistant sent a reply this chat cannot read. Please try again.".to_string()
+            ClientError::Timeout { after_ms } => format!(
+                "The assistant took longer than {} s to answer, so the chat stopped waiting. Press Retry to ask again.",
+                after_ms / 1000
+            ),
+            ClientError::Aborted(_) => "Stopped.".into(),
+            ClientError::StreamError(msg) => {
+                format!("The assistant ran into a problem while answering. (Server said: {msg})")
             }
+            ClientError::Dropped(_) => {
+                "The connection broke while the assistant was answering. What arrived is kept; press Retry to ask again.".into()
+            }
+            ClientError::Truncated => {
+                "The answer ended early. What arrived is kept; press Retry to ask again.".into()
+            }
+            ClientError::BadReply(_) => {
+                "The assistant sent a reply this chat cannot read. Press Retry to ask again.".into()
+            }
+        }
+    }
+
+    /// `Some(retry_after)` when the server cannot have accepted the message
+    /// and retrying by itself is safe: no response at all (online), or
+    /// 429/503 that says when to come back.
+    fn auto_retry(&self) -> Option<Option<u64>> {
+        match self {
+            ClientError::Network { offline: false, .. } => Some(None),
+            ClientError::Api(e) if matches!(e.status, 429 | 503) && e.retry_after_s.is_some() => {
+                Some(e.retry_after_s)
+            }
+            _ => None,
+        }
+    }
+
+    /// True when the stream call is unavailable, before anything was accepted.
+    fn stream_unavailable(&self) -> bool {
+        match self {
+            ClientError::Network { offline, .. } => !offline,
+            ClientError::Api(e) => matches!(e.status, 404 | 405 | 501),
+            _ => false,
         }
     }
 }
@@ -51,37 +140,86 @@ impl fmt::Display for ClientError {
     /// The site owner's view, for the console: status and server detail.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClientError::Network(e) => write!(f, "network error: {e}"),
+            ClientError::Network { detail, offline } => {
+                write!(
+                    f,
+                    "network error{}: {detail}",
+                    if *offline { " (browser offline)" } else { "" }
+                )
+            }
             ClientError::Api(e) => write!(f, "the API answered {e}"),
+            ClientError::Timeout { after_ms } => {
+                write!(f, "no complete answer within {after_ms} ms (timeoutMs)")
+            }
+            ClientError::Aborted(reason) => write!(f, "cancelled ({reason:?})"),
+            ClientError::StreamError(msg) => write!(f, "the stream reported [ERROR] {msg}"),
+            ClientError::Dropped(e) => write!(f, "the stream broke mid-answer: {e}"),
+            ClientError::Truncated => write!(f, "the stream ended without [DONE]"),
             ClientError::BadReply(e) => write!(f, "unreadable reply: {e}"),
         }
     }
 }
 
-/// `POST /v3/inference/chat/`; returns the agent's answer text.
-pub async fn send_chat(endpoint: &Endpoint, request: &ChatRequest) -> Result<String, ClientError> {
-    let mut builder = Request::post(&endpoint.url(CHAT_PATH));
-    if let Some(key) = &endpoint.api_key {
-        builder = builder.header(API_KEY_HEADER, key);
+/// Sends one message; reply text arrives through `on`. Returns the files
+/// the chat call listed (a stream lists them inline, in `<artifacts>`).
+pub async fn send_message(
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    options: SendOptions,
+    abort: &Abort,
+    on: &mut dyn FnMut(Progress),
+) -> Result<Vec<Artifact>, ClientError> {
+    let body = serde_json::to_string(request)
+        .map_err(|e| ClientError::BadReply(format!("could not encode the request: {e}")))?;
+    abort.set_timeout(options.timeout_ms);
+    let mut use_stream = options.stream;
+    let mut retries = 0;
+    let result = loop {
+        let attempt = if use_stream {
+            transport::stream_once(endpoint, &body, abort, on).await
+        } else {
+            transport::chat_once(endpoint, &body, abort, on).await
+        };
+        let error = match attempt {
+            Ok(artifacts) => break Ok(artifacts),
+            Err(error) => error,
+        };
+        if use_stream && error.stream_unavailable() {
+            crate::console::warn(&format!(
+                "the stream call failed before answering ({error}); using the chat call"
+            ));
+            use_stream = false;
+            continue;
+        }
+        let delay = error.auto_retry().and_then(|after| {
+            options
+                .retry
+                .delay_ms(retries, after, js_sys::Math::random())
+        });
+        match delay {
+            Some(in_ms) => {
+                on(Progress::Retrying { in_ms, error });
+                abort.sleep(in_ms).await;
+                if let Some(reason) = abort.reason() {
+                    break Err(ClientError::Aborted(reason));
+                }
+                retries += 1;
+            }
+            None => break Err(error),
+        }
+    };
+    abort.clear_timeout();
+    result.map_err(|e| match e {
+        ClientError::Aborted(AbortReason::TimedOut) => ClientError::Timeout {
+            after_ms: options.timeout_ms,
+        },
+        other => other,
+    })
+}
+
+/// `POST .../session/{id}/stop`, best effort (failures go to the console).
+pub async fn stop_session(endpoint: &Endpoint, session_id: &str) {
+    if let Err(e) = transport::post_stop(endpoint, session_id).await {
+        crate::console::warn(&format!("the stop call failed: {e}"));
     }
-    let response = builder
-        .json(request)
-        .map_err(|e| ClientError::BadReply(format!("could not encode the request: {e}")))?
-        .send()
-        .await
-        .map_err(|e| ClientError::Network(e.to_string()))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ClientError::Network(e.to_string()))?;
-    if !(200..300).contains(&status) {
-        return Err(ClientError::Api(ApiError::from_response(status, &body)));
-    }
-    let reply: ChatResponse = serde_json::from_str(&body)
-        .map_err(|e| ClientError::BadReply(format!("HTTP {status} body is not JSON: {e}")))?;
-    reply
-        .text()
-        .map(str::to_string)
-        .ok_or_else(|| ClientError::BadReply(format!("HTTP {status} body has no `response`")))
 }

@@ -22,6 +22,8 @@ pub const OPTIONS: &[&str] = &[
     "systemPromptVariables",
     "filterVariables",
     "features",
+    "stream",
+    "timeoutMs",
 ];
 
 /// The widget's options after checking.
@@ -41,7 +43,14 @@ pub struct WidgetConfig {
     pub system_prompt_variables: Option<Map<String, Value>>,
     pub filter_variables: Option<Map<String, Value>>,
     pub features: Option<Vec<Map<String, Value>>>,
+    /// Use the stream call (default) or the chat call only.
+    pub stream: bool,
+    /// How long to wait for a complete answer, in milliseconds.
+    pub timeout_ms: u32,
 }
+
+/// Default `timeoutMs`: five minutes, since heavy agents are slow.
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
 
 impl WidgetConfig {
     /// Reads a plain JavaScript object. Unknown options are warned about
@@ -91,6 +100,8 @@ impl WidgetConfig {
             system_prompt_variables: reader.json_object("systemPromptVariables"),
             filter_variables: reader.json_object("filterVariables"),
             features: reader.features(),
+            stream: reader.boolean("stream").unwrap_or(true),
+            timeout_ms: reader.timeout_ms(),
         };
         if !reader.problems.is_empty() {
             return Err(reader.problems);
@@ -162,6 +173,26 @@ impl Reader<'_> {
                     type_name(&value)
                 ));
                 None
+            }
+        }
+    }
+
+    fn timeout_ms(&mut self) -> u32 {
+        let Some(value) = self.get("timeoutMs") else {
+            return DEFAULT_TIMEOUT_MS;
+        };
+        match value.as_f64() {
+            Some(ms) if (1000.0..=3_600_000.0).contains(&ms) => ms as u32,
+            _ => {
+                self.problems.push(format!(
+                    "option `timeoutMs` must be a number of milliseconds from 1000 to 3600000 \
+                     (default {DEFAULT_TIMEOUT_MS}), not {}",
+                    js_sys::JSON::stringify(&value)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_else(|| type_name(&value))
+                ));
+                DEFAULT_TIMEOUT_MS
             }
         }
     }

@@ -49,6 +49,16 @@ impl ChatHandle {
         self.state.send(text);
     }
 
+    /// Stops the answer being generated (what arrived stays).
+    pub fn stop(&self) {
+        self.state.stop();
+    }
+
+    /// Starts a new conversation with a new session id.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
     /// The session id of the current conversation.
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
@@ -57,6 +67,9 @@ impl ChatHandle {
 
     /// Removes the widget from the page.
     pub fn destroy(&mut self) {
+        if self.view.is_some() {
+            self.state.discard_inflight();
+        }
         self.view.take();
         self.owner.take();
         self.host.remove();
@@ -116,15 +129,12 @@ fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
         api_key: config.api_key.clone(),
     };
     let user_id = config.user_id.clone().unwrap_or_else(visitor_id);
-    let mut settings = ChatSettings::new(
-        endpoint,
-        config.agent_id.clone(),
-        user_id,
-        config.session_id.clone(),
-    );
+    let mut settings = ChatSettings::new(endpoint, config.agent_id.clone(), user_id);
     settings.system_prompt_variables = config.system_prompt_variables.clone();
     settings.filter_variables = config.filter_variables.clone();
     settings.features = config.features.clone();
+    settings.options.stream = config.stream;
+    settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
         title: config.title.clone(),
         subtitle: config.subtitle.clone(),
@@ -133,7 +143,12 @@ fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
 
     let owner = Owner::new();
     let (state, view) = owner.with(|| {
-        let state = ChatState::new(settings, config.welcome_message.clone(), config.open);
+        let state = ChatState::new(
+            settings,
+            config.session_id.clone(),
+            config.welcome_message.clone(),
+            config.open,
+        );
         let view = leptos::mount::mount_to(mount_point, move || {
             view! { <Widget state=state text=text/> }
         });

@@ -1,16 +1,21 @@
-//! The conversation model: messages, draft, open/closed, and the send/retry
-//! actions the UI triggers. The only layer that reads or writes localStorage.
+//! The conversation model: messages, draft, open/closed, and the actions the
+//! UI triggers (send, retry, edit, stop, reset). The only layer that reads
+//! or writes localStorage.
+//!
+//! Nothing typed is lost: the composer keeps a message's text until the
+//! server accepts it (a 2xx), the outbox in localStorage keeps it across
+//! reloads, and a failed send stays in the list with Retry and Edit.
 
 mod storage;
 
-use crate::client::{self, Endpoint};
+use crate::client::{self, Abort, AbortReason, ClientError, Endpoint, Progress, SendOptions};
 use crate::console;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use lyzr_chat_protocol::{new_session_id, ChatRequest};
+use lyzr_chat_protocol::{new_session_id, Artifact, ChatRequest, ReplyParts};
 use serde_json::{Map, Value};
 
-pub use storage::{random_bytes, visitor_id};
+pub use storage::{random_bytes, visitor_id, Store};
 
 /// Who a bubble speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,23 +26,33 @@ pub enum Role {
     Error,
 }
 
-/// Where a user message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    Sending,
-    Sent,
+    /// A user message on its way, not accepted yet.
+    Pending,
+    /// An agent answer still arriving.
+    Streaming,
+    Done,
+    /// An agent answer cut short by Stop.
+    Stopped,
+    /// A user message that was not accepted, or an answer that broke off.
     Failed,
 }
 
-/// One bubble in the list.
-#[derive(Debug, Clone, PartialEq)]
+/// One bubble. Its parts are signals, so a growing answer re-renders only
+/// itself.
+#[derive(Debug, Clone, Copy)]
 pub struct Message {
     pub id: u64,
     pub role: Role,
-    pub text: String,
-    pub status: Status,
-    /// For an error bubble: the user message it failed to send.
-    pub failed: Option<u64>,
+    pub text: RwSignal<String>,
+    /// `<think>` reasoning, shown folded, never mixed into `text`.
+    pub thinking: RwSignal<String>,
+    pub artifacts: RwSignal<Vec<Artifact>>,
+    pub status: RwSignal<Status>,
+    /// For an error bubble: the id of the user message it is about.
+    pub about: Option<u64>,
 }
 
 /// Who is talking to which agent, and the optional request fields.
@@ -46,170 +61,411 @@ pub struct ChatSettings {
     pub endpoint: Endpoint,
     pub agent_id: String,
     pub user_id: String,
-    pub session_id: String,
     pub system_prompt_variables: Option<Map<String, Value>>,
     pub filter_variables: Option<Map<String, Value>>,
     pub features: Option<Vec<Map<String, Value>>>,
+    pub options: SendOptions,
 }
 
 impl ChatSettings {
-    /// Settings for a new conversation; `session_id` is made as
-    /// `{agent_id}-{random}` unless the host gives one.
-    pub fn new(
-        endpoint: Endpoint,
-        agent_id: String,
-        user_id: String,
-        session_id: Option<String>,
-    ) -> Self {
-        let session_id = session_id.unwrap_or_else(|| new_session_id(&agent_id, &random_bytes()));
+    pub fn new(endpoint: Endpoint, agent_id: String, user_id: String) -> Self {
         Self {
             endpoint,
             agent_id,
             user_id,
-            session_id,
             system_prompt_variables: None,
             filter_variables: None,
             features: None,
+            options: SendOptions::default(),
         }
     }
+}
 
-    fn request(&self, message: &str) -> ChatRequest {
-        ChatRequest {
-            system_prompt_variables: self.system_prompt_variables.clone(),
-            filter_variables: self.filter_variables.clone(),
-            features: self.features.clone(),
-            ..ChatRequest::new(&self.user_id, &self.agent_id, &self.session_id, message)
-        }
-    }
+struct Inner {
+    settings: ChatSettings,
+    session_id: String,
+    store: Store,
+    welcome: Option<String>,
+    next_id: u64,
+    inflight: Option<(Abort, u64)>,
+    owner: Owner,
 }
 
 /// The state of one widget instance. `Copy`: pass it around freely.
 #[derive(Clone, Copy)]
 pub struct ChatState {
     pub messages: RwSignal<Vec<Message>>,
-    /// The composer's text.
+    /// The composer's text (saved as a draft on every change).
     pub draft: RwSignal<String>,
     pub open: RwSignal<bool>,
-    settings: StoredValue<ChatSettings>,
-    next_id: StoredValue<u64>,
+    /// A send is running: Stop is offered, Send is not.
+    pub busy: RwSignal<bool>,
+    /// What the browser says about the network.
+    pub online: RwSignal<bool>,
+    /// A passing note, e.g. while waiting to retry.
+    pub notice: RwSignal<Option<String>>,
+    inner: StoredValue<Inner, LocalStorage>,
 }
 
 impl ChatState {
-    /// A conversation, opening with the welcome message when there is one.
-    pub fn new(settings: ChatSettings, welcome: Option<String>, open: bool) -> Self {
+    /// A conversation for `settings`. The session is the host's `session_id`,
+    /// else the one saved for this agent, else a new `{agent_id}-{random}`.
+    /// The saved draft and unsent messages come back.
+    pub fn new(
+        settings: ChatSettings,
+        session_id: Option<String>,
+        welcome: Option<String>,
+        open: bool,
+    ) -> Self {
+        let store = Store::for_agent(&settings.agent_id);
+        let session_id = session_id
+            .or_else(|| store.session())
+            .unwrap_or_else(|| new_session_id(&settings.agent_id, &random_bytes()));
+        store.set_session(&session_id);
+        let owner = Owner::current().unwrap_or_default();
         let state = Self {
             messages: RwSignal::new(Vec::new()),
-            draft: RwSignal::new(String::new()),
+            draft: RwSignal::new(store.draft()),
             open: RwSignal::new(open),
-            settings: StoredValue::new(settings),
-            next_id: StoredValue::new(1),
+            busy: RwSignal::new(false),
+            online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
+            notice: RwSignal::new(None),
+            inner: StoredValue::new_local(Inner {
+                settings,
+                session_id,
+                store,
+                welcome: welcome.filter(|t| !t.trim().is_empty()),
+                next_id: 1,
+                inflight: None,
+                owner,
+            }),
         };
-        if let Some(text) = welcome.filter(|t| !t.trim().is_empty()) {
-            state.push(Role::Agent, text, Status::Sent, None);
+        state.start_conversation();
+        for text in state.inner.with_value(|i| i.store.outbox()) {
+            let id = state.push(Role::User, &text, Status::Failed, None);
+            state.push(
+                Role::Error,
+                "This message had not been answered when the page was closed. Press Retry to send it.",
+                Status::Done,
+                Some(id),
+            );
         }
         state
     }
 
-    /// The session id this conversation sends.
-    pub fn session_id(&self) -> String {
-        self.settings.with_value(|s| s.session_id.clone())
+    fn start_conversation(&self) {
+        if let Some(welcome) = self.inner.with_value(|i| i.welcome.clone()) {
+            self.push(Role::Agent, &welcome, Status::Done, None);
+        }
     }
 
-    /// True while a message is on its way (reactive).
-    pub fn pending(&self) -> bool {
-        self.messages
-            .with(|list| list.iter().any(|m| m.status == Status::Sending))
+    /// The session id this conversation sends.
+    pub fn session_id(&self) -> String {
+        self.inner.with_value(|i| i.session_id.clone())
+    }
+
+    /// Sets the composer's text (and saves it as the draft).
+    pub fn set_draft(&self, text: String) {
+        self.inner.with_value(|i| i.store.set_draft(&text));
+        self.draft.set(text);
     }
 
     /// Sends `text` as the visitor's next message. Ignored while another
-    /// message is pending (so a double click or a held Enter sends once) or
-    /// when the text is blank. A failed earlier attempt is replaced.
+    /// send runs (so a double click or a held Enter sends once) or when the
+    /// text is blank.
     pub fn send(&self, text: String) {
-        if text.trim().is_empty() || self.pending_untracked() {
+        if text.trim().is_empty() || self.busy.get_untracked() {
             return;
         }
-        self.drop_failed_attempts();
-        if self.draft.get_untracked() == text {
-            self.draft.set(String::new());
-        }
-        let id = self.push(Role::User, text.clone(), Status::Sending, None);
-        let request = self.settings.with_value(|s| s.request(&text));
-        let endpoint = self.settings.with_value(|s| s.endpoint.clone());
+        // Sending the text of a failed attempt again replaces that attempt.
+        self.remove_failed(|m| m.text.with_untracked(|t| *t == text));
+        self.outbox_update(|outbox| outbox.push(text.clone()));
+        let user_id = self.push(Role::User, &text, Status::Pending, None);
+        let abort = Abort::new();
+        self.inner
+            .update_value(|i| i.inflight = Some((abort.clone(), user_id)));
+        self.busy.set(true);
+        let (endpoint, request, options) = self.inner.with_value(|i| {
+            let s = &i.settings;
+            let request = ChatRequest {
+                system_prompt_variables: s.system_prompt_variables.clone(),
+                filter_variables: s.filter_variables.clone(),
+                features: s.features.clone(),
+                ..ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
+            };
+            (s.endpoint.clone(), request, s.options)
+        });
         let state = *self;
         spawn_local(async move {
-            let result = client::send_chat(&endpoint, &request).await;
-            match result {
-                Ok(answer) => {
-                    state.set_status(id, Status::Sent);
-                    state.push(Role::Agent, answer, Status::Sent, None);
-                }
-                Err(err) => {
-                    console::error(&format!("sending a message failed: {err}"));
-                    state.set_status(id, Status::Failed);
-                    state.push(Role::Error, err.visitor_message(), Status::Sent, Some(id));
-                    // Nothing typed is lost: the text goes back to the composer
-                    // unless the visitor has started typing something else.
-                    if state.draft.get_untracked().is_empty() {
-                        state.draft.set(text);
-                    }
-                }
-            }
+            let mut run = Run {
+                state,
+                text: &text,
+                user_id,
+                answer: None,
+                parts: ReplyParts::new(),
+                accepted: false,
+            };
+            let result = client::send_message(&endpoint, &request, options, &abort, &mut |p| {
+                run.progress(p)
+            })
+            .await;
+            run.finish(result, &abort);
         });
     }
 
-    /// Sends a failed message again.
-    pub fn retry(&self, failed_id: u64) {
-        if let Some(text) = self.failed_text(failed_id) {
+    /// Sends the message an error bubble is about again.
+    pub fn retry(&self, error_id: u64) {
+        if let Some(text) = self.error_text(error_id) {
+            self.dismiss(error_id);
             self.send(text);
         }
     }
 
-    /// Takes a failed message back into the composer for editing.
-    pub fn edit(&self, failed_id: u64) {
-        if let Some(text) = self.failed_text(failed_id) {
-            self.drop_failed_attempts();
-            self.draft.set(text);
+    /// Takes the message an error bubble is about back into the composer.
+    pub fn edit(&self, error_id: u64) {
+        if let Some(text) = self.error_text(error_id) {
+            self.dismiss(error_id);
+            self.set_draft(text);
         }
     }
 
-    fn failed_text(&self, id: u64) -> Option<String> {
-        self.messages.with_untracked(|list| {
-            list.iter()
-                .find(|m| m.id == id && m.status == Status::Failed)
-                .map(|m| m.text.clone())
-        })
+    /// Stops the running send: the fetch is aborted and the service told to
+    /// stop; what arrived stays, marked as stopped.
+    pub fn stop(&self) {
+        let Some((abort, _)) = self.inner.with_value(|i| i.inflight.clone()) else {
+            return;
+        };
+        abort.abort(AbortReason::Stopped);
+        let (endpoint, session_id) = self
+            .inner
+            .with_value(|i| (i.settings.endpoint.clone(), i.session_id.clone()));
+        spawn_local(async move { client::stop_session(&endpoint, &session_id).await });
     }
 
-    fn pending_untracked(&self) -> bool {
-        self.messages
-            .with_untracked(|list| list.iter().any(|m| m.status == Status::Sending))
-    }
-
-    fn drop_failed_attempts(&self) {
-        self.messages
-            .update(|list| list.retain(|m| m.status != Status::Failed && m.role != Role::Error));
-    }
-
-    fn push(&self, role: Role, text: String, status: Status, failed: Option<u64>) -> u64 {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
-        self.messages.update(|list| {
-            list.push(Message {
-                id,
-                role,
-                text,
-                status,
-                failed,
-            })
+    /// Starts a new conversation: in-flight work is dropped, the list
+    /// cleared, and a new session id made and saved.
+    pub fn reset(&self) {
+        self.discard_inflight();
+        let session_id = self
+            .inner
+            .with_value(|i| new_session_id(&i.settings.agent_id, &random_bytes()));
+        self.inner.update_value(|i| {
+            i.store.set_session(&session_id);
+            i.store.set_outbox(&[]);
+            i.session_id = session_id;
         });
+        self.messages.set(Vec::new());
+        self.notice.set(None);
+        self.start_conversation();
+    }
+
+    /// Aborts in-flight work without a trace (the widget is going away).
+    pub fn discard_inflight(&self) {
+        if let Some((abort, _)) = self.inner.try_update_value(|i| i.inflight.take()).flatten() {
+            abort.abort(AbortReason::Discarded);
+        }
+        self.busy.set(false);
+    }
+
+    fn error_text(&self, error_id: u64) -> Option<String> {
+        let about = self.find(error_id)?.about?;
+        Some(self.find(about)?.text.get_untracked())
+    }
+
+    /// Removes an error bubble, and its user message if that was never sent.
+    fn dismiss(&self, error_id: u64) {
+        let about = self.find(error_id).and_then(|m| m.about);
+        if let Some(user) = about.and_then(|id| self.find(id)) {
+            if user.status.get_untracked() == Status::Failed {
+                let text = user.text.get_untracked();
+                self.outbox_update(|o| {
+                    if let Some(at) = o.iter().position(|t| *t == text) {
+                        o.remove(at);
+                    }
+                });
+                self.messages
+                    .update(|list| list.retain(|m| m.id != user.id));
+            }
+        }
+        self.messages
+            .update(|list| list.retain(|m| m.id != error_id));
+    }
+
+    /// Removes failed user messages matching `pick`, with their error bubbles.
+    fn remove_failed(&self, pick: impl Fn(&Message) -> bool) {
+        let failed: Vec<u64> = self.messages.with_untracked(|list| {
+            list.iter()
+                .filter(|m| {
+                    m.role == Role::User && m.status.get_untracked() == Status::Failed && pick(m)
+                })
+                .map(|m| m.id)
+                .collect()
+        });
+        for id in failed {
+            let error = self
+                .messages
+                .with_untracked(|list| list.iter().find(|m| m.about == Some(id)).map(|m| m.id));
+            match error {
+                Some(error_id) => self.dismiss(error_id),
+                None => self.messages.update(|list| list.retain(|m| m.id != id)),
+            }
+        }
+    }
+
+    fn find(&self, id: u64) -> Option<Message> {
+        self.messages
+            .with_untracked(|list| list.iter().find(|m| m.id == id).copied())
+    }
+
+    fn outbox_update(&self, change: impl FnOnce(&mut Vec<String>)) {
+        self.inner.with_value(|i| {
+            let mut outbox = i.store.outbox();
+            change(&mut outbox);
+            i.store.set_outbox(&outbox);
+        });
+    }
+
+    fn push(&self, role: Role, text: &str, status: Status, about: Option<u64>) -> u64 {
+        let id = self.inner.with_value(|i| i.next_id);
+        self.inner.update_value(|i| i.next_id += 1);
+        let owner = self.inner.with_value(|i| i.owner.clone());
+        let message = owner.with(|| Message {
+            id,
+            role,
+            text: RwSignal::new(text.to_string()),
+            thinking: RwSignal::new(String::new()),
+            artifacts: RwSignal::new(Vec::new()),
+            status: RwSignal::new(status),
+            about,
+        });
+        self.messages.update(|list| list.push(message));
         id
     }
+}
 
-    fn set_status(&self, id: u64, status: Status) {
-        self.messages.update(|list| {
-            if let Some(m) = list.iter_mut().find(|m| m.id == id) {
-                m.status = status;
+/// One send in progress: turns the client's progress into bubbles.
+struct Run<'a> {
+    state: ChatState,
+    text: &'a str,
+    user_id: u64,
+    answer: Option<Message>,
+    parts: ReplyParts,
+    accepted: bool,
+}
+
+impl Run<'_> {
+    fn progress(&mut self, progress: Progress) {
+        match progress {
+            Progress::Accepted => self.accept(),
+            Progress::Text(delta) => {
+                let parts = self.parts.push(&delta);
+                self.add(parts);
+            }
+            Progress::Retrying { in_ms, error } => {
+                console::warn(&format!("{error}; retrying in {in_ms} ms"));
+                let seconds = ((in_ms + 500) / 1000).max(1);
+                self.state.notice.set(Some(format!(
+                    "{} Trying again in {seconds} s…",
+                    error.visitor_message()
+                )));
+            }
+        }
+    }
+
+    fn accept(&mut self) {
+        self.accepted = true;
+        self.state.notice.set(None);
+        let state = self.state;
+        if let Some(user) = state.find(self.user_id) {
+            user.status.set(Status::Done);
+        }
+        let text = self.text.to_string();
+        state.outbox_update(|o| {
+            if let Some(at) = o.iter().position(|t| *t == text) {
+                o.remove(at);
             }
         });
+        // The composer kept the text until now; clear it unless the visitor
+        // has changed it meanwhile.
+        if state.draft.get_untracked() == text {
+            state.set_draft(String::new());
+        }
+    }
+
+    fn add(&mut self, parts: lyzr_chat_protocol::PartsDelta) {
+        if parts.answer.is_empty() && parts.thinking.is_empty() && parts.artifacts.is_empty() {
+            return;
+        }
+        let answer = self.answer_bubble();
+        if !parts.answer.is_empty() {
+            answer.text.update(|t| t.push_str(&parts.answer));
+        }
+        if !parts.thinking.is_empty() {
+            answer.thinking.update(|t| t.push_str(&parts.thinking));
+        }
+        if !parts.artifacts.is_empty() {
+            answer.artifacts.update(|a| a.extend(parts.artifacts));
+        }
+    }
+
+    fn answer_bubble(&mut self) -> Message {
+        if let Some(answer) = self.answer {
+            return answer;
+        }
+        let id = self.state.push(Role::Agent, "", Status::Streaming, None);
+        let answer = self.state.find(id).expect("just pushed");
+        self.answer = Some(answer);
+        answer
+    }
+
+    fn finish(mut self, result: Result<Vec<Artifact>, ClientError>, abort: &Abort) {
+        let state = self.state;
+        let current = state
+            .inner
+            .with_value(|i| i.inflight.as_ref().map(|(_, id)| *id));
+        if abort.reason() == Some(AbortReason::Discarded) || current != Some(self.user_id) {
+            return; // reset or destroyed meanwhile: nothing to show
+        }
+        let rest = self.parts.finish();
+        self.add(rest);
+        state.inner.update_value(|i| i.inflight = None);
+        state.busy.set(false);
+        state.notice.set(None);
+        match result {
+            Ok(artifacts) => {
+                let answer = self.answer_bubble();
+                if !artifacts.is_empty() {
+                    answer.artifacts.update(|a| a.extend(artifacts));
+                }
+                answer.status.set(Status::Done);
+            }
+            Err(ClientError::Aborted(AbortReason::Stopped)) if self.accepted => {
+                self.answer_bubble().status.set(Status::Stopped);
+            }
+            Err(error) => {
+                if !matches!(error, ClientError::Aborted(_)) {
+                    console::error(&format!("sending a message failed: {error}"));
+                }
+                let message = match &error {
+                    ClientError::Aborted(_) => {
+                        "Stopped before the assistant answered. Press Retry to send it again."
+                            .to_string()
+                    }
+                    other => other.visitor_message(),
+                };
+                match self.answer {
+                    // The message was accepted and the answer broke off:
+                    // what arrived stays.
+                    Some(answer) => answer.status.set(Status::Failed),
+                    None if !self.accepted => {
+                        if let Some(user) = state.find(self.user_id) {
+                            user.status.set(Status::Failed);
+                        }
+                    }
+                    None => {}
+                }
+                state.push(Role::Error, &message, Status::Done, Some(self.user_id));
+            }
+        }
     }
 }

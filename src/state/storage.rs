@@ -1,8 +1,15 @@
-//! Browser storage and randomness: the visitor id kept in localStorage.
+//! What the widget keeps in localStorage, per agent: the session id, the
+//! composer's draft and the outbox of messages not yet accepted. Storage may
+//! be blocked (private modes, sandboxed frames): then nothing persists, and
+//! nothing fails.
 
 use lyzr_chat_protocol::random_suffix;
 
 const VISITOR_KEY: &str = "lyzr-chat:visitor-id";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
 
 /// Sixteen random bytes from `crypto.getRandomValues` (falling back to
 /// `Math.random` where crypto is unavailable).
@@ -20,9 +27,9 @@ pub fn random_bytes() -> [u8; 16] {
 }
 
 /// A stable anonymous id for this browser, kept in localStorage; a fresh
-/// one each page load where storage is blocked (private modes, sandboxes).
+/// one each page load where storage is blocked.
 pub fn visitor_id() -> String {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let storage = local_storage();
     if let Some(id) = storage
         .as_ref()
         .and_then(|s| s.get_item(VISITOR_KEY).ok().flatten())
@@ -35,4 +42,68 @@ pub fn visitor_id() -> String {
         let _ = storage.set_item(VISITOR_KEY, &id);
     }
     id
+}
+
+/// One agent's saved conversation state.
+#[derive(Debug, Clone)]
+pub struct Store {
+    prefix: String,
+}
+
+impl Store {
+    pub fn for_agent(agent_id: &str) -> Self {
+        Self {
+            prefix: format!("lyzr-chat:{agent_id}:"),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        local_storage()?
+            .get_item(&format!("{}{name}", self.prefix))
+            .ok()
+            .flatten()
+    }
+
+    fn set(&self, name: &str, value: &str) {
+        if let Some(storage) = local_storage() {
+            let key = format!("{}{name}", self.prefix);
+            let _ = if value.is_empty() {
+                storage.remove_item(&key)
+            } else {
+                storage.set_item(&key, value)
+            };
+        }
+    }
+
+    pub fn session(&self) -> Option<String> {
+        self.get("session").filter(|s| !s.is_empty())
+    }
+
+    pub fn set_session(&self, session_id: &str) {
+        self.set("session", session_id);
+    }
+
+    pub fn draft(&self) -> String {
+        self.get("draft").unwrap_or_default()
+    }
+
+    pub fn set_draft(&self, draft: &str) {
+        self.set("draft", draft);
+    }
+
+    /// Messages sent but not accepted yet (or failed), oldest first.
+    pub fn outbox(&self) -> Vec<String> {
+        self.get("outbox")
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn set_outbox(&self, texts: &[String]) {
+        let json = if texts.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(texts).unwrap_or_default()
+        };
+        self.set("outbox", &json);
+    }
 }

@@ -1,5 +1,6 @@
-//! The composer: a growing textarea and a send button. Enter sends,
-//! Shift+Enter starts a new line; IME composition is never interrupted.
+//! The composer: a growing textarea and a Send button that becomes Stop
+//! while an answer is coming. Enter sends, Shift+Enter starts a new line;
+//! IME composition is never interrupted.
 
 use crate::state::ChatState;
 use leptos::prelude::*;
@@ -24,7 +25,7 @@ pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
             }
         }
     };
-    let can_send = move || !state.pending() && !state.draft.with(|d| d.trim().is_empty());
+    let can_send = move || !state.draft.with(|d| d.trim().is_empty());
     view! {
         <form
             class="lc-composer"
@@ -41,20 +42,39 @@ pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
                 aria-label=placeholder
                 enterkeyhint="send"
                 prop:value=move || state.draft.get()
-                on:input=move |ev| state.draft.set(event_target_value(&ev))
+                on:input=move |ev| state.set_draft(event_target_value(&ev))
                 on:keydown=on_key
             ></textarea>
-            <button
-                type="submit"
-                class="lc-send"
-                aria-label="Send message"
-                title="Send"
-                disabled=move || !can_send()
+            <Show
+                when=move || state.busy.get()
+                fallback=move || {
+                    view! {
+                        <button
+                            type="submit"
+                            class="lc-send"
+                            aria-label="Send message"
+                            title="Send"
+                            disabled=move || !can_send()
+                        >
+                            <svg viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M4 12l16-8-6 16-2-7z"></path>
+                            </svg>
+                        </button>
+                    }
+                }
             >
-                <svg viewBox="0 0 24 24" aria-hidden="true">
-                    <path d="M4 12l16-8-6 16-2-7z"></path>
-                </svg>
-            </button>
+                <button
+                    type="button"
+                    class="lc-stop"
+                    aria-label="Stop the answer"
+                    title="Stop"
+                    on:click=move |_| state.stop()
+                >
+                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                        <rect x="7" y="7" width="10" height="10" rx="1"></rect>
+                    </svg>
+                </button>
+            </Show>
         </form>
     }
 }

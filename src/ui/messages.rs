@@ -1,4 +1,5 @@
-//! The message list: user, agent and error bubbles, and the pending indicator.
+//! The message list: user, agent and error bubbles, the waiting indicator,
+//! and an agent answer's parts (thinking, text, files) as they arrive.
 
 use crate::state::{ChatState, Message, Role, Status};
 use leptos::prelude::*;
@@ -7,6 +8,17 @@ use leptos::prelude::*;
 #[component]
 pub fn MessageList(state: ChatState) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
+    // Dots while a send runs and no answer text has arrived yet.
+    let waiting = move || {
+        state.busy.get()
+            && state.messages.with(|list| {
+                !list.last().is_some_and(|m| {
+                    m.role == Role::Agent
+                        && m.status.get() == Status::Streaming
+                        && m.text.with(|t| !t.is_empty())
+                })
+            })
+    };
     Effect::new(move |_| {
         state.messages.track();
         state.open.track();
@@ -18,10 +30,10 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
         <ol class="lc-messages" node_ref=list aria-live="polite" aria-relevant="additions">
             <For
                 each=move || state.messages.get()
-                key=|m| (m.id, m.status)
+                key=|m| m.id
                 children=move |m| view! { <Bubble state=state message=m/> }
             />
-            <Show when=move || state.pending()>
+            <Show when=waiting>
                 <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
                     <span class="lc-dot"></span>
                     <span class="lc-dot"></span>
@@ -35,42 +47,104 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
 #[component]
 fn Bubble(state: ChatState, message: Message) -> impl IntoView {
     let Message {
+        id,
         role,
         text,
+        thinking,
+        artifacts,
         status,
-        failed,
-        ..
+        about,
     } = message;
     let role_class = match role {
         Role::User => "lc-user",
         Role::Agent => "lc-agent",
         Role::Error => "lc-error",
     };
-    let status_class = match status {
-        Status::Sending => "lc-sending",
-        Status::Sent => "",
-        Status::Failed => "lc-failed",
+    let class = move || {
+        let status_class = match status.get() {
+            Status::Pending => "lc-sending",
+            Status::Streaming => "lc-streaming",
+            Status::Done => "",
+            Status::Stopped => "lc-stopped",
+            Status::Failed => "lc-failed",
+        };
+        format!("lc-msg {role_class} {status_class}")
     };
-    let actions = failed.map(|failed_id| {
+    let note = move || {
+        let words = match (role, status.get()) {
+            (Role::User, Status::Pending) => "Sending…",
+            (Role::User, Status::Failed) => "Not sent",
+            (Role::Agent, Status::Stopped) => "Stopped",
+            (Role::Agent, Status::Failed) => "Answer incomplete",
+            _ => return None,
+        };
+        Some(view! { <span class="lc-note">{words}</span> })
+    };
+    let actions = about.map(|_| {
         view! {
             <div class="lc-actions">
-                <button type="button" class="lc-retry" on:click=move |_| state.retry(failed_id)>
+                <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
                     "Retry"
                 </button>
-                <button type="button" class="lc-edit" on:click=move |_| state.edit(failed_id)>
+                <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
                     "Edit"
                 </button>
             </div>
         }
     });
-    let note =
-        (status == Status::Failed).then(|| view! { <span class="lc-note">"Not sent"</span> });
+    let thinking_view = move || {
+        thinking.with(|t| !t.trim().is_empty()).then(|| {
+            let label = move || {
+                if status.get() == Status::Streaming && text.with(String::is_empty) {
+                    "Thinking…"
+                } else {
+                    "Thought process"
+                }
+            };
+            view! {
+                <details class="lc-thinking">
+                    <summary>{label}</summary>
+                    <p class="lc-thinking-text">{move || thinking.get()}</p>
+                </details>
+            }
+        })
+    };
+    let files = move || {
+        artifacts.with(|list| !list.is_empty()).then(|| {
+            view! {
+                <ul class="lc-files" aria-label="Files">
+                    {artifacts
+                        .get()
+                        .into_iter()
+                        .map(|file| {
+                            let label = match &file.format {
+                                Some(format) => format!("{} ({format})", file.name),
+                                None => file.name.clone(),
+                            };
+                            view! {
+                                <li>
+                                    <a
+                                        class="lc-file"
+                                        href=file.url
+                                        target="_blank"
+                                        rel="noopener noreferrer nofollow"
+                                        download=""
+                                    >
+                                        {label}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+        })
+    };
     view! {
-        <li
-            class=format!("lc-msg {role_class} {status_class}")
-            role=(role == Role::Error).then_some("alert")
-        >
-            <p class="lc-text">{text}</p>
+        <li class=class role=(role == Role::Error).then_some("alert")>
+            {thinking_view}
+            <p class="lc-text">{move || text.get()}</p>
+            {files}
             {note}
             {actions}
         </li>

@@ -34,6 +34,21 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
             close();
         }
     };
+    // The browser's online/offline events are a hint shown to the visitor.
+    let online = state.online;
+    let on_line = window_event_listener(leptos::ev::online, move |_| online.set(true));
+    let off_line = window_event_listener(leptos::ev::offline, move |_| online.set(false));
+    on_cleanup(move || {
+        on_line.remove();
+        off_line.remove();
+    });
+    let banner = move || {
+        if !online.get() {
+            Some("You're offline. Anything you type is kept; send it when you're back.".to_string())
+        } else {
+            state.notice.get()
+        }
+    };
     let UiText {
         title,
         subtitle,
@@ -55,6 +70,17 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
                     </div>
                     <button
                         type="button"
+                        class="lc-reset"
+                        aria-label="Start a new conversation"
+                        title="New conversation"
+                        on:click=move |_| state.reset()
+                    >
+                        <svg viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
+                        </svg>
+                    </button>
+                    <button
+                        type="button"
                         class="lc-close"
                         aria-label="Close chat"
                         title="Close"
@@ -66,6 +92,7 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
                     </button>
                 </header>
                 <MessageList state=state/>
+                {move || banner().map(|text| view! { <p class="lc-banner" role="status">{text}</p> })}
                 <Composer state=state placeholder=placeholder/>
             </section>
             <button

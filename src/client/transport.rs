@@ -1,0 +1,163 @@
+//! One HTTP attempt: the chat call, or the stream call read chunk by chunk
+//! from the response body's ReadableStream.
+
+use super::{Abort, ClientError, Endpoint, Progress};
+use gloo_net::http::{Request, Response};
+use js_sys::{Reflect, Uint8Array};
+use lyzr_chat_protocol::{
+    parse_retry_after, stop_path, ApiError, Artifact, ChatResponse, StreamDecoder, StreamEvent,
+    API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+fn browser_offline() -> bool {
+    web_sys::window().is_some_and(|w| !w.navigator().on_line())
+}
+
+/// POSTs `body`; a non-2xx answer becomes [`ClientError::Api`].
+async fn post(
+    endpoint: &Endpoint,
+    path: &str,
+    body: &str,
+    abort: &Abort,
+) -> Result<Response, ClientError> {
+    let mut builder = Request::post(&endpoint.url(path))
+        .header("content-type", "application/json")
+        .abort_signal(Some(&abort.signal()));
+    if let Some(key) = &endpoint.api_key {
+        builder = builder.header(API_KEY_HEADER, key);
+    }
+    let request = builder
+        .body(body)
+        .map_err(|e| ClientError::BadReply(format!("could not build the request: {e}")))?;
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => {
+            return Err(match abort.reason() {
+                Some(reason) => ClientError::Aborted(reason),
+                None => ClientError::Network {
+                    detail: e.to_string(),
+                    offline: browser_offline(),
+                },
+            })
+        }
+    };
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| parse_retry_after(&v, (js_sys::Date::now() / 1000.0) as u64));
+    let text = response.text().await.unwrap_or_default();
+    Err(ClientError::Api(
+        ApiError::from_response(status, &text).with_retry_after(retry_after),
+    ))
+}
+
+/// Reads a whole body as text, mapping a broken connection.
+async fn read_text(response: &Response, abort: &Abort) -> Result<String, ClientError> {
+    response.text().await.map_err(|e| match abort.reason() {
+        Some(reason) => ClientError::Aborted(reason),
+        None => ClientError::Dropped(e.to_string()),
+    })
+}
+
+fn chat_reply(
+    status: u16,
+    text: &str,
+    on: &mut dyn FnMut(Progress),
+) -> Result<Vec<Artifact>, ClientError> {
+    let reply: ChatResponse = serde_json::from_str(text)
+        .map_err(|e| ClientError::BadReply(format!("HTTP {status} body is not JSON: {e}")))?;
+    let answer = reply
+        .text()
+        .ok_or_else(|| ClientError::BadReply(format!("HTTP {status} body has no `response`")))?;
+    on(Progress::Text(answer.to_string()));
+    Ok(reply.artifacts())
+}
+
+/// `POST /v3/inference/chat/`.
+pub(super) async fn chat_once(
+    endpoint: &Endpoint,
+    body: &str,
+    abort: &Abort,
+    on: &mut dyn FnMut(Progress),
+) -> Result<Vec<Artifact>, ClientError> {
+    let response = post(endpoint, CHAT_PATH, body, abort).await?;
+    on(Progress::Accepted);
+    let text = read_text(&response, abort).await?;
+    chat_reply(response.status(), &text, on)
+}
+
+/// `POST /v3/inference/stream/`, text passed on as it arrives.
+pub(super) async fn stream_once(
+    endpoint: &Endpoint,
+    body: &str,
+    abort: &Abort,
+    on: &mut dyn FnMut(Progress),
+) -> Result<Vec<Artifact>, ClientError> {
+    let response = post(endpoint, STREAM_PATH, body, abort).await?;
+    on(Progress::Accepted);
+    let content_type = response.headers().get("content-type").unwrap_or_default();
+    if content_type.contains("application/json") {
+        // A server (or proxy) that answers the stream call in one piece.
+        let text = read_text(&response, abort).await?;
+        return chat_reply(response.status(), &text, on);
+    }
+    let Some(stream) = response.body() else {
+        return Err(ClientError::BadReply("the stream reply has no body".into()));
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut decoder = StreamDecoder::new();
+    let broken = |e: wasm_bindgen::JsValue| match abort.reason() {
+        Some(reason) => ClientError::Aborted(reason),
+        None => ClientError::Dropped(format!("{e:?}")),
+    };
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(broken)?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        let events = if done {
+            decoder.finish()
+        } else {
+            let value = Reflect::get(&chunk, &"value".into()).map_err(broken)?;
+            decoder.push(&Uint8Array::new(&value).to_vec())
+        };
+        for event in events {
+            match event {
+                StreamEvent::Text(text) => on(Progress::Text(text)),
+                StreamEvent::Done => {
+                    let _ = reader.cancel();
+                    return Ok(Vec::new());
+                }
+                StreamEvent::Error(message) => {
+                    let _ = reader.cancel();
+                    return Err(ClientError::StreamError(message));
+                }
+            }
+        }
+        if done {
+            return Err(ClientError::Truncated);
+        }
+    }
+}
+
+/// `POST /v3/inference/session/{id}/stop` with no body.
+pub(super) async fn post_stop(endpoint: &Endpoint, session_id: &str) -> Result<(), String> {
+    let mut builder = Request::post(&endpoint.url(&stop_path(session_id)));
+    if let Some(key) = &endpoint.api_key {
+        builder = builder.header(API_KEY_HEADER, key);
+    }
+    let response = builder.send().await.map_err(|e| e.to_string())?;
+    if response.ok() {
+        Ok(())
+    } else {
+        let text = response.text().await.unwrap_or_default();
+        Err(ApiError::from_response(response.status(), &text).to_string())
+    }
+}
