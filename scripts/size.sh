@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Budget for wasm + js glue, brotli: the walking skeleton measured 108.9 KB.
+# Budget for wasm + js glue, brotli. Measured: walking skeleton 108.9 KB;
+# with streaming, Stop, retries and the outbox (issue 3) 139.5 KB.
 # Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-125000}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-150000}
 
 build=1 check=0
 for arg in "$@"; do

@@ -487,3 +487,59 @@ async fn offline_is_shown_and_new_conversation_starts_a_new_session() {
     );
     h.finish().await;
 }
+
+#[tokio::test]
+async fn timeout_is_its_own_error_and_variables_reach_the_agent() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/").await;
+    h.js("localStorage.clear()").await;
+    h.js(
+        "window.lyzrChat.destroy();\
+         window.lyzrChat = window.wasmBindings.mount({agentId: 'demo-agent', apiUrl: location.origin,\
+           apiKey: 'lyzr-chat-demo-key', open: true, stream: false, timeoutMs: 1500,\
+           systemPromptVariables: {name: 'Ada'}});",
+    )
+    .await;
+    let root = h.widget().await;
+    h.type_and_send(&root, "/fault latency=4000 -- too slow")
+        .await;
+    let error = h.wait_for_count(&root, ".lc-error", 1).await[0]
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("took longer than 1 s"), "{error}");
+    assert_eq!(
+        h.composer_text(&root).await,
+        "/fault latency=4000 -- too slow"
+    );
+    assert_eq!(
+        (h.stats.chat_posts(), h.stats.stream_posts()),
+        (1, 0),
+        "stream: false uses chat"
+    );
+
+    let ok = h.js("return window.lyzrChat.setVariables({filter_variables: {region: 'eu'}, features: [{type: 'MEMORY'}]})").await;
+    assert_eq!(ok, serde_json::json!(true));
+    let bad = h
+        .js("return window.lyzrChat.setVariables({system_prompt_variables: 5})")
+        .await;
+    assert_eq!(
+        bad,
+        serde_json::json!(false),
+        "a malformed value is refused"
+    );
+    h.type_and_send(&root, "hi").await;
+    h.wait_until("the answer", || async {
+        last_answer(&h, &root)
+            .await
+            .contains("Features: 1 requested.")
+    })
+    .await;
+    let answer = last_answer(&h, &root).await;
+    assert!(
+        answer.contains("System prompt variables: name."),
+        "{answer}"
+    );
+    assert!(answer.contains("Filter variables: region."), "{answer}");
+    h.finish().await;
+}

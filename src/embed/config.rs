@@ -22,6 +22,7 @@ pub const OPTIONS: &[&str] = &[
     "systemPromptVariables",
     "filterVariables",
     "features",
+    "assets",
     "stream",
     "timeoutMs",
 ];
@@ -43,6 +44,8 @@ pub struct WidgetConfig {
     pub system_prompt_variables: Option<Map<String, Value>>,
     pub filter_variables: Option<Map<String, Value>>,
     pub features: Option<Vec<Map<String, Value>>>,
+    /// Ids of uploaded assets sent with every message.
+    pub assets: Option<Vec<String>>,
     /// Use the stream call (default) or the chat call only.
     pub stream: bool,
     /// How long to wait for a complete answer, in milliseconds.
@@ -100,6 +103,7 @@ impl WidgetConfig {
             system_prompt_variables: reader.json_object("systemPromptVariables"),
             filter_variables: reader.json_object("filterVariables"),
             features: reader.features(),
+            assets: reader.assets(),
             stream: reader.boolean("stream").unwrap_or(true),
             timeout_ms: reader.timeout_ms(),
         };
@@ -223,44 +227,121 @@ impl Reader<'_> {
     }
 
     fn json_object(&mut self, key: &str) -> Option<Map<String, Value>> {
-        match self.json(key)? {
-            Value::Object(map) => Some(map),
-            other => {
-                self.problems.push(format!(
-                    "option `{key}` must be an object of name: value pairs, not {}",
-                    json_type_name(&other)
-                ));
-                None
-            }
-        }
+        let value = self.json(key)?;
+        self.checked(check_object(key, value))
     }
 
     fn features(&mut self) -> Option<Vec<Map<String, Value>>> {
-        let key = "features";
-        let items = match self.json(key)? {
-            Value::Array(items) => items,
-            other => {
-                self.problems.push(format!(
-                    "option `{key}` must be an array of feature objects, not {}",
-                    json_type_name(&other)
-                ));
-                return None;
-            }
+        let value = self.json("features")?;
+        self.checked(check_features("features", value))
+    }
+
+    fn assets(&mut self) -> Option<Vec<String>> {
+        let value = self.json("assets")?;
+        self.checked(check_assets("assets", value))
+    }
+
+    fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|problem| self.problems.push(problem)).ok()
+    }
+}
+
+/// An object of name: value pairs (`systemPromptVariables`, ...).
+pub fn check_object(key: &str, value: Value) -> Result<Map<String, Value>, String> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(format!(
+            "option `{key}` must be an object of name: value pairs, not {}",
+            json_type_name(&other)
+        )),
+    }
+}
+
+/// An array of feature objects.
+pub fn check_features(key: &str, value: Value) -> Result<Vec<Map<String, Value>>, String> {
+    let Value::Array(items) = value else {
+        return Err(format!(
+            "option `{key}` must be an array of feature objects, not {}",
+            json_type_name(&value)
+        ));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::Object(map) => Ok(map),
+            other => Err(format!(
+                "option `{key}` item {i} must be an object like {{\"type\": \"MEMORY\", \"config\": {{}}}}, not {}",
+                json_type_name(&other)
+            )),
+        })
+        .collect()
+}
+
+/// An array of uploaded asset ids.
+pub fn check_assets(key: &str, value: Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()),
+        other => Err(format!(
+            "option `{key}` must be an array of asset id strings, not {}",
+            json_type_name(&other)
+        )),
+    }
+}
+
+/// Reads `setVariables({...})`: snake_case names as in the API body, or the
+/// camelCase option names.
+pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<String>> {
+    let json = js_sys::JSON::stringify(js)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok());
+    let Some(Value::Object(mut fields)) = json else {
+        return Err(vec![
+            "setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
+                .to_string(),
+        ]);
+    };
+    let mut problems = Vec::new();
+    let mut take = |snake: &str, camel: &str| {
+        let key = if fields.contains_key(snake) {
+            snake
+        } else {
+            camel
         };
-        let mut features = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                Value::Object(map) => features.push(map),
-                other => {
-                    self.problems.push(format!(
-                        "option `{key}` item {i} must be an object like {{\"type\": \"MEMORY\", \"config\": {{}}}}, not {}",
-                        json_type_name(&other)
-                    ));
-                    return None;
-                }
-            }
-        }
-        Some(features)
+        fields
+            .remove(key)
+            .filter(|v| !v.is_null())
+            .map(|v| (key.to_string(), v))
+    };
+    let mut variables = crate::state::Variables::default();
+    if let Some((key, value)) = take("system_prompt_variables", "systemPromptVariables") {
+        variables.system_prompt_variables =
+            check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    }
+    if let Some((key, value)) = take("filter_variables", "filterVariables") {
+        variables.filter_variables = check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    }
+    if let Some((key, value)) = take("features", "features") {
+        variables.features = check_features(&key, value)
+            .map_err(|p| problems.push(p))
+            .ok();
+    }
+    if let Some((key, value)) = take("assets", "assets") {
+        variables.assets = check_assets(&key, value).map_err(|p| problems.push(p)).ok();
+    }
+    for key in fields.keys() {
+        problems.push(format!(
+            "setVariables: unknown field `{key}`; known: system_prompt_variables, filter_variables, features, assets"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(variables)
+    } else {
+        Err(problems)
     }
 }
 

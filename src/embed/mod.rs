@@ -54,6 +54,26 @@ impl ChatHandle {
         self.state.stop();
     }
 
+    /// Changes request fields for the next messages: an object with any of
+    /// `system_prompt_variables`, `filter_variables`, `features`, `assets`
+    /// (camelCase spellings work too). Returns false, with a console error
+    /// naming the field, when a value is malformed (nothing is changed then).
+    #[wasm_bindgen(js_name = setVariables)]
+    pub fn set_variables(&self, variables: JsValue) -> bool {
+        match config::variables_from_js(&variables) {
+            Ok(variables) => {
+                self.state.set_variables(variables);
+                true
+            }
+            Err(problems) => {
+                for problem in problems {
+                    console::error(&problem);
+                }
+                false
+            }
+        }
+    }
+
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
         self.state.reset();
@@ -133,6 +153,7 @@ fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
     settings.system_prompt_variables = config.system_prompt_variables.clone();
     settings.filter_variables = config.filter_variables.clone();
     settings.features = config.features.clone();
+    settings.assets = config.assets.clone();
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {

@@ -64,7 +64,18 @@ pub struct ChatSettings {
     pub system_prompt_variables: Option<Map<String, Value>>,
     pub filter_variables: Option<Map<String, Value>>,
     pub features: Option<Vec<Map<String, Value>>>,
+    pub assets: Option<Vec<String>>,
     pub options: SendOptions,
+}
+
+/// Request fields the host page may change while the widget runs; `None`
+/// leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Variables {
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    pub filter_variables: Option<Map<String, Value>>,
+    pub features: Option<Vec<Map<String, Value>>>,
+    pub assets: Option<Vec<String>>,
 }
 
 impl ChatSettings {
@@ -76,6 +87,7 @@ impl ChatSettings {
             system_prompt_variables: None,
             filter_variables: None,
             features: None,
+            assets: None,
             options: SendOptions::default(),
         }
     }
@@ -191,6 +203,7 @@ impl ChatState {
                 system_prompt_variables: s.system_prompt_variables.clone(),
                 filter_variables: s.filter_variables.clone(),
                 features: s.features.clone(),
+                assets: s.assets.clone(),
                 ..ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
             };
             (s.endpoint.clone(), request, s.options)
@@ -210,6 +223,25 @@ impl ChatState {
             })
             .await;
             run.finish(result, &abort);
+        });
+    }
+
+    /// Changes request fields for the next messages.
+    pub fn set_variables(&self, variables: Variables) {
+        self.inner.update_value(|i| {
+            let s = &mut i.settings;
+            if variables.system_prompt_variables.is_some() {
+                s.system_prompt_variables = variables.system_prompt_variables;
+            }
+            if variables.filter_variables.is_some() {
+                s.filter_variables = variables.filter_variables;
+            }
+            if variables.features.is_some() {
+                s.features = variables.features;
+            }
+            if variables.assets.is_some() {
+                s.assets = variables.assets;
+            }
         });
     }
 
