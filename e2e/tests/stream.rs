@@ -121,6 +121,7 @@ async fn stop_keeps_the_partial_answer_and_tells_the_server() {
         "Stop is not an error"
     );
     assert!(has(&root, ".lc-send").await, "ready for the next message");
+    h.screenshot("stopped").await;
     h.finish().await;
 }
 
@@ -247,6 +248,9 @@ async fn broken_streams_keep_what_arrived() {
             1,
             "{spec}: never re-sent by itself"
         );
+        if spec.contains("drop-after") {
+            h.screenshot("dropped-mid-answer").await;
+        }
     }
     h.finish().await;
 }

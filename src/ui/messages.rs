@@ -20,7 +20,13 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
             })
     };
     Effect::new(move |_| {
-        state.messages.track();
+        // Follow new bubbles and the growing answer.
+        state.messages.with(|list| {
+            if let Some(last) = list.last() {
+                last.text.track();
+                last.thinking.track();
+            }
+        });
         state.open.track();
         if let Some(el) = list.get() {
             el.set_scroll_top(el.scroll_height());
