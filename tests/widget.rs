@@ -193,9 +193,10 @@ async fn mounts_in_a_shadow_root_and_opens_and_closes() {
             .unwrap(),
         "Welcome!"
     );
-    assert!(
-        root.adopted_style_sheets().length() == 1,
-        "styles are adopted into the shadow root"
+    assert_eq!(
+        root.adopted_style_sheets().length(),
+        2,
+        "the widget sheet and the per-instance sheet are adopted"
     );
 
     handle.open();

@@ -2,9 +2,11 @@
 //! is reported naming the option and what it accepts.
 
 use crate::console;
+use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::json_type_name;
 use serde_json::{Map, Value};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
 /// Every option the widget knows, in the host page's spelling.
@@ -25,6 +27,16 @@ pub const OPTIONS: &[&str] = &[
     "assets",
     "stream",
     "timeoutMs",
+    "starterPrompts",
+    "theme",
+    "primaryColor",
+    "position",
+    "offsetX",
+    "offsetY",
+    "zIndex",
+    "mode",
+    "container",
+    "preload",
 ];
 
 /// The widget's options after checking.
@@ -50,6 +62,10 @@ pub struct WidgetConfig {
     pub stream: bool,
     /// How long to wait for a complete answer, in milliseconds.
     pub timeout_ms: u32,
+    /// Looks, place and mode of the widget.
+    pub ui: UiOptions,
+    /// Where an inline widget goes (required for `mode: "inline"`).
+    pub container: Option<web_sys::Element>,
 }
 
 /// Default `timeoutMs`: five minutes, since heavy agents are slow.
@@ -106,7 +122,39 @@ impl WidgetConfig {
             assets: reader.assets(),
             stream: reader.boolean("stream").unwrap_or(true),
             timeout_ms: reader.timeout_ms(),
+            ui: UiOptions {
+                theme: reader
+                    .choice("theme", &["light", "dark", "auto"])
+                    .map(Theme::from_name)
+                    .unwrap_or_default(),
+                primary_color: reader.color("primaryColor"),
+                position: reader
+                    .choice(
+                        "position",
+                        &["bottom-right", "bottom-left", "top-right", "top-left"],
+                    )
+                    .map(Position::from_name)
+                    .unwrap_or_default(),
+                offset_x: reader.integer("offsetX", 0, 2000).unwrap_or(20) as u32,
+                offset_y: reader.integer("offsetY", 0, 2000).unwrap_or(20) as u32,
+                z_index: reader.integer("zIndex", -2_147_483_647, 2_147_483_647),
+                mode: reader
+                    .choice("mode", &["floating", "inline", "fullpage"])
+                    .map(Mode::from_name)
+                    .unwrap_or_default(),
+                starter_prompts: reader.strings("starterPrompts"),
+            },
+            container: reader.container(),
         };
+        if config.ui.mode == Mode::Inline
+            && config.container.is_none()
+            && reader.problems.is_empty()
+        {
+            reader.problems.push(
+                "option `container` is required with mode \"inline\": an element or a CSS selector of the element to fill"
+                    .to_string(),
+            );
+        }
         if !reader.problems.is_empty() {
             return Err(reader.problems);
         }
@@ -181,6 +229,105 @@ impl Reader<'_> {
         }
     }
 
+    /// One of `accepted` (case-insensitive).
+    fn choice(&mut self, key: &str, accepted: &[&'static str]) -> Option<&'static str> {
+        let value = self.get(key)?;
+        let text = value.as_string().map(|s| s.trim().to_ascii_lowercase());
+        if let Some(found) = accepted.iter().find(|a| Some(a.to_string()) == text) {
+            return Some(found);
+        }
+        self.problems.push(format!(
+            "option `{key}` must be one of {}, not {}",
+            accepted
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+            describe(&value)
+        ));
+        None
+    }
+
+    /// A whole number in `min..=max` (numeric strings accepted, as from HTML attributes).
+    fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i32> {
+        let value = self.get(key)?;
+        let number = value
+            .as_f64()
+            .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
+        match number {
+            Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i32),
+            _ => {
+                self.problems.push(format!(
+                    "option `{key}` must be a whole number from {min} to {max}, not {}",
+                    describe(&value)
+                ));
+                None
+            }
+        }
+    }
+
+    /// A CSS color the browser accepts (checked with `CSS.supports`).
+    fn color(&mut self, key: &str) -> Option<String> {
+        let color = self.string(key, "a CSS color such as #4f46e5")?;
+        if web_sys::css::supports_with_value("color", &color).unwrap_or(false) {
+            Some(color)
+        } else {
+            self.problems.push(format!(
+                "option `{key}` must be a CSS color such as \"#4f46e5\" or \"rgb(79 70 229)\", not {color:?}"
+            ));
+            None
+        }
+    }
+
+    /// An array of strings (a JSON array string is accepted, as from HTML attributes).
+    fn strings(&mut self, key: &str) -> Vec<String> {
+        let Some(value) = self.get(key) else {
+            return Vec::new();
+        };
+        let json = match value.as_string() {
+            Some(text) => serde_json::from_str::<Value>(&text).ok(),
+            None => self.json(key),
+        };
+        match json {
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
+                .filter(|s| !s.is_empty())
+                .collect(),
+            _ => {
+                self.problems.push(format!(
+                    "option `{key}` must be an array of strings, e.g. [\"What can you do?\"], not {}",
+                    describe(&value)
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// An element, or a CSS selector of one.
+    fn container(&mut self) -> Option<web_sys::Element> {
+        let value = self.get("container")?;
+        if let Some(element) = value.dyn_ref::<web_sys::Element>() {
+            return Some(element.clone());
+        }
+        if let Some(selector) = value.as_string() {
+            let found = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(&selector).ok().flatten());
+            if found.is_none() {
+                self.problems.push(format!(
+                    "option `container`: no element matches the selector {selector:?}"
+                ));
+            }
+            return found;
+        }
+        self.problems.push(format!(
+            "option `container` must be an element or a CSS selector, not {}",
+            describe(&value)
+        ));
+        None
+    }
+
     fn timeout_ms(&mut self) -> u32 {
         let Some(value) = self.get("timeoutMs") else {
             return DEFAULT_TIMEOUT_MS;
@@ -191,10 +338,7 @@ impl Reader<'_> {
                 self.problems.push(format!(
                     "option `timeoutMs` must be a number of milliseconds from 1000 to 3600000 \
                      (default {DEFAULT_TIMEOUT_MS}), not {}",
-                    js_sys::JSON::stringify(&value)
-                        .ok()
-                        .and_then(|s| s.as_string())
-                        .unwrap_or_else(|| type_name(&value))
+                    describe(&value)
                 ));
                 DEFAULT_TIMEOUT_MS
             }
@@ -292,6 +436,36 @@ pub fn check_assets(key: &str, value: Value) -> Result<Vec<String>, String> {
     }
 }
 
+/// Reads `setTheme({theme, primaryColor})`.
+pub fn theme_from_js(js: &JsValue) -> Result<(Option<Theme>, Option<String>), Vec<String>> {
+    if !js.is_object() {
+        return Err(vec![
+            "setTheme needs \"light\", \"dark\", \"auto\" or { theme, primaryColor }".to_string(),
+        ]);
+    }
+    let object: &Object = js.unchecked_ref_object();
+    let mut reader = Reader {
+        object,
+        problems: Vec::new(),
+    };
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        if key != "theme" && key != "primaryColor" {
+            reader.problems.push(format!(
+                "setTheme: unknown option `{key}`; known: theme, primaryColor"
+            ));
+        }
+    }
+    let theme = reader
+        .choice("theme", &["light", "dark", "auto"])
+        .map(Theme::from_name);
+    let color = reader.color("primaryColor");
+    if reader.problems.is_empty() {
+        Ok((theme, color))
+    } else {
+        Err(reader.problems)
+    }
+}
+
 /// Reads `setVariables({...})`: snake_case names as in the API body, or the
 /// camelCase option names.
 pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<String>> {
@@ -343,6 +517,14 @@ pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<St
     } else {
         Err(problems)
     }
+}
+
+/// A value as shown in an error: JSON where possible, else its type.
+fn describe(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| type_name(value))
 }
 
 fn type_name(value: &JsValue) -> String {

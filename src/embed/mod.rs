@@ -1,27 +1,30 @@
-//! The JavaScript face of the widget: `mount(config)` and the handle it
-//! returns. The only module that reads values handed over by the host page.
+//! The JavaScript face of the widget: `mount(config)`, `mountIn(host,
+//! config, emit)` for the loader (`js/lyzr-chat.js`), and the handle they
+//! return. The only module that reads values handed over by the host page.
 
 mod config;
+mod styles;
 
 pub use config::WidgetConfig;
 
 use crate::client::Endpoint;
 use crate::console;
-use crate::state::{visitor_id, ChatSettings, ChatState};
-use crate::ui::{UiText, Widget};
+use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::ui::{Mode, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// The widget's stylesheet, injected into its shadow root.
-const WIDGET_CSS: &str = include_str!("../../style/widget.css");
 
 /// A mounted widget, as seen from JavaScript.
 #[wasm_bindgen]
 pub struct ChatHandle {
     state: ChatState,
     host: web_sys::Element,
+    /// Whether `destroy` removes the host (it made it) or only empties it.
+    owns_host: bool,
+    theme: RwSignal<Theme>,
+    styles: styles::Styles,
     // Dropping these unmounts the view and frees its reactive state.
     view: Option<Box<dyn Any>>,
     owner: Option<Owner>,
@@ -85,14 +88,69 @@ impl ChatHandle {
         self.state.session_id()
     }
 
-    /// Removes the widget from the page.
+    /// Sends the next messages as `userId` (`info` is kept by the host).
+    #[wasm_bindgen(js_name = setUser)]
+    pub fn set_user(&self, user_id: String) -> bool {
+        let user_id = user_id.trim().to_string();
+        if user_id.is_empty() {
+            console::error("setUser(id): the user id must be a non-empty string");
+            return false;
+        }
+        self.state.set_user(user_id);
+        true
+    }
+
+    /// Changes the look: `"light"`, `"dark"`, `"auto"`, or an object with
+    /// `theme` and/or `primaryColor`. Returns false (with a console error
+    /// naming the option) when a value is not accepted.
+    #[wasm_bindgen(js_name = setTheme)]
+    pub fn set_theme(&mut self, theme: JsValue) -> bool {
+        let object = if theme.is_string() {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"theme".into(), &theme);
+            o.into()
+        } else {
+            theme
+        };
+        match config::theme_from_js(&object) {
+            Ok((theme, color)) => {
+                if let Some(theme) = theme {
+                    self.theme.set(theme);
+                }
+                if let Some(color) = color {
+                    self.styles.set_primary_color(&color);
+                }
+                true
+            }
+            Err(problems) => {
+                for problem in problems {
+                    console::error(&problem);
+                }
+                false
+            }
+        }
+    }
+
+    /// The element holding the widget's shadow root.
+    #[wasm_bindgen(getter)]
+    pub fn element(&self) -> web_sys::Element {
+        self.host.clone()
+    }
+
+    /// Removes the widget from the page; in-flight work is dropped.
     pub fn destroy(&mut self) {
         if self.view.is_some() {
             self.state.discard_inflight();
         }
         self.view.take();
         self.owner.take();
-        self.host.remove();
+        if self.owns_host {
+            self.host.remove();
+        } else if let Some(shadow) = self.host.shadow_root() {
+            while let Some(child) = shadow.first_child() {
+                let _ = shadow.remove_child(&child);
+            }
+        }
     }
 }
 
@@ -103,7 +161,27 @@ impl ChatHandle {
 /// is mounted (`undefined` is returned); it never throws.
 #[wasm_bindgen]
 pub fn mount(config: JsValue) -> Option<ChatHandle> {
-    let config = match WidgetConfig::from_js(&config) {
+    mount_with(None, &config, None)
+}
+
+/// Mounts a widget into `host` (whose open shadow root the loader may have
+/// made already, with its own launcher in it). `emit(name, detail)` is called
+/// for `open`, `close`, `message-sent`, `message-received` and `error`.
+#[wasm_bindgen(js_name = mountIn)]
+pub fn mount_in(
+    host: web_sys::Element,
+    config: JsValue,
+    emit: Option<js_sys::Function>,
+) -> Option<ChatHandle> {
+    mount_with(Some(host), &config, emit)
+}
+
+fn mount_with(
+    host: Option<web_sys::Element>,
+    config: &JsValue,
+    emit: Option<js_sys::Function>,
+) -> Option<ChatHandle> {
+    let config = match WidgetConfig::from_js(config) {
         Ok(config) => config,
         Err(problems) => {
             for problem in problems {
@@ -113,7 +191,7 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
             return None;
         }
     };
-    match mount_widget(config) {
+    match mount_widget(host, config, emit) {
         Ok(handle) => Some(handle),
         Err(e) => {
             console::error(&format!("could not mount the widget: {e}"));
@@ -122,27 +200,55 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
     }
 }
 
-fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
+fn js_error(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn mount_widget(
+    host: Option<web_sys::Element>,
+    config: WidgetConfig,
+    emit: Option<js_sys::Function>,
+) -> Result<ChatHandle, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
-    let body = document.body().ok_or("the page has no <body> yet")?;
-    let host = document
-        .create_element("div")
-        .map_err(|e| format!("{e:?}"))?;
+    let owns_host = host.is_none();
+    let host = match host {
+        Some(host) => host,
+        None => {
+            let host = document.create_element("div").map_err(js_error)?;
+            let parent: web_sys::Element = match (&config.container, config.ui.mode) {
+                (Some(container), Mode::Inline) => container.clone(),
+                _ => document.body().ok_or("the page has no <body> yet")?.into(),
+            };
+            parent.append_child(&host).map_err(js_error)?;
+            host
+        }
+    };
     let _ = host.set_attribute("data-lyzr-chat", &config.agent_id);
-    let shadow = host
-        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
-        .map_err(|e| format!("cannot attach a shadow root: {e:?}"))?;
-    add_styles(&document, &shadow)?;
+    let _ = host.set_attribute("data-mode", config.ui.mode.name());
+    let shadow = match host.shadow_root() {
+        Some(shadow) => shadow,
+        None => host
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
+    };
+    // Whatever the loader drew while the wasm loaded goes.
+    while let Some(child) = shadow.first_child() {
+        let _ = shadow.remove_child(&child);
+    }
+    let styles = styles::Styles::adopt(&document, &shadow, &config.ui)?;
     let mount_point: web_sys::HtmlElement = document
         .create_element("div")
-        .map_err(|e| format!("{e:?}"))?
+        .map_err(js_error)?
         .unchecked_into();
-    shadow
-        .append_child(&mount_point)
-        .map_err(|e| format!("{e:?}"))?;
-    body.append_child(&host).map_err(|e| format!("{e:?}"))?;
+    shadow.append_child(&mount_point).map_err(js_error)?;
 
     let endpoint = Endpoint {
         base_url: config.api_url.clone(),
@@ -161,45 +267,85 @@ fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
         subtitle: config.subtitle.clone(),
         placeholder: config.placeholder.clone(),
     };
+    let options = config.ui.clone();
 
     let owner = Owner::new();
-    let (state, view) = owner.with(|| {
+    let (state, theme, view) = owner.with(|| {
         let state = ChatState::new(
             settings,
             config.session_id.clone(),
             config.welcome_message.clone(),
             config.open,
         );
+        let theme = RwSignal::new(options.theme);
+        if let Some(emit) = emit {
+            connect_events(state, emit);
+        }
         let view = leptos::mount::mount_to(mount_point, move || {
-            view! { <Widget state=state text=text/> }
+            view! { <Widget state=state text=text options=options theme=theme/> }
         });
-        (state, Box::new(view) as Box<dyn Any>)
+        (state, theme, Box::new(view) as Box<dyn Any>)
     });
     Ok(ChatHandle {
         state,
         host,
+        owns_host,
+        theme,
+        styles,
         view: Some(view),
         owner: Some(owner),
     })
 }
 
-/// Styles go in as a constructable stylesheet (allowed under a strict
-/// `style-src`), falling back to a `<style>` element in older browsers.
-fn add_styles(document: &web_sys::Document, shadow: &web_sys::ShadowRoot) -> Result<(), String> {
-    if let Some(sheet) = web_sys::CssStyleSheet::new()
-        .ok()
-        .filter(|sheet| sheet.replace_sync(WIDGET_CSS).is_ok())
-    {
-        let sheets = js_sys::Array::of1(&sheet);
-        shadow.set_adopted_style_sheets(&sheets);
-        return Ok(());
-    }
-    let style = document
-        .create_element("style")
-        .map_err(|e| format!("{e:?}"))?;
-    style.set_text_content(Some(WIDGET_CSS));
-    shadow
-        .append_child(&style)
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
+/// Passes the conversation's events, and open/close, to the loader's `emit`.
+fn connect_events(state: ChatState, emit: js_sys::Function) {
+    let call = {
+        let emit = emit.clone();
+        move |name: &str, detail: JsValue| {
+            if let Err(e) = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail) {
+                console::error(&format!(
+                    "an event listener for `{name}` threw: {}",
+                    js_error(e)
+                ));
+            }
+        }
+    };
+    let session = move || JsValue::from_str(&state.session_id());
+    let detail = move |pairs: &[(&str, JsValue)]| -> JsValue {
+        let object = js_sys::Object::new();
+        for (key, value) in pairs {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+        }
+        object.into()
+    };
+    let on_event = call.clone();
+    state.set_listener(move |event| match event {
+        ChatEvent::MessageSent { text } => on_event(
+            "message-sent",
+            detail(&[("text", text.into()), ("sessionId", session())]),
+        ),
+        ChatEvent::MessageReceived { text } => on_event(
+            "message-received",
+            detail(&[("text", text.into()), ("sessionId", session())]),
+        ),
+        ChatEvent::Error {
+            message,
+            detail: why,
+        } => on_event(
+            "error",
+            detail(&[
+                ("message", message.into()),
+                ("detail", why.into()),
+                ("sessionId", session()),
+            ]),
+        ),
+    });
+    // open/close, not for the initial state.
+    Effect::new(move |previous: Option<bool>| {
+        let open = state.open.get();
+        if previous.is_some_and(|was| was != open) {
+            call(if open { "open" } else { "close" }, JsValue::UNDEFINED);
+        }
+        open
+    });
 }

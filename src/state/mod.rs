@@ -93,7 +93,21 @@ impl ChatSettings {
     }
 }
 
+/// What happened in a conversation, for the host page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    /// The visitor sent a message (before the server answers).
+    MessageSent { text: String },
+    /// An answer is complete.
+    MessageReceived { text: String },
+    /// A send failed; `message` is what the visitor was shown.
+    Error { message: String, detail: String },
+}
+
+type Listener = std::rc::Rc<dyn Fn(ChatEvent)>;
+
 struct Inner {
+    listener: Option<Listener>,
     settings: ChatSettings,
     session_id: String,
     store: Store,
@@ -143,6 +157,7 @@ impl ChatState {
             online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
             notice: RwSignal::new(None),
             inner: StoredValue::new_local(Inner {
+                listener: None,
                 settings,
                 session_id,
                 store,
@@ -208,6 +223,7 @@ impl ChatState {
             };
             (s.endpoint.clone(), request, s.options)
         });
+        self.emit(ChatEvent::MessageSent { text: text.clone() });
         let state = *self;
         spawn_local(async move {
             let mut run = Run {
@@ -224,6 +240,23 @@ impl ChatState {
             .await;
             run.finish(result, &abort);
         });
+    }
+
+    /// Receives every [`ChatEvent`] from now on.
+    pub fn set_listener(&self, listener: impl Fn(ChatEvent) + 'static) {
+        self.inner
+            .update_value(|i| i.listener = Some(std::rc::Rc::new(listener)));
+    }
+
+    fn emit(&self, event: ChatEvent) {
+        if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
+            listener(event);
+        }
+    }
+
+    /// Sends the next messages as `user_id`.
+    pub fn set_user(&self, user_id: String) {
+        self.inner.update_value(|i| i.settings.user_id = user_id);
     }
 
     /// Changes request fields for the next messages.
@@ -470,6 +503,9 @@ impl Run<'_> {
                     answer.artifacts.update(|a| a.extend(artifacts));
                 }
                 answer.status.set(Status::Done);
+                state.emit(ChatEvent::MessageReceived {
+                    text: answer.text.get_untracked(),
+                });
             }
             Err(ClientError::Aborted(AbortReason::Stopped)) if self.accepted => {
                 self.answer_bubble().status.set(Status::Stopped);
@@ -497,6 +533,12 @@ impl Run<'_> {
                     None => {}
                 }
                 state.push(Role::Error, &message, Status::Done, Some(self.user_id));
+                if !matches!(error, ClientError::Aborted(_)) {
+                    state.emit(ChatEvent::Error {
+                        message,
+                        detail: error.to_string(),
+                    });
+                }
             }
         }
     }

@@ -3,11 +3,13 @@
 
 mod composer;
 mod messages;
+mod options;
 
 use crate::state::ChatState;
 use composer::Composer;
 use leptos::prelude::*;
 use messages::MessageList;
+pub use options::{Mode, Position, Theme, UiOptions};
 
 /// Texts the host page chooses for the widget's chrome.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,10 +19,38 @@ pub struct UiText {
     pub placeholder: String,
 }
 
-/// The whole widget: launcher plus panel.
+/// The whole widget: launcher plus panel (the panel alone, always open, in
+/// the inline and full-page modes).
 #[component]
-pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
+pub fn Widget(
+    state: ChatState,
+    text: UiText,
+    options: UiOptions,
+    theme: RwSignal<Theme>,
+) -> impl IntoView {
     let open = state.open;
+    let floating = options.mode == Mode::Floating;
+    if !floating {
+        open.set(true);
+    }
+    let root_class = move || {
+        format!(
+            "lc-root lc-mode-{} {} {}{}",
+            options.mode.name(),
+            options.position.class(),
+            theme.get().class(),
+            if open.get() { " lc-open" } else { "" }
+        )
+    };
+    let starters = options.starter_prompts.clone();
+    let show_starters = move || {
+        !starters.is_empty()
+            && !state.busy.get()
+            && state
+                .messages
+                .with(|list| !list.iter().any(|m| m.role == crate::state::Role::User))
+    };
+    let starter_list = options.starter_prompts;
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
         open.set(false);
@@ -55,7 +85,7 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
         placeholder,
     } = text;
     view! {
-        <div class="lc-root" class:lc-open=move || open.get()>
+        <div class=root_class>
             <section
                 class="lc-panel"
                 role="dialog"
@@ -79,22 +109,45 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
                             <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
                         </svg>
                     </button>
-                    <button
-                        type="button"
-                        class="lc-close"
-                        aria-label="Close chat"
-                        title="Close"
-                        on:click=move |_| close()
-                    >
-                        <svg viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M6 6l12 12M18 6L6 18"></path>
-                        </svg>
-                    </button>
+                    <Show when=move || floating>
+                        <button
+                            type="button"
+                            class="lc-close"
+                            aria-label="Close chat"
+                            title="Close"
+                            on:click=move |_| close()
+                        >
+                            <svg viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M6 6l12 12M18 6L6 18"></path>
+                            </svg>
+                        </button>
+                    </Show>
                 </header>
                 <MessageList state=state/>
+                <Show when=show_starters.clone()>
+                    <div class="lc-starters">
+                        {starter_list
+                            .iter()
+                            .cloned()
+                            .map(|prompt| {
+                                let text = prompt.clone();
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="lc-starter"
+                                        on:click=move |_| state.send(text.clone())
+                                    >
+                                        {prompt}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                </Show>
                 {move || banner().map(|text| view! { <p class="lc-banner" role="status">{text}</p> })}
                 <Composer state=state placeholder=placeholder/>
             </section>
+            <Show when=move || floating>
             <button
                 type="button"
                 class="lc-launcher"
@@ -110,6 +163,7 @@ pub fn Widget(state: ChatState, text: UiText) -> impl IntoView {
                     <path d="M6 6l12 12M18 6L6 18"></path>
                 </svg>
             </button>
+            </Show>
         </div>
     }
 }
