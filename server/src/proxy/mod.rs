@@ -149,7 +149,9 @@ async fn handle(
     f.insert("status".into(), status.as_u16().into());
     f.insert(
         "latency_ms".into(),
-        (start.elapsed().as_secs_f64() * 1000.0).round().into(),
+        u64::try_from(start.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .into(),
     );
     f.insert("client_ip".into(), ip.to_string().into());
     if let Some(call) = notes.call {
