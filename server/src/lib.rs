@@ -1,8 +1,10 @@
 //! The lyzr-chat server: a local Lyzr agent for demos and tests (it speaks the
 //! Inference API exactly as the spec describes) that also serves the built
-//! widget and its demo page.
+//! widget and its demo page; and, in [`proxy`] mode, the production proxy that
+//! keeps the Lyzr account key off the page.
 
 pub mod agent;
+pub mod proxy;
 
 use axum::Router;
 use std::future::Future;

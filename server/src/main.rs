@@ -1,6 +1,8 @@
-//! `lyzr-chat-server`: command-line entry of the local agent server.
+//! `lyzr-chat-server`: command-line entry of the local agent server (the
+//! default) and of the `proxy` subcommand.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use lyzr_chat_server::proxy::{self, ProxyArgs, API_KEY_ENV};
 use lyzr_chat_server::{app, serve, ServerConfig, DEFAULT_LISTEN, DEMO_API_KEY};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,9 +14,19 @@ use std::process::ExitCode;
 /// does (x-api-key check, body validation with FastAPI-style errors), with a
 /// deterministic reply that explains what it received, and serves the built
 /// widget and demo page from --dist at `/`. No account or network needed.
+///
+/// For production, `lyzr-chat-server proxy --help`: a proxy that holds your
+/// Lyzr key server-side so it never reaches the page.
 #[derive(Debug, Parser)]
-#[command(name = "lyzr-chat-server", version)]
+#[command(
+    name = "lyzr-chat-server",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Address to listen on. Keep it on loopback unless you mean to share the demo.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
@@ -29,9 +41,25 @@ struct Cli {
     dist: PathBuf,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Production proxy: forwards the widget's calls (chat, stream, assets
+    /// upload, stop, history) to the Lyzr API with the account key added
+    /// server-side, for allowed origins and agents only.
+    ///
+    /// The key is read only from the LYZR_API_KEY environment variable.
+    /// Every flag can also be set by its environment variable or in a TOML
+    /// file given with --config (flag > env > file > default).
+    /// Health check: GET /healthz. Logs: one JSON object per line on stderr.
+    Proxy(ProxyArgs),
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Proxy(args)) = cli.command {
+        return run_proxy(args).await;
+    }
     let config = ServerConfig {
         api_key: cli.api_key,
         dist: cli.dist,
@@ -69,5 +97,78 @@ async fn main() -> ExitCode {
             eprintln!("lyzr-chat-server: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn run_proxy(args: ProxyArgs) -> ExitCode {
+    let config = match args.resolve(std::env::var(API_KEY_ENV).ok()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("lyzr-chat-server proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!(
+                "lyzr-chat-server proxy: cannot listen on {}: {e}",
+                config.listen
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(config.listen);
+    println!("lyzr-chat proxy listening on http://{addr}");
+    println!("  upstream:        {}", config.upstream);
+    println!("  allowed origins: {}", config.allow_origins.join(", "));
+    println!("  allowed agents:  {}", config.allow_agents.join(", "));
+    println!("  health check:    GET http://{addr}{}", proxy::HEALTH_PATH);
+    let upstream_host = config.upstream.host().unwrap_or("");
+    if config.upstream.scheme_str() == Some("http")
+        && !matches!(upstream_host, "127.0.0.1" | "localhost" | "[::1]")
+    {
+        eprintln!(
+            "lyzr-chat-server proxy: warning: --upstream uses plain http to a remote host; the key travels unencrypted"
+        );
+    }
+    proxy::log_start(&config, addr);
+    let log = config.log.clone();
+    let router = proxy::router(config);
+    let shutdown = async move {
+        let signal = wait_for_signal().await;
+        let mut f = serde_json::Map::new();
+        f.insert("signal".into(), signal.into());
+        log.emit("info", "shutdown", f);
+    };
+    match proxy::serve(listener, router, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lyzr-chat-server proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM (how containers and systemd stop a service).
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }
