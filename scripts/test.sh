@@ -22,14 +22,14 @@ step() { printf '\n\033[1;32m== %s\033[0m\n' "$*"; }
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
-cargo clippy --locked -p lyzr-chat --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy --locked -p lyzr-chat-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "native unit tests (protocol, server)"
 cargo test --locked -p lyzr-chat-protocol -p lyzr-chat-server
 
 step "widget tests in headless Chromium (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --locked -p lyzr-chat --target wasm32-unknown-unknown
+  cargo test --locked -p lyzr-chat-widget --target wasm32-unknown-unknown
 
 step "release bundle (trunk)"
 trunk build --release --offline

@@ -160,6 +160,25 @@ fn wrong_types_and_unknown_options_are_named() {
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
+    // Only optional options wrong: the widget mounts with their defaults.
+    let spy = ConsoleSpy::new();
+    let mut handle = lyzr_chat::mount(config(&[
+        ("agentId", "defaults-test".into()),
+        ("apiUrl", DEAD_API.into()),
+        ("theme", "purple".into()),
+        ("zIndex", "high".into()),
+    ]))
+    .expect("mounted despite bad optional options");
+    let all = spy.lines().join("\n");
+    assert!(
+        all.contains(r#"option `theme` must be one of "light", "dark", "auto", not "purple"; the default is used instead"#),
+        "{all}"
+    );
+    assert!(
+        all.contains("option `zIndex` must be a whole number"),
+        "{all}"
+    );
+    handle.destroy();
     // Not a config object at all.
     assert!(lyzr_chat::mount(JsValue::from_str("agent")).is_none());
     assert!(spy.lines().iter().any(|l| l.contains("needs an object")));

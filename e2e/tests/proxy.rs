@@ -31,13 +31,14 @@ async fn widget_with_only_the_proxy_url_chats_through_the_proxy() {
     h.goto("/").await;
     h.widget().await;
     h.js(&format!(
-        r#"window.lyzrChat.destroy();
-           window.lyzrChat = window.wasmBindings.mount({{
+        r#"LyzrChat.instances[0].destroy();
+           LyzrChat.init({{
              agentId: "demo-agent", apiUrl: "{proxy_url}", open: true }});
            return true;"#
     ))
     .await;
     let root = h.widget().await;
+    h.wait_for_count(&root, ".lc-input", 1).await; // the wasm has taken over
     let composer = root
         .find(Locator::Css(".lc-input"))
         .await

@@ -109,7 +109,7 @@ async fn stop_keeps_the_partial_answer_and_tells_the_server() {
         "nothing arrives after Stop"
     );
     let session: String = h
-        .js("return window.lyzrChat.sessionId")
+        .js("return LyzrChat.instances[0].sessionId")
         .await
         .as_str()
         .unwrap()
@@ -406,7 +406,7 @@ async fn reload_restores_the_draft_and_unsent_messages() {
         .await;
     h.wait_for_count(&root, ".lc-error", 1).await;
     let session: String = h
-        .js("return window.lyzrChat.sessionId")
+        .js("return LyzrChat.instances[0].sessionId")
         .await
         .as_str()
         .unwrap()
@@ -415,7 +415,9 @@ async fn reload_restores_the_draft_and_unsent_messages() {
     let restored = h.texts(&root, ".lc-user.lc-failed .lc-text").await;
     assert_eq!(restored, ["/fault status=500 -- /echo second try works"]);
     assert_eq!(
-        h.js("return window.lyzrChat.sessionId").await.as_str(),
+        h.js("return LyzrChat.instances[0].sessionId")
+            .await
+            .as_str(),
         Some(session.as_str()),
         "same session after reload"
     );
@@ -460,7 +462,7 @@ async fn offline_is_shown_and_new_conversation_starts_a_new_session() {
     h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 2)
         .await;
     let first: String = h
-        .js("return window.lyzrChat.sessionId")
+        .js("return LyzrChat.instances[0].sessionId")
         .await
         .as_str()
         .unwrap()
@@ -472,7 +474,7 @@ async fn offline_is_shown_and_new_conversation_starts_a_new_session() {
         .await
         .unwrap();
     let second: String = h
-        .js("return window.lyzrChat.sessionId")
+        .js("return LyzrChat.instances[0].sessionId")
         .await
         .as_str()
         .unwrap()
@@ -497,14 +499,13 @@ async fn timeout_is_its_own_error_and_variables_reach_the_agent() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.goto("/").await;
     h.js("localStorage.clear()").await;
-    h.js(
-        "window.lyzrChat.destroy();\
-         window.lyzrChat = window.wasmBindings.mount({agentId: 'demo-agent', apiUrl: location.origin,\
+    h.js("LyzrChat.instances[0].destroy();\
+         LyzrChat.init({agentId: 'demo-agent', apiUrl: location.origin,\
            apiKey: 'lyzr-chat-demo-key', open: true, stream: false, timeoutMs: 1500,\
-           systemPromptVariables: {name: 'Ada'}});",
-    )
-    .await;
+           systemPromptVariables: {name: 'Ada'}});")
+        .await;
     let root = h.widget().await;
+    h.wait_for_count(&root, ".lc-input", 1).await; // the wasm has taken over
     h.type_and_send(&root, "/fault latency=4000 -- too slow")
         .await;
     let error = h.wait_for_count(&root, ".lc-error", 1).await[0]
@@ -522,10 +523,10 @@ async fn timeout_is_its_own_error_and_variables_reach_the_agent() {
         "stream: false uses chat"
     );
 
-    let ok = h.js("return window.lyzrChat.setVariables({filter_variables: {region: 'eu'}, features: [{type: 'MEMORY'}]})").await;
+    let ok = h.js("return LyzrChat.instances[0].setVariables({filter_variables: {region: 'eu'}, features: [{type: 'MEMORY'}]})").await;
     assert_eq!(ok, serde_json::json!(true));
     let bad = h
-        .js("return window.lyzrChat.setVariables({system_prompt_variables: 5})")
+        .js("return LyzrChat.instances[0].setVariables({system_prompt_variables: 5})")
         .await;
     assert_eq!(
         bad,

@@ -101,6 +101,10 @@ impl WidgetConfig {
             );
         }
         let api_url = reader.api_url();
+        let container = reader.container();
+        // Without these the widget cannot work at all; any other bad option
+        // is reported and replaced by its default.
+        let fatal = !reader.problems.is_empty();
         let config = WidgetConfig {
             agent_id: agent_id.unwrap_or_default(),
             api_url,
@@ -144,19 +148,21 @@ impl WidgetConfig {
                     .unwrap_or_default(),
                 starter_prompts: reader.strings("starterPrompts"),
             },
-            container: reader.container(),
+            container,
         };
-        if config.ui.mode == Mode::Inline
-            && config.container.is_none()
-            && reader.problems.is_empty()
-        {
+        let mut fatal = fatal;
+        if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
+            fatal = true;
             reader.problems.push(
                 "option `container` is required with mode \"inline\": an element or a CSS selector of the element to fill"
                     .to_string(),
             );
         }
-        if !reader.problems.is_empty() {
+        if fatal {
             return Err(reader.problems);
+        }
+        for problem in &reader.problems {
+            console::error(&format!("{problem}; the default is used instead"));
         }
         if config.api_key.is_some() && !is_local_page() {
             console::warn(
@@ -332,7 +338,10 @@ impl Reader<'_> {
         let Some(value) = self.get("timeoutMs") else {
             return DEFAULT_TIMEOUT_MS;
         };
-        match value.as_f64() {
+        let number = value
+            .as_f64()
+            .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
+        match number {
             Some(ms) if (1000.0..=3_600_000.0).contains(&ms) => ms as u32,
             _ => {
                 self.problems.push(format!(

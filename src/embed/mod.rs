@@ -181,6 +181,7 @@ fn mount_with(
     config: &JsValue,
     emit: Option<js_sys::Function>,
 ) -> Option<ChatHandle> {
+    report_panics();
     let config = match WidgetConfig::from_js(config) {
         Ok(config) => config,
         Err(problems) => {
@@ -198,6 +199,17 @@ fn mount_with(
             None
         }
     }
+}
+
+/// A bug in the widget shows in the console as what it is, instead of a
+/// bare "unreachable" from the wasm engine.
+fn report_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            console::error(&format!("internal error, please report it: {info}"));
+        }));
+    });
 }
 
 fn js_error(e: JsValue) -> String {
@@ -278,12 +290,13 @@ fn mount_widget(
             config.open,
         );
         let theme = RwSignal::new(options.theme);
-        if let Some(emit) = emit {
-            connect_events(state, emit);
-        }
+        // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
             view! { <Widget state=state text=text options=options theme=theme/> }
         });
+        if let Some(emit) = emit {
+            connect_events(state, emit);
+        }
         (state, theme, Box::new(view) as Box<dyn Any>)
     });
     Ok(ChatHandle {
