@@ -258,10 +258,10 @@
           return;
         }
         if (openOnReady) real.open();
+        emit("ready", { sessionId: real.sessionId });
         queue.splice(0).forEach(function (entry) {
           real[entry[0]].apply(real, entry[1]);
         });
-        emit("ready", { sessionId: real.sessionId });
       }, function (e) {
         failed = true;
         while (shadow.firstChild) shadow.removeChild(shadow.firstChild);

@@ -47,6 +47,33 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// The strict Content-Security-Policy of issue 5, and the same without
+/// `'wasm-unsafe-eval'` (to see the loader explain the block).
+pub const STRICT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; connect-src 'self'; img-src 'self' blob: data:; require-trusted-types-for 'script'";
+pub const NO_WASM_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self' blob: data:; require-trusted-types-for 'script'";
+
+/// Host pages for the embed tests (`e2e/pages`) at `/e2e/`; the ones under
+/// `/e2e/csp/` and `/e2e/csp-nowasm/` are served with a strict CSP header.
+fn test_pages(router: axum::Router) -> axum::Router {
+    use axum::http::{header, HeaderValue};
+    use tower_http::services::ServeDir;
+    use tower_http::set_header::SetResponseHeader;
+    let pages = workspace_root().join("e2e/pages");
+    let with_csp = |dir: &str, csp: &'static str| {
+        SetResponseHeader::overriding(
+            ServeDir::new(pages.join(dir)),
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        )
+    };
+    router
+        .nest_service("/e2e/csp", with_csp("csp", STRICT_CSP))
+        .nest_service("/e2e/csp-nowasm", with_csp("csp-nowasm", NO_WASM_CSP))
+        .nest_service("/e2e", ServeDir::new(&pages))
+}
+
 /// One running server and one browser session.
 pub struct Harness {
     pub client: Client,
@@ -75,6 +102,7 @@ impl Harness {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (router, stats) = app(&config);
+        let router = test_pages(router);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(serve(listener, router, async {
             let _ = rx.await;
@@ -146,11 +174,17 @@ impl Harness {
 
     /// Puts `text` in the composer (as an input event) and presses Enter.
     pub async fn type_and_send(&self, root: &ShadowRoot, text: &str) {
+        self.type_and_send_in(root, "[data-lyzr-chat]", text).await;
+    }
+
+    /// [`type_and_send`](Self::type_and_send) for the widget whose host
+    /// element matches `host_css`.
+    pub async fn type_and_send_in(&self, root: &ShadowRoot, host_css: &str, text: &str) {
         self.client
             .execute(
-                "const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
-                 i.value = arguments[0]; i.dispatchEvent(new Event('input'));",
-                vec![json!(text)],
+                "const i = document.querySelector(arguments[0]).shadowRoot.querySelector('.lc-input');\
+                 i.value = arguments[1]; i.dispatchEvent(new Event('input'));",
+                vec![json!(host_css), json!(text)],
             )
             .await
             .expect("fill the composer");

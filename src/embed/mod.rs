@@ -34,17 +34,17 @@ pub struct ChatHandle {
 impl ChatHandle {
     /// Opens the chat panel.
     pub fn open(&self) {
-        self.state.open.set(true);
+        self.state.set_open(true);
     }
 
     /// Closes the chat panel.
     pub fn close(&self) {
-        self.state.open.set(false);
+        self.state.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
-        self.state.open.update(|o| *o = !*o);
+        self.state.set_open(!self.state.open.get_untracked());
     }
 
     /// Sends `text` as if the visitor had typed it.
@@ -260,6 +260,7 @@ fn mount_widget(
         .create_element("div")
         .map_err(js_error)?
         .unchecked_into();
+    mount_point.set_class_name("lc-mount");
     shadow.append_child(&mount_point).map_err(js_error)?;
 
     let endpoint = Endpoint {
@@ -310,10 +311,9 @@ fn mount_widget(
     })
 }
 
-/// Passes the conversation's events, and open/close, to the loader's `emit`.
+/// Passes the conversation's events to the loader's `emit`.
 fn connect_events(state: ChatState, emit: js_sys::Function) {
     let call = {
-        let emit = emit.clone();
         move |name: &str, detail: JsValue| {
             if let Err(e) = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail) {
                 console::error(&format!(
@@ -331,20 +331,19 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
         }
         object.into()
     };
-    let on_event = call.clone();
     state.set_listener(move |event| match event {
-        ChatEvent::MessageSent { text } => on_event(
+        ChatEvent::MessageSent { text } => call(
             "message-sent",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
-        ChatEvent::MessageReceived { text } => on_event(
+        ChatEvent::MessageReceived { text } => call(
             "message-received",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
         ChatEvent::Error {
             message,
             detail: why,
-        } => on_event(
+        } => call(
             "error",
             detail(&[
                 ("message", message.into()),
@@ -352,13 +351,7 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
                 ("sessionId", session()),
             ]),
         ),
-    });
-    // open/close, not for the initial state.
-    Effect::new(move |previous: Option<bool>| {
-        let open = state.open.get();
-        if previous.is_some_and(|was| was != open) {
-            call(if open { "open" } else { "close" }, JsValue::UNDEFINED);
-        }
-        open
+        ChatEvent::Opened => call("open", JsValue::UNDEFINED),
+        ChatEvent::Closed => call("close", JsValue::UNDEFINED),
     });
 }

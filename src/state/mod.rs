@@ -97,11 +97,21 @@ impl ChatSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
     /// The visitor sent a message (before the server answers).
-    MessageSent { text: String },
+    MessageSent {
+        text: String,
+    },
     /// An answer is complete.
-    MessageReceived { text: String },
+    MessageReceived {
+        text: String,
+    },
     /// A send failed; `message` is what the visitor was shown.
-    Error { message: String, detail: String },
+    Error {
+        message: String,
+        detail: String,
+    },
+    /// The panel opened or closed.
+    Opened,
+    Closed,
 }
 
 type Listener = std::rc::Rc<dyn Fn(ChatEvent)>;
@@ -251,6 +261,18 @@ impl ChatState {
     fn emit(&self, event: ChatEvent) {
         if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
             listener(event);
+        }
+    }
+
+    /// Opens or closes the panel (every change is an event).
+    pub fn set_open(&self, open: bool) {
+        if self.open.get_untracked() != open {
+            self.open.set(open);
+            self.emit(if open {
+                ChatEvent::Opened
+            } else {
+                ChatEvent::Closed
+            });
         }
     }
 

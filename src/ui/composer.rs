@@ -26,7 +26,7 @@ pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
         }
     };
     let can_send = move || !state.draft.with(|d| d.trim().is_empty());
-    view! {
+    view! { class="lc",
         <form
             class="lc-composer"
             on:submit=move |ev| {
@@ -48,7 +48,7 @@ pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
             <Show
                 when=move || state.busy.get()
                 fallback=move || {
-                    view! {
+                    view! { class="lc",
                         <button
                             type="submit"
                             class="lc-send"

@@ -32,7 +32,7 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
             el.set_scroll_top(el.scroll_height());
         }
     });
-    view! {
+    view! { class="lc",
         <ol class="lc-messages" node_ref=list aria-live="polite" aria-relevant="additions">
             <For
                 each=move || state.messages.get()
@@ -87,7 +87,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
         Some(view! { <span class="lc-note">{words}</span> })
     };
     let actions = about.map(|_| {
-        view! {
+        view! { class="lc",
             <div class="lc-actions">
                 <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
                     "Retry"
@@ -107,7 +107,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
                     "Thought process"
                 }
             };
-            view! {
+            view! { class="lc",
                 <details class="lc-thinking">
                     <summary>{label}</summary>
                     <p class="lc-thinking-text">{move || thinking.get()}</p>
@@ -117,7 +117,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
     };
     let files = move || {
         artifacts.with(|list| !list.is_empty()).then(|| {
-            view! {
+            view! { class="lc",
                 <ul class="lc-files" aria-label="Files">
                     {artifacts
                         .get()
@@ -127,7 +127,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
                                 Some(format) => format!("{} ({format})", file.name),
                                 None => file.name.clone(),
                             };
-                            view! {
+                            view! { class="lc",
                                 <li>
                                     <a
                                         class="lc-file"
@@ -146,7 +146,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
             }
         })
     };
-    view! {
+    view! { class="lc",
         <li class=class role=(role == Role::Error).then_some("alert")>
             {thinking_view}
             <p class="lc-text">{move || text.get()}</p>

@@ -1,5 +1,9 @@
 //! The widget's Leptos components: a launcher button and a chat panel.
 //! Components render [`ChatState`] and call its actions; they do no I/O.
+//!
+//! Views with static nested elements start with `class="lc",`: a scope class
+//! stops the `view!` macro from building static subtrees from HTML strings
+//! (`<template>.innerHTML`), which a page requiring Trusted Types refuses.
 
 mod composer;
 mod messages;
@@ -31,7 +35,7 @@ pub fn Widget(
     let open = state.open;
     let floating = options.mode == Mode::Floating;
     if !floating {
-        open.set(true);
+        state.set_open(true);
     }
     let root_class = move || {
         format!(
@@ -53,7 +57,7 @@ pub fn Widget(
     let starter_list = options.starter_prompts;
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
-        open.set(false);
+        state.set_open(false);
         if let Some(button) = launcher.get_untracked() {
             let _ = button.focus();
         }
@@ -84,7 +88,7 @@ pub fn Widget(
         subtitle,
         placeholder,
     } = text;
-    view! {
+    view! { class="lc",
         <div class=root_class>
             <section
                 class="lc-panel"
@@ -131,7 +135,7 @@ pub fn Widget(
                             .cloned()
                             .map(|prompt| {
                                 let text = prompt.clone();
-                                view! {
+                                view! { class="lc",
                                     <button
                                         type="button"
                                         class="lc-starter"
@@ -154,7 +158,7 @@ pub fn Widget(
                 node_ref=launcher
                 aria-label=move || if open.get() { "Close chat" } else { "Open chat" }
                 aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
+                on:click=move |_| state.set_open(!open.get_untracked())
             >
                 <svg class="lc-icon-chat" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M4 5h16v11H8l-4 4z"></path>

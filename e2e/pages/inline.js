@@ -1,0 +1,1 @@
+window.chat = LyzrChat.init({ agentId: "demo-agent", apiKey: "lyzr-chat-demo-key", title: "Inline", mode: "inline", container: "#slot" });
