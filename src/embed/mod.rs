@@ -131,8 +131,11 @@ fn mount_widget(config: WidgetConfig) -> Result<ChatHandle, String> {
         placeholder: config.placeholder.clone(),
     };
 
+    let render_policy = config.render_policy.clone();
     let owner = Owner::new();
     let (state, view) = owner.with(|| {
+        // Read by the markdown renderer of agent replies.
+        provide_context(render_policy);
         let state = ChatState::new(settings, config.welcome_message.clone(), config.open);
         let view = leptos::mount::mount_to(mount_point, move || {
             view! { <Widget state=state text=text/> }
