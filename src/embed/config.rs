@@ -260,9 +260,7 @@ impl Reader<'_> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             match item {
-                Value::String(s) if !s.trim().is_empty() => {
-                    out.push(s.trim().to_ascii_lowercase())
-                }
+                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_ascii_lowercase()),
                 other => {
                     self.problems.push(format!(
                         "option `{key}` item {i} must be a non-empty string like {example}, not {}",

@@ -14,9 +14,7 @@ mod tree;
 pub use policy::{
     host_matches, normalise, ImageSource, RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES,
 };
-pub use render::{
-    render, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES, PLAIN_NOTE,
-};
+pub use render::{render, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES, PLAIN_NOTE};
 pub use tree::{Attr, Element, Node, Tag, ALLOWED_ATTRS, ALLOWED_TAGS};
 
 use leptos::prelude::*;
@@ -42,7 +40,8 @@ pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     view! { <div class="lc-md" node_ref=root on:click=move |ev| dom::on_click(&ev)></div> }
 }
 
-#[cfg(test)]
+// Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use std::path::Path;
 
@@ -105,7 +104,11 @@ mod tests {
     fn the_scan_sees_a_planted_use() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-scan-probe");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("probe.rs"), format!("el.set_{}(x)", forbidden()[0])).unwrap();
+        std::fs::write(
+            dir.join("probe.rs"),
+            format!("el.set_{}(x)", forbidden()[0]),
+        )
+        .unwrap();
         let mut hits = Vec::new();
         scan(&dir, &mut hits);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -57,11 +57,7 @@ impl RenderPolicy {
     pub fn link_href(&self, raw: &str) -> Option<String> {
         let url = normalise(raw)?;
         match scheme_of(&url) {
-            Scheme::Named(scheme) => self
-                .link_schemes
-                .iter()
-                .any(|s| *s == scheme)
-                .then_some(url),
+            Scheme::Named(scheme) => self.link_schemes.contains(&scheme).then_some(url),
             Scheme::Relative => Some(url),
             Scheme::Ambiguous => None,
         }
@@ -189,7 +185,8 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-#[cfg(test)]
+// Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -277,7 +274,10 @@ mod tests {
             ("https://user:pw@EVIL.example:444/x", "evil.example"),
             ("http://localhost:8787/x.png", "localhost"),
             ("http://127.0.0.1:9999/x.png", "127.0.0.1"),
-            ("https://img.example.com.evil.example/x", "img.example.com.evil.example"),
+            (
+                "https://img.example.com.evil.example/x",
+                "img.example.com.evil.example",
+            ),
             ("https://cdn.example/x", "cdn.example"),
             ("https://[::1]:8787/x", "[::1]"),
         ] {

@@ -103,12 +103,11 @@ impl Renderer {
         // A block is complete once the block after it starts on a complete
         // line: CommonMark closes blocks line by line and never reopens them.
         let last_newline = source.rfind('\n');
-        let mut complete = 0;
-        for i in 1..blocks.len() {
-            if last_newline.is_some_and(|nl| nl >= blocks[i].range.start) {
-                complete = i;
-            }
-        }
+        let complete = blocks
+            .iter()
+            .skip(1)
+            .rposition(|b| last_newline.is_some_and(|nl| nl >= b.range.start))
+            .map_or(0, |i| i + 1);
         let mut budget = MAX_NODES.saturating_sub(self.committed_nodes);
         let mut shown = |block: Block| -> Vec<Node> {
             let count: usize = block.nodes.iter().map(Node::count).sum();
@@ -162,7 +161,11 @@ impl Renderer {
 }
 
 fn label_key(label: &str) -> String {
-    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// `text` as one preformatted block with a note above it.
@@ -191,7 +194,11 @@ enum Frame {
     /// A fenced or indented code block collecting its text.
     Code { lang: Option<String>, text: String },
     /// An image collecting its alt text.
-    Image { source: ImageSource, title: String, alt: String },
+    Image {
+        source: ImageSource,
+        title: String,
+        alt: String,
+    },
 }
 
 struct Table {
@@ -571,7 +578,8 @@ fn image(source: ImageSource, title: String, alt: String) -> Node {
     }
 }
 
-#[cfg(test)]
+// Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::super::policy::normalise;
     use super::super::tree::{ALLOWED_ATTRS, ALLOWED_TAGS};
@@ -634,10 +642,15 @@ mod tests {
 
     #[test]
     fn commonmark_basics_become_elements() {
-        assert_eq!(md("# Title\n\nSome *em* and **strong**."),
-            "<h1>Title</h1><p>Some <em>em</em> and <strong>strong</strong>.</p>");
+        assert_eq!(
+            md("# Title\n\nSome *em* and **strong**."),
+            "<h1>Title</h1><p>Some <em>em</em> and <strong>strong</strong>.</p>"
+        );
         assert_eq!(md("- a\n- b"), "<ul><li>a</li><li>b</li></ul>");
-        assert_eq!(md("3. c\n4. d"), "<ol start=\"3\"><li>c</li><li>d</li></ol>");
+        assert_eq!(
+            md("3. c\n4. d"),
+            "<ol start=\"3\"><li>c</li><li>d</li></ol>"
+        );
         assert_eq!(md("> quoted"), "<blockquote><p>quoted</p></blockquote>");
         assert_eq!(md("a `b` ~~c~~"), "<p>a <code>b</code> <del>c</del></p>");
         assert_eq!(md("a  \nb"), "<p>a<br></br>b</p>");
@@ -678,13 +691,18 @@ mod tests {
 
     #[test]
     fn raw_html_is_literal_text() {
-        let nodes = render("<script>alert(1)</script>\n\nhi <b onclick=x>there</b>", &policy());
+        let nodes = render(
+            "<script>alert(1)</script>\n\nhi <b onclick=x>there</b>",
+            &policy(),
+        );
         assert_eq!(
             html(&nodes),
             "<p class=\"lc-md-html\"><script>alert(1)</script>\n</p><p>hi <b onclick=x>there</b></p>"
         );
         // The markup survived only as text nodes.
-        let Node::Element(p) = &nodes[0] else { panic!() };
+        let Node::Element(p) = &nodes[0] else {
+            panic!()
+        };
         assert_eq!(p.children, vec![Node::text("<script>alert(1)</script>\n")]);
     }
 
@@ -745,7 +763,11 @@ mod tests {
         assert_eq!(html(&shown), md(text));
         // Everything up to the code block is final; the code block waits
         // until the line after it ("End.") is complete.
-        assert!(r.committed.trim_end().ends_with("- item two"), "{:?}", r.committed);
+        assert!(
+            r.committed.trim_end().ends_with("- item two"),
+            "{:?}",
+            r.committed
+        );
         let patch = r.update(&format!("{text}\n"));
         assert_eq!(patch.commit.len(), 1);
         assert!(r.committed.trim_end().ends_with("```"), "{:?}", r.committed);
@@ -792,7 +814,11 @@ mod tests {
             assert!(took < Duration::from_secs(5), "{unit:?}: {took:?}");
             assert!(nodes.iter().map(Node::count).sum::<usize>() <= MAX_NODES + 10);
             assert!(depth(&nodes) <= MAX_DEPTH + 3, "{unit:?}");
-            assert!(nodes.iter().map(Node::text_content).collect::<String>().contains("deep"));
+            assert!(nodes
+                .iter()
+                .map(Node::text_content)
+                .collect::<String>()
+                .contains("deep"));
         }
     }
 
@@ -832,7 +858,9 @@ mod tests {
         let text = format!("{para}para\n\n{para}para\n\n{para}para\n\n{para}end");
         let nodes = render(&text, &policy());
         assert!(nodes.iter().map(Node::count).sum::<usize>() <= MAX_NODES + 10);
-        assert!(nodes.iter().any(|n| n.text_content().starts_with(PLAIN_NOTE)));
+        assert!(nodes
+            .iter()
+            .any(|n| n.text_content().starts_with(PLAIN_NOTE)));
     }
 
     mod properties {

@@ -253,7 +253,8 @@ impl Node {
     }
 }
 
-#[cfg(test)]
+// Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

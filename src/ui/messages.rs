@@ -20,7 +20,9 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
         unseen.set(false);
     };
     Effect::new(move |_| {
-        let newest_is_users = state.messages.with(|m| m.last().is_some_and(|m| m.role == Role::User));
+        let newest_is_users = state
+            .messages
+            .with(|m| m.last().is_some_and(|m| m.role == Role::User));
         state.open.track();
         list.track();
         if newest_is_users || follow.get_untracked() {
@@ -80,7 +82,9 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
             return;
         }
         let on_change = Closure::<dyn Fn()>::new(move || {
-            let Some(el) = list.get_untracked() else { return };
+            let Some(el) = list.get_untracked() else {
+                return;
+            };
             if follow.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
             } else {
