@@ -2,7 +2,7 @@
 //! allowlisted tree ([`render`], pure) and built into DOM nodes ([`dom`]),
 //! never through HTML strings.
 //!
-//! ```ignore
+//! ```text
 //! view! { <Markdown text=Signal::stored(reply)/> }
 //! ```
 
