@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Budget for wasm + js glue, brotli: the walking skeleton measured 108.9 KB.
+# Budget for wasm + js glue, brotli: the walking skeleton measured 108.9 KB;
+# safe markdown rendering of replies (issue 4) measured 191.0 KB, of which
+# the pulldown-cmark parser and the tree builder are 66.4 KB.
 # Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-125000}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-200000}
 
 build=1 check=0
 for arg in "$@"; do

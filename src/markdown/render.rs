@@ -8,7 +8,6 @@ use pulldown_cmark::{
     Alignment, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser,
     Tag as MdTag, TagEnd,
 };
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// Replies longer than this (bytes) are shown as plain text with a note.
@@ -54,8 +53,10 @@ pub struct Renderer {
     /// Source of the committed blocks: a prefix of every later text.
     committed: String,
     committed_nodes: usize,
-    /// Link reference definitions seen in committed text, by normalised label.
-    refs: HashMap<String, (String, String)>,
+    /// Link reference definitions seen in committed text: (normalised
+    /// label, destination, title). A Vec, not a map: replies define few, and
+    /// a map's code costs bundle size.
+    refs: Vec<(String, String, String)>,
     plain: bool,
 }
 
@@ -65,7 +66,7 @@ impl Renderer {
             policy,
             committed: String::new(),
             committed_nodes: 0,
-            refs: HashMap::new(),
+            refs: Vec::new(),
             plain: false,
         }
     }
@@ -138,18 +139,21 @@ impl Renderer {
     fn learn_refs(&mut self, committed_source: &str) {
         let parser = Parser::new_ext(committed_source, options());
         for (label, def) in parser.reference_definitions().iter() {
-            let title = def.title.as_deref().unwrap_or("").to_string();
-            self.refs
-                .entry(label_key(label))
-                .or_insert_with(|| (def.dest.to_string(), title));
+            let key = label_key(label);
+            if !self.refs.iter().any(|(k, _, _)| *k == key) {
+                let title = def.title.as_deref().unwrap_or("").to_string();
+                self.refs.push((key, def.dest.to_string(), title));
+            }
         }
     }
 
     fn blocks(&self, source: &str) -> Vec<Block> {
         let refs = &self.refs;
         let callback = |link: BrokenLink<'_>| {
-            refs.get(&label_key(&link.reference))
-                .map(|(dest, title)| (CowStr::from(dest.clone()), CowStr::from(title.clone())))
+            let key = label_key(&link.reference);
+            refs.iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, dest, title)| (CowStr::from(dest.clone()), CowStr::from(title.clone())))
         };
         let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
         let mut builder = Builder::new(&self.policy);

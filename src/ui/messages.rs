@@ -2,6 +2,7 @@
 
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Role, Status};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The scrolling list of bubbles. Follows the newest content while the
@@ -148,8 +149,8 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
         >
             {match role {
                 // Agent replies are untrusted: rendered as sanitized markdown.
-                Role::Agent => view! { <Markdown text=Signal::stored(text)/> }.into_any(),
-                _ => view! { <p class="lc-text">{text}</p> }.into_any(),
+                Role::Agent => Either::Left(view! { <Markdown text=Signal::stored(text)/> }),
+                _ => Either::Right(view! { <p class="lc-text">{text}</p> }),
             }}
             {note}
             {actions}
