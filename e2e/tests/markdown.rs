@@ -304,3 +304,46 @@ async fn scrolled_up_visitor_keeps_position_and_can_jump_to_latest() {
         .is_empty());
     h.finish().await;
 }
+
+#[tokio::test]
+async fn pathological_replies_render_in_bounded_time() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = open_page(&h).await;
+    let mut table = String::from("| n | a | b |\n|---|---|---|\n");
+    for i in 0..10_000 {
+        table.push_str(&format!("| {i} | x | y |\n"));
+    }
+    let cases = [
+        ("100k nested quotes", "> ".repeat(100_000) + "deep"),
+        ("100k nested lists", "- ".repeat(100_000) + "deep"),
+        ("1 MB message", "word ".repeat(200_000)),
+        ("10k-row table", table),
+    ];
+    for (name, text) in cases {
+        let started = std::time::Instant::now();
+        send_all(&h, &[text]).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "{name}: {took:?}");
+        println!("{name}: rendered in {took:?} (round trip included)");
+    }
+    // The big ones degrade to plain text with a note; the deep ones are flattened.
+    let notes = root
+        .find_all(Locator::Css(".lc-md-plain .lc-md-note"))
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 2, "the 1 MB message and the table");
+    let depth: Value = h
+        .js(r#"
+            const root = document.querySelector("[data-lyzr-chat]").shadowRoot;
+            let deepest = 0;
+            for (const el of root.querySelectorAll(".lc-md *")) {
+                let d = 0;
+                for (let e = el; e && !e.classList?.contains("lc-md"); e = e.parentElement) d++;
+                deepest = Math.max(deepest, d);
+            }
+            return deepest;
+        "#)
+        .await;
+    assert!(depth.as_u64().unwrap() <= 30, "{depth}");
+    h.finish().await;
+}
