@@ -47,6 +47,11 @@ pub struct Patch {
 /// Turns a growing reply into a [`Patch`] per update, at a cost proportional
 /// to the text after the last completed block (plus one byte comparison of
 /// the completed part, to notice a text that was replaced, not extended).
+///
+/// Known difference from rendering the final text at once: a link reference
+/// definition (`[r]: https://...`) only applies to blocks after it, not to
+/// completed blocks before it. Past [`MAX_MARKDOWN_BYTES`] each update
+/// rebuilds the whole plain-text view (O(text), rare by construction).
 #[derive(Debug)]
 pub struct Renderer {
     policy: RenderPolicy,
