@@ -6,10 +6,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Budget for loader + wasm-bindgen glue + wasm, brotli. Measured: walking skeleton 108.9 KB;
-# with streaming, Stop, retries and the outbox (issue 3) 139.5 KB.
+# Budget for loader + wasm-bindgen glue + wasm, brotli. Measured: walking
+# skeleton 108.9 KB; + streaming, Stop, retries, outbox (issue 3) 139.5 KB;
+# safe markdown alone on the skeleton (issue 4) 191.0 KB, of which the
+# pulldown-cmark parser and the tree builder are 66.4 KB; all of issues 3-6
+# together 247.2 KB (loader, glue and wasm). See the README.
 # Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-150000}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-260000}
 
 build=1 check=0
 for arg in "$@"; do

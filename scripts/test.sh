@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of lyzr-chat, installing what is missing first:
 #   1. formatting and lints
-#   2. native unit tests (protocol, server)
+#   2. native unit tests (protocol, server, the widget's pure markdown layer)
 #   3. widget tests in headless Chromium (wasm-bindgen-test)
 #   4. the release bundle (trunk) and end-to-end tests in headless Chromium
 #   5. the bundle's size report and budget
@@ -24,8 +24,9 @@ cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked -p lyzr-chat-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-step "native unit tests (protocol, server)"
+step "native unit tests (protocol, server, widget lib)"
 cargo test --locked -p lyzr-chat-protocol -p lyzr-chat-server
+cargo test --locked -p lyzr-chat-widget --lib
 
 step "widget tests in headless Chromium (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -9,6 +9,7 @@
 pub mod client;
 mod console;
 pub mod embed;
+pub mod markdown;
 pub mod state;
 pub mod ui;
 

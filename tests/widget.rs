@@ -204,6 +204,8 @@ async fn mounts_in_a_shadow_root_and_opens_and_closes() {
             .unwrap(),
         "Support"
     );
+    // Agent text is rendered as markdown by an effect, before the next paint.
+    tick(0).await;
     assert_eq!(
         root.query_selector(".lc-agent")
             .unwrap()

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
@@ -80,6 +81,8 @@ pub struct Harness {
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
     pub stats: AgentStats,
+    /// Path (and query) of every request the server received, in order.
+    pub requests: RequestLog,
     driver: Child,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -103,6 +106,8 @@ impl Harness {
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (router, stats) = app(&config);
         let router = test_pages(router);
+        let requests = RequestLog::default();
+        let router = requests.record(router);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(serve(listener, router, async {
             let _ = rx.await;
@@ -113,6 +118,7 @@ impl Harness {
             client,
             base_url,
             stats,
+            requests,
             driver,
             shutdown: Some(tx),
         }
@@ -264,6 +270,42 @@ impl Drop for Harness {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// Every request path the test server saw: lets tests prove a page did (or
+/// did not) fetch a URL. A layer around the whole app, so the agent's own
+/// code is untouched.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+
+impl RequestLog {
+    fn record(&self, router: axum::Router) -> axum::Router {
+        let log = self.clone();
+        router.layer(axum::middleware::map_request(
+            move |req: axum::extract::Request| {
+                let log = log.clone();
+                async move {
+                    let path = req
+                        .uri()
+                        .path_and_query()
+                        .map_or_else(|| req.uri().path().to_string(), |p| p.to_string());
+                    log.0.lock().unwrap().push(path);
+                    req
+                }
+            },
+        ))
+    }
+
+    /// The paths seen so far that start with `prefix`.
+    pub fn matching(&self, prefix: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .cloned()
+            .collect()
     }
 }
 

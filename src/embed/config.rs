@@ -2,6 +2,7 @@
 //! is reported naming the option and what it accepts.
 
 use crate::console;
+use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::json_type_name;
@@ -37,6 +38,8 @@ pub const OPTIONS: &[&str] = &[
     "mode",
     "container",
     "preload",
+    "linkSchemes",
+    "imageHosts",
 ];
 
 /// The widget's options after checking.
@@ -66,6 +69,8 @@ pub struct WidgetConfig {
     pub ui: UiOptions,
     /// Where an inline widget goes (required for `mode: "inline"`).
     pub container: Option<web_sys::Element>,
+    /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
+    pub render_policy: RenderPolicy,
 }
 
 /// Default `timeoutMs`: five minutes, since heavy agents are slow.
@@ -149,6 +154,13 @@ impl WidgetConfig {
                 starter_prompts: reader.strings("starterPrompts"),
             },
             container,
+            render_policy: RenderPolicy {
+                link_schemes: reader.link_schemes().unwrap_or_else(|| {
+                    DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect()
+                }),
+                image_hosts: reader.image_hosts().unwrap_or_default(),
+                page_origin: None,
+            },
         };
         let mut fatal = fatal;
         if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
@@ -534,6 +546,84 @@ fn describe(value: &JsValue) -> String {
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_else(|| type_name(value))
+}
+
+impl Reader<'_> {
+    fn string_list(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
+        let items = match self.json(key)? {
+            Value::Array(items) => items,
+            other => {
+                self.problems.push(format!(
+                    "option `{key}` must be an array of strings like {example}, not {}",
+                    json_type_name(&other)
+                ));
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_ascii_lowercase()),
+                other => {
+                    self.problems.push(format!(
+                        "option `{key}` item {i} must be a non-empty string like {example}, not {}",
+                        json_type_name(&other)
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// `linkSchemes`: the URL schemes links in replies may use.
+    fn link_schemes(&mut self) -> Option<Vec<String>> {
+        let key = "linkSchemes";
+        let schemes = self.string_list(key, r#"["https", "mailto"]"#)?;
+        let mut out = Vec::with_capacity(schemes.len());
+        for scheme in schemes {
+            let scheme = scheme.trim_end_matches(':').to_string();
+            let mut chars = scheme.chars();
+            let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if !valid {
+                self.problems.push(format!(
+                    "option `{key}` has {scheme:?}, which is not a URL scheme (like \"https\")"
+                ));
+                return None;
+            }
+            if FORBIDDEN_SCHEMES.contains(&scheme.as_str()) {
+                self.problems.push(format!(
+                    "option `{key}` cannot allow {scheme:?}: such links can run code or carry \
+                     content; allowed are e.g. https, http, mailto, tel"
+                ));
+                return None;
+            }
+            out.push(scheme);
+        }
+        Some(out)
+    }
+
+    /// `imageHosts`: hosts whose images in replies load without a click.
+    fn image_hosts(&mut self) -> Option<Vec<String>> {
+        let key = "imageHosts";
+        let hosts = self.string_list(key, r#"["images.example.com", "*.cdn.example.com"]"#)?;
+        for host in &hosts {
+            let name = host.strip_prefix("*.").unwrap_or(host);
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+            if !valid {
+                self.problems.push(format!(
+                    "option `{key}` has {host:?}: give host names only, like \
+                     \"images.example.com\" or \"*.example.com\" (no scheme, path or port)"
+                ));
+                return None;
+            }
+        }
+        Some(hosts)
+    }
 }
 
 fn type_name(value: &JsValue) -> String {

@@ -282,8 +282,11 @@ fn mount_widget(
     };
     let options = config.ui.clone();
 
+    let render_policy = config.render_policy.clone();
     let owner = Owner::new();
     let (state, theme, view) = owner.with(|| {
+        // Read by the markdown renderer of agent replies.
+        provide_context(render_policy);
         let state = ChatState::new(
             settings,
             config.session_id.clone(),

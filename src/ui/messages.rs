@@ -1,10 +1,15 @@
 //! The message list: user, agent and error bubbles, the waiting indicator,
-//! and an agent answer's parts (thinking, text, files) as they arrive.
+//! and an agent answer's parts (thinking, text as safe markdown, files) as
+//! they arrive.
 
+use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Role, Status};
+use leptos::either::Either;
 use leptos::prelude::*;
 
-/// The scrolling list of bubbles; keeps the newest in view.
+/// The scrolling list of bubbles. Follows the newest content while the
+/// visitor is at the bottom; once they scroll up it stays put and offers a
+/// "Jump to latest" button when more arrives.
 #[component]
 pub fn MessageList(state: ChatState) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
@@ -19,35 +24,102 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
                 })
             })
     };
-    Effect::new(move |_| {
-        // Follow new bubbles and the growing answer.
-        state.messages.with(|list| {
-            if let Some(last) = list.last() {
-                last.text.track();
-                last.thinking.track();
-            }
-        });
-        state.open.track();
-        if let Some(el) = list.get() {
+    let follow = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    let to_bottom = move || {
+        if let Some(el) = list.get_untracked() {
             el.set_scroll_top(el.scroll_height());
         }
+        follow.set(true);
+        unseen.set(false);
+    };
+    Effect::new(move |_| {
+        let newest_is_users = state
+            .messages
+            .with(|m| m.last().is_some_and(|m| m.role == Role::User));
+        state.open.track();
+        list.track();
+        if newest_is_users || follow.get_untracked() {
+            to_bottom();
+        }
     });
+    follow_growth(list, follow, unseen);
+    let on_scroll = move |_| {
+        if let Some(el) = list.get_untracked() {
+            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
+            follow.set(at_bottom);
+            if at_bottom {
+                unseen.set(false);
+            }
+        }
+    };
     view! { class="lc",
-        <ol class="lc-messages" node_ref=list aria-live="polite" aria-relevant="additions">
-            <For
-                each=move || state.messages.get()
-                key=|m| m.id
-                children=move |m| view! { <Bubble state=state message=m/> }
-            />
-            <Show when=waiting>
-                <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
-                    <span class="lc-dot"></span>
-                    <span class="lc-dot"></span>
-                    <span class="lc-dot"></span>
-                </li>
+        <div class="lc-messages-wrap">
+            <ol
+                class="lc-messages"
+                node_ref=list
+                aria-live="polite"
+                aria-relevant="additions"
+                on:scroll=on_scroll
+            >
+                <For
+                    each=move || state.messages.get()
+                    key=|m| m.id
+                    children=move |m| view! { <Bubble state=state message=m/> }
+                />
+                <Show when=waiting>
+                    <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
+                        <span class="lc-dot"></span>
+                        <span class="lc-dot"></span>
+                        <span class="lc-dot"></span>
+                    </li>
+                </Show>
+            </ol>
+            <Show when=move || unseen.get() && !follow.get()>
+                <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
+                    "Jump to latest ↓"
+                </button>
             </Show>
-        </ol>
+        </div>
     }
+}
+
+/// Content also grows without a new message (a reply rendering or
+/// streaming): a MutationObserver sees it before the next paint, and either
+/// keeps the bottom in view or marks that there is something unseen.
+fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen: RwSignal<bool>) {
+    use wasm_bindgen::prelude::*;
+    let observer = StoredValue::new_local(None::<(web_sys::MutationObserver, Closure<dyn Fn()>)>);
+    Effect::new(move |_| {
+        let Some(el) = list.get() else { return };
+        if observer.with_value(|o| o.is_some()) {
+            return;
+        }
+        let on_change = Closure::<dyn Fn()>::new(move || {
+            let Some(el) = list.get_untracked() else {
+                return;
+            };
+            if follow.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            } else {
+                unseen.set(true);
+            }
+        });
+        let Ok(mo) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else {
+            return;
+        };
+        let options = web_sys::MutationObserverInit::new();
+        options.set_child_list(true);
+        options.set_subtree(true);
+        options.set_character_data(true);
+        let _ = mo.observe_with_options(&el, &options);
+        observer.set_value(Some((mo, on_change)));
+    });
+    on_cleanup(move || {
+        if let Some(Some((mo, _))) = observer.try_update_value(|o| o.take()) {
+            mo.disconnect();
+        }
+    });
 }
 
 #[component]
@@ -149,7 +221,11 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
     view! { class="lc",
         <li class=class role=(role == Role::Error).then_some("alert")>
             {thinking_view}
-            <p class="lc-text">{move || text.get()}</p>
+            {match role {
+                // Agent replies are untrusted: rendered as sanitized markdown.
+                Role::Agent => Either::Left(view! { <div class="lc-text"><Markdown text=text/></div> }),
+                _ => Either::Right(view! { <p class="lc-text">{move || text.get()}</p> }),
+            }}
             {files}
             {note}
             {actions}

@@ -3,7 +3,8 @@
 //!
 //! Views with static nested elements start with `class="lc",`: a scope class
 //! stops the `view!` macro from building static subtrees from HTML strings
-//! (`<template>.innerHTML`), which a page requiring Trusted Types refuses.
+//! (an HTML string parsed in a `<template>`), which a page requiring Trusted
+//! Types refuses.
 
 mod composer;
 mod messages;
