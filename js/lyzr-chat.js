@@ -70,7 +70,7 @@
   // The launcher the loader draws before the wasm arrives: the same markup
   // and look as the widget's own, so nothing jumps when it takes over.
   var LAUNCHER_CSS =
-    ":host{all:initial!important;display:block!important}" +
+    ":host(:not(lyzr-chat)){all:initial!important;display:block!important}:host(lyzr-chat){display:block}" +
     ".lc-root{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px}" +
     ".lc-launcher{position:fixed;right:var(--lc-offset-x);bottom:var(--lc-offset-y);z-index:var(--lc-z);" +
     "width:56px;height:56px;border:0;border-radius:50%;background:var(--lc-primary);color:#fff;" +

@@ -460,6 +460,15 @@ async fn custom_element_mounts_and_follows_its_attributes() {
         h.texts(&root, ".lc-title").await == ["Renamed"]
     })
     .await;
+    // An inline element keeps the size the page gave it.
+    let inline = mounted(&h, "lyzr-chat#inline-el").await;
+    h.wait_for_count(&inline, ".lc-panel:not([hidden])", 1)
+        .await;
+    let size = h
+        .js("const p = document.getElementById('inline-el').shadowRoot.querySelector('.lc-panel').getBoundingClientRect(); return [p.width, p.height];")
+        .await;
+    assert_eq!(size, json!([360, 420]));
+    h.js("document.getElementById('inline-el').remove()").await;
     h.js("document.getElementById('el').remove()").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(h.js("return LyzrChat.instances.length").await, json!(0));
