@@ -333,13 +333,21 @@ async fn two_instances_with_different_agents_are_independent() {
     assert_eq!(sessions[0], sessions[1]);
     assert_eq!(sessions[2], sessions[3]);
     assert_ne!(sessions[0], sessions[2]);
-    // Corners: A bottom-left, B bottom-right.
-    let xs = h
-        .js("return ['agent-a', 'agent-b'].map(a => document.querySelector(`[data-lyzr-chat='${a}']`).shadowRoot.querySelector('.lc-launcher').getBoundingClientRect().x)")
+    // Corners: A bottom-left, B top-right 30px from the top (computed
+    // positions: a hovered launcher is scaled, its box moves a little).
+    let corners = h
+        .js("return ['agent-a', 'agent-b'].map(a => { const s = getComputedStyle(document.querySelector(`[data-lyzr-chat='${a}']`).shadowRoot.querySelector('.lc-launcher')); return [s.left, s.right, s.top, s.bottom]; })")
         .await;
-    assert!(
-        xs[0].as_f64().unwrap() < 100.0 && xs[1].as_f64().unwrap() > 800.0,
-        "{xs}"
+    let (left, right) = (&corners[0], &corners[1]);
+    assert_eq!(
+        (&left[0], &left[3]),
+        (&json!("20px"), &json!("20px")),
+        "A: {corners}"
+    );
+    assert_eq!(
+        (&right[1], &right[2]),
+        (&json!("20px"), &json!("30px")),
+        "B: {corners}"
     );
     h.js("chatA.close()").await;
     assert!(

@@ -57,6 +57,10 @@ async fn answer_streams_in_progressively_then_completes() {
         has(&root, ".lc-stop").await,
         "Stop is offered while streaming"
     );
+    assert!(
+        has(&root, ".lc-agent.lc-streaming[aria-busy='true']").await,
+        "a streaming answer is aria-busy"
+    );
 
     h.wait_until("the whole answer", || async {
         last_answer(&h, &root).await == full
@@ -67,6 +71,7 @@ async fn answer_streams_in_progressively_then_completes() {
     })
     .await;
     assert!(has(&root, ".lc-send").await);
+    assert!(!has(&root, "[aria-busy]").await, "not busy once complete");
     assert_eq!((h.stats.stream_posts(), h.stats.chat_posts()), (1, 0));
     assert_eq!(
         h.composer_text(&root).await,

@@ -219,7 +219,13 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
         })
     };
     view! { class="lc",
-        <li class=class role=(role == Role::Error).then_some("alert")>
+        // aria-busy while streaming: screen readers announce the answer once,
+        // complete, rather than every rebuilt piece of it.
+        <li
+            class=class
+            role=(role == Role::Error).then_some("alert")
+            aria-busy=move || (status.get() == Status::Streaming).then_some("true")
+        >
             {thinking_view}
             {match role {
                 // Agent replies are untrusted: rendered as sanitized markdown.
