@@ -176,12 +176,16 @@ impl WidgetConfig {
         for problem in &reader.problems {
             console::error(&format!("{problem}; the default is used instead"));
         }
-        if config.api_key.is_some() && !is_local_page() {
-            console::warn(
-                "option `apiKey` is visible to every visitor of this page and can spend your \
-                 Lyzr credits; in production point `apiUrl` at a proxy that holds the key \
-                 (see `lyzr-chat-server proxy`)",
-            );
+        // A key sent straight to Lyzr is the account key; one sent to your own
+        // proxy is its public widget key, which is meant to be on the page.
+        if let Some(host) = config.api_key.as_ref().and(lyzr_api_host(&config.api_url)) {
+            if !is_local_page() {
+                console::warn(&format!(
+                    "option `apiKey` goes straight to Lyzr ({host}): every visitor of this page \
+                     can read it and spend your Lyzr credits; in production point `apiUrl` at a \
+                     proxy that holds the key (see `lyzr-chat-server proxy`)"
+                ));
+            }
         }
         Ok(config)
     }
@@ -635,8 +639,54 @@ fn type_name(value: &JsValue) -> String {
 
 /// True on a page served from this machine, where a key in the page is a
 /// developer's own business.
+/// The API's host when it is Lyzr's own (`*.lyzr.ai`).
+fn lyzr_api_host(api_url: &str) -> Option<String> {
+    let rest = api_url.split_once("://").map(|(_, rest)| rest)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    (host == "lyzr.ai" || host.ends_with(".lyzr.ai")).then_some(host)
+}
+
 fn is_local_page() -> bool {
     web_sys::window()
         .and_then(|w| w.location().hostname().ok())
         .is_some_and(|h| h == "localhost" || h == "127.0.0.1" || h == "[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lyzr_api_host;
+
+    #[test]
+    fn only_lyzr_hosts_count_as_lyzr() {
+        assert_eq!(
+            lyzr_api_host("https://agent-prod.studio.lyzr.ai").as_deref(),
+            Some("agent-prod.studio.lyzr.ai")
+        );
+        assert_eq!(
+            lyzr_api_host("https://LYZR.AI:443/v3").as_deref(),
+            Some("lyzr.ai")
+        );
+        assert_eq!(
+            lyzr_api_host("https://x@agent.lyzr.ai./").as_deref(),
+            Some("agent.lyzr.ai")
+        );
+        for other in [
+            "",
+            "/lyzr",
+            "https://chat-proxy.example.com",
+            "https://lyzr.ai.example.com",
+            "https://notlyzr.ai",
+            "https://example.com/?to=https://agent.lyzr.ai",
+        ] {
+            assert_eq!(lyzr_api_host(other), None, "{other}");
+        }
+    }
 }
