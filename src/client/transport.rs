@@ -2,7 +2,7 @@
 //! from the response body's ReadableStream.
 
 use super::{Abort, ClientError, Endpoint, Progress};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::{Reflect, Uint8Array};
 use lyzr_chat_protocol::{
     parse_retry_after, stop_path, ApiError, Artifact, ChatResponse, StreamDecoder, StreamEvent,
@@ -10,6 +10,15 @@ use lyzr_chat_protocol::{
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+/// A POST to an API path, with `x-api-key` when the endpoint has one.
+fn keyed_post(endpoint: &Endpoint, path: &str) -> RequestBuilder {
+    let builder = Request::post(&endpoint.url(path));
+    match &endpoint.api_key {
+        Some(key) => builder.header(API_KEY_HEADER, key),
+        None => builder,
+    }
+}
 
 fn browser_offline() -> bool {
     web_sys::window().is_some_and(|w| !w.navigator().on_line())
@@ -22,13 +31,9 @@ async fn post(
     body: &str,
     abort: &Abort,
 ) -> Result<Response, ClientError> {
-    let mut builder = Request::post(&endpoint.url(path))
+    let request = keyed_post(endpoint, path)
         .header("content-type", "application/json")
-        .abort_signal(Some(&abort.signal()));
-    if let Some(key) = &endpoint.api_key {
-        builder = builder.header(API_KEY_HEADER, key);
-    }
-    let request = builder
+        .abort_signal(Some(&abort.signal()))
         .body(body)
         .map_err(|e| ClientError::BadReply(format!("could not build the request: {e}")))?;
     let response = match request.send().await {
@@ -149,11 +154,10 @@ pub(super) async fn stream_once(
 
 /// `POST /v3/inference/session/{id}/stop` with no body.
 pub(super) async fn post_stop(endpoint: &Endpoint, session_id: &str) -> Result<(), String> {
-    let mut builder = Request::post(&endpoint.url(&stop_path(session_id)));
-    if let Some(key) = &endpoint.api_key {
-        builder = builder.header(API_KEY_HEADER, key);
-    }
-    let response = builder.send().await.map_err(|e| e.to_string())?;
+    let response = keyed_post(endpoint, &stop_path(session_id))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     if response.ok() {
         Ok(())
     } else {

@@ -364,12 +364,7 @@ impl ChatState {
         let about = self.find(error_id).and_then(|m| m.about);
         if let Some(user) = about.and_then(|id| self.find(id)) {
             if user.status.get_untracked() == Status::Failed {
-                let text = user.text.get_untracked();
-                self.outbox_update(|o| {
-                    if let Some(at) = o.iter().position(|t| *t == text) {
-                        o.remove(at);
-                    }
-                });
+                self.outbox_remove(&user.text.get_untracked());
                 self.messages
                     .update(|list| list.retain(|m| m.id != user.id));
             }
@@ -409,6 +404,15 @@ impl ChatState {
             let mut outbox = i.store.outbox();
             change(&mut outbox);
             i.store.set_outbox(&outbox);
+        });
+    }
+
+    /// Takes one copy of `text` out of the outbox (it was accepted or dropped).
+    fn outbox_remove(&self, text: &str) {
+        self.outbox_update(|o| {
+            if let Some(at) = o.iter().position(|t| t == text) {
+                o.remove(at);
+            }
         });
     }
 
@@ -466,15 +470,10 @@ impl Run<'_> {
         if let Some(user) = state.find(self.user_id) {
             user.status.set(Status::Done);
         }
-        let text = self.text.to_string();
-        state.outbox_update(|o| {
-            if let Some(at) = o.iter().position(|t| *t == text) {
-                o.remove(at);
-            }
-        });
+        state.outbox_remove(self.text);
         // The composer kept the text until now; clear it unless the visitor
         // has changed it meanwhile.
-        if state.draft.get_untracked() == text {
+        if state.draft.get_untracked() == self.text {
             state.set_draft(String::new());
         }
     }

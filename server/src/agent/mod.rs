@@ -94,22 +94,23 @@ struct Accepted {
     message: String,
 }
 
+/// The `x-api-key` check of every call: the 401 reason when it is missing
+/// or not the configured key.
+fn check_key(state: &AgentState, headers: &HeaderMap) -> Result<(), &'static str> {
+    match headers.get(API_KEY_HEADER).map(HeaderValue::to_str) {
+        None => Err("Missing API key: send it in the x-api-key header"),
+        Some(Ok(key)) if key == &*state.api_key => Ok(()),
+        Some(_) => Err("Invalid API key"),
+    }
+}
+
 /// Key check, validation and fault lookup shared by chat and stream.
 async fn accept(
     state: &AgentState,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Accepted, Response> {
-    match headers.get(API_KEY_HEADER).map(HeaderValue::to_str) {
-        None => {
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "Missing API key: send it in the x-api-key header",
-            ))
-        }
-        Some(Ok(key)) if key == &*state.api_key => {}
-        Some(_) => return Err(error(StatusCode::UNAUTHORIZED, "Invalid API key")),
-    }
+    check_key(state, headers).map_err(|reason| error(StatusCode::UNAUTHORIZED, reason))?;
     let req = parse_chat_request(body).map_err(|e| {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
         (status, Json(e.to_body())).into_response()
@@ -293,9 +294,8 @@ async fn stop(
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Response {
-    match headers.get(API_KEY_HEADER).map(HeaderValue::to_str) {
-        Some(Ok(key)) if key == &*state.api_key => {}
-        _ => return error(StatusCode::UNAUTHORIZED, "Invalid API key"),
+    if let Err(reason) = check_key(&state, &headers) {
+        return error(StatusCode::UNAUTHORIZED, reason);
     }
     state.stats.record_stop(&session_id);
     Json(json!({ "session_id": session_id, "status": "stopped" })).into_response()
