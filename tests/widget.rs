@@ -10,6 +10,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlTextAreaElement, KeyboardEvent, KeyboardEventInit, ShadowRoot};
 
+mod common;
+
+use common::{document, tick};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// A base URL where nothing listens: every send fails fast with a network error.
@@ -21,21 +25,6 @@ fn config(pairs: &[(&str, JsValue)]) -> JsValue {
         Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
     }
     object.into()
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-/// Resolves after the browser has run other pending tasks (renders, fetches).
-async fn tick(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
 /// Waits (up to 15 s: a refused connection is retried with backoff) for

@@ -146,6 +146,15 @@ impl Harness {
             .expect("the widget has a shadow root")
     }
 
+    /// Whether `css` matches anything in `root` now.
+    pub async fn has(&self, root: &ShadowRoot, css: &str) -> bool {
+        !root
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    }
+
     /// Waits until `css` matches at least `count` elements in `root`.
     pub async fn wait_for_count(&self, root: &ShadowRoot, css: &str, count: usize) -> Vec<Element> {
         let deadline = Instant::now() + WAIT;

@@ -9,14 +9,6 @@ use lyzr_chat_server::DEMO_API_KEY;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn has(root: &ShadowRoot, css: &str) -> bool {
-    !root
-        .find_all(Locator::Css(css))
-        .await
-        .unwrap_or_default()
-        .is_empty()
-}
-
 /// The widget's shadow root once the wasm has taken over from the loader.
 async fn mounted(h: &Harness, host_css: &str) -> ShadowRoot {
     let host = h
@@ -351,7 +343,7 @@ async fn two_instances_with_different_agents_are_independent() {
     );
     h.js("chatA.close()").await;
     assert!(
-        has(&b, ".lc-panel:not([hidden])").await,
+        h.has(&b, ".lc-panel:not([hidden])").await,
         "closing A leaves B open"
     );
     h.screenshot("embed-two-instances").await;
@@ -364,7 +356,7 @@ async fn inline_and_full_page_modes_fill_their_space() {
     h.goto("/e2e/inline.html").await;
     let root = mounted(&h, "#slot [data-lyzr-chat]").await;
     h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
-    assert!(!has(&root, ".lc-launcher").await && !has(&root, ".lc-close").await);
+    assert!(!h.has(&root, ".lc-launcher").await && !h.has(&root, ".lc-close").await);
     let rects = h
         .js("const slot = document.getElementById('slot').getBoundingClientRect();\
              const panel = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-panel').getBoundingClientRect();\
@@ -384,7 +376,7 @@ async fn inline_and_full_page_modes_fill_their_space() {
     h.goto("/e2e/fullpage.html").await;
     let root = mounted(&h, "[data-lyzr-chat]").await;
     h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
-    assert!(!has(&root, ".lc-launcher").await);
+    assert!(!h.has(&root, ".lc-launcher").await);
     let rect = h
         .js("const p = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-panel').getBoundingClientRect();\
              return [p.x, p.y, p.width === innerWidth, p.height === innerHeight];")
@@ -436,7 +428,7 @@ async fn bad_config_is_named_in_the_console_without_an_exception() {
         h.js("return window.__results").await,
         json!({"noAgent": false, "inlineNoContainer": false})
     );
-    assert!(has(&root, ".lc-root.lc-theme-light").await);
+    assert!(h.has(&root, ".lc-root.lc-theme-light").await);
     h.finish().await;
 }
 

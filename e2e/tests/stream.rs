@@ -15,14 +15,6 @@ async fn last_answer(h: &Harness, root: &ShadowRoot) -> String {
         .unwrap_or_default()
 }
 
-async fn has(root: &ShadowRoot, css: &str) -> bool {
-    !root
-        .find_all(Locator::Css(css))
-        .await
-        .unwrap_or_default()
-        .is_empty()
-}
-
 /// A fresh page: storage cleared, widget open.
 async fn fresh(h: &Harness) -> ShadowRoot {
     h.goto("/").await;
@@ -42,7 +34,9 @@ async fn answer_streams_in_progressively_then_completes() {
     let deadline = std::time::Instant::now() + lyzr_chat_e2e::WAIT;
     let partial = loop {
         let text = last_answer(&h, &root).await;
-        if !text.is_empty() && text.len() < full.len() && has(&root, ".lc-agent.lc-streaming").await
+        if !text.is_empty()
+            && text.len() < full.len()
+            && h.has(&root, ".lc-agent.lc-streaming").await
         {
             break text;
         }
@@ -54,11 +48,12 @@ async fn answer_streams_in_progressively_then_completes() {
     };
     assert!(full.starts_with(partial.trim_end()), "{partial:?}");
     assert!(
-        has(&root, ".lc-stop").await,
+        h.has(&root, ".lc-stop").await,
         "Stop is offered while streaming"
     );
     assert!(
-        has(&root, ".lc-agent.lc-streaming[aria-busy='true']").await,
+        h.has(&root, ".lc-agent.lc-streaming[aria-busy='true']")
+            .await,
         "a streaming answer is aria-busy"
     );
 
@@ -67,11 +62,11 @@ async fn answer_streams_in_progressively_then_completes() {
     })
     .await;
     h.wait_until("streaming to end", || async {
-        !has(&root, ".lc-streaming").await
+        !h.has(&root, ".lc-streaming").await
     })
     .await;
-    assert!(has(&root, ".lc-send").await);
-    assert!(!has(&root, "[aria-busy]").await, "not busy once complete");
+    assert!(h.has(&root, ".lc-send").await);
+    assert!(!h.has(&root, "[aria-busy]").await, "not busy once complete");
     assert_eq!((h.stats.stream_posts(), h.stats.chat_posts()), (1, 0));
     assert_eq!(
         h.composer_text(&root).await,
@@ -125,7 +120,7 @@ async fn stop_keeps_the_partial_answer_and_tells_the_server() {
         h.texts(&root, ".lc-error").await.is_empty(),
         "Stop is not an error"
     );
-    assert!(has(&root, ".lc-send").await, "ready for the next message");
+    assert!(h.has(&root, ".lc-send").await, "ready for the next message");
     h.screenshot("stopped").await;
     h.finish().await;
 }
@@ -199,7 +194,7 @@ async fn refused_sends_keep_the_text_and_say_why() {
             "{spec}"
         );
         assert!(
-            has(&root, ".lc-retry").await && has(&root, ".lc-edit").await,
+            h.has(&root, ".lc-retry").await && h.has(&root, ".lc-edit").await,
             "{spec}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -238,7 +233,7 @@ async fn broken_streams_keep_what_arrived() {
         assert!(error.contains(expected), "{spec}: {error}");
         assert_eq!(last_answer(&h, &root).await.trim_end(), partial, "{spec}");
         assert!(
-            has(&root, ".lc-agent.lc-failed").await,
+            h.has(&root, ".lc-agent.lc-failed").await,
             "{spec}: the answer is marked incomplete"
         );
         assert_eq!(
@@ -246,7 +241,7 @@ async fn broken_streams_keep_what_arrived() {
             std::slice::from_ref(&typed),
             "{spec}: the question stays"
         );
-        assert!(has(&root, ".lc-retry").await, "{spec}");
+        assert!(h.has(&root, ".lc-retry").await, "{spec}");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             h.stats.message_posts() - before,
@@ -277,11 +272,12 @@ async fn escaped_tokens_and_split_characters_decode_exactly() {
         let deadline = std::time::Instant::now() + lyzr_chat_e2e::WAIT;
         loop {
             let shown = last_answer(&h, &root).await;
-            let done = has(
-                &root,
-                ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
-            )
-            .await;
+            let done = h
+                .has(
+                    &root,
+                    ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
+                )
+                .await;
             if done && shown == text {
                 break;
             }
@@ -310,7 +306,7 @@ async fn latency_shows_the_waiting_indicator() {
         last_answer(&h, &root).await == "worth the wait"
     })
     .await;
-    assert!(!has(&root, ".lc-pending").await);
+    assert!(!h.has(&root, ".lc-pending").await);
     h.finish().await;
 }
 
@@ -376,7 +372,8 @@ async fn thinking_and_files_are_shown_apart_from_the_answer() {
     )
     .await;
     h.wait_until("the answer", || async {
-        last_answer(&h, &root).await == "Here is the report." && !has(&root, ".lc-streaming").await
+        last_answer(&h, &root).await == "Here is the report."
+            && !h.has(&root, ".lc-streaming").await
     })
     .await;
     let summary = root
@@ -459,7 +456,7 @@ async fn offline_is_shown_and_new_conversation_starts_a_new_session() {
     assert!(banner.contains("offline"), "{banner}");
     h.js("window.dispatchEvent(new Event('online'))").await;
     h.wait_until("the banner to go", || async {
-        !has(&root, ".lc-banner").await
+        !h.has(&root, ".lc-banner").await
     })
     .await;
 
