@@ -19,6 +19,11 @@
 //! | `error-after=N` | stream: send `[ERROR] <detail>` after N tokens |
 //! | `encoding=json\|entities\|unicode` | stream: how tokens are escaped |
 //! | `chunk=N` | stream: write the body in N-byte pieces (splits characters) |
+//! | `shape=array\|wrapped` | history: a bare array (default) or `{"history": [...]}` |
+//!
+//! The history call (`GET`, no message) takes its fault from the header, or
+//! from one scripted for its session with `POST /test/history-fault`
+//! (see [`super::history`]).
 
 /// Header carrying a fault spec.
 pub const FAULT_HEADER: &str = "x-lyzr-fault";
@@ -37,6 +42,16 @@ pub enum Encoding {
     Unicode,
 }
 
+/// How the history call wraps its entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HistoryShape {
+    /// `[{role, content, created_at}, ...]`
+    #[default]
+    Array,
+    /// `{"history": [...]}`
+    Wrapped,
+}
+
 /// A parsed fault spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fault {
@@ -52,6 +67,7 @@ pub struct Fault {
     pub error_after: Option<usize>,
     pub encoding: Encoding,
     pub chunk: Option<usize>,
+    pub shape: HistoryShape,
 }
 
 impl Fault {
@@ -84,6 +100,15 @@ impl Fault {
                             return Err(format!(
                                 "fault `encoding` is json, entities or unicode, not {other:?}"
                             ))
+                        }
+                    }
+                }
+                "shape" => {
+                    fault.shape = match value {
+                        "array" => HistoryShape::Array,
+                        "wrapped" => HistoryShape::Wrapped,
+                        other => {
+                            return Err(format!("fault `shape` is array or wrapped, not {other:?}"))
                         }
                     }
                 }

@@ -1,27 +1,29 @@
-//! The local agent: the chat, stream and stop calls as the Lyzr API has them,
-//! with a deterministic reply that explains what it received (so a person or
-//! a test can see the request and the session continuity) and scripted
-//! faults (see [`faults`]).
+//! The local agent: the chat, stream, stop and history calls as the Lyzr API
+//! has them, with a deterministic reply that explains what it received (so a
+//! person or a test can see the request and the session continuity), a
+//! session memory (see [`history`]) and scripted faults (see [`faults`]).
 
 pub mod faults;
+pub mod history;
 mod stats;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use faults::{Fault, FAULT_HEADER};
 use lyzr_chat_protocol::{
-    parse_chat_request, ChatRequest, ChatResponse, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    parse_chat_request, ChatRequest, ChatResponse, HistoryRole, API_KEY_HEADER, CHAT_PATH,
+    STREAM_PATH,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
 
-pub use stats::AgentStats;
+pub use stats::{iso8601, AgentStats, MAX_HISTORY};
 
 /// The key the local agent accepts unless told otherwise. Public on purpose:
 /// the local agent guards nothing, and the demo page must work out of the box.
@@ -61,7 +63,7 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
     // (a host app under development) talk to the local agent.
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::POST])
+        .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
             header::HeaderName::from_static(API_KEY_HEADER),
@@ -76,6 +78,20 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
         .route(
             "/v3/inference/session/{session_id}/stop",
             post(stop).fallback(only_post),
+        )
+        .route(
+            "/v1/sessions/{session_id}/history",
+            get(history::get_history).fallback(|| async {
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed: use GET",
+                )
+            }),
+        )
+        .route(history::SEED_PATH, post(history::seed).fallback(only_post))
+        .route(
+            history::FAULT_PATH,
+            post(history::script_fault).fallback(only_post),
         )
         .route(
             "/v3/{*rest}",
@@ -159,7 +175,7 @@ fn fault_response(fault: &Fault, status: u16) -> Response {
 }
 
 async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
-    state.stats.record_post(CHAT_PATH);
+    state.stats.record_post(CHAT_PATH, session_of(&body));
     let accepted = match accept(&state, &headers, &body).await {
         Ok(accepted) => accepted,
         Err(response) => return response,
@@ -168,11 +184,14 @@ async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) 
         return fault_response(&accepted.fault, status);
     }
     let text = answer(&state, &accepted);
+    state
+        .stats
+        .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
     Json(ChatResponse::reply(text)).into_response()
 }
 
 async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
-    state.stats.record_post(STREAM_PATH);
+    state.stats.record_post(STREAM_PATH, session_of(&body));
     let accepted = match accept(&state, &headers, &body).await {
         Ok(accepted) => accepted,
         Err(response) => return response,
@@ -207,6 +226,33 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         })
 }
 
+/// The `session_id` a chat/stream body names, if it is JSON with one: for
+/// counting POSTs per session before validation.
+fn session_of(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("session_id")?.as_str().map(str::to_string)
+}
+
+/// Puts what a stream actually sent into the session memory when the stream
+/// ends, however it ends (done, error, drop, stop, client gone).
+struct RememberSent {
+    stats: AgentStats,
+    session_id: String,
+    tokens: Vec<String>,
+    /// Tokens whose line went out whole.
+    sent: usize,
+}
+
+impl Drop for RememberSent {
+    fn drop(&mut self) {
+        let text: String = self.tokens[..self.sent.min(self.tokens.len())].concat();
+        if !text.is_empty() {
+            self.stats
+                .remember(&self.session_id, HistoryRole::Assistant, &text);
+        }
+    }
+}
+
 /// Writes the answer as `data:` lines, honouring the fault and stop calls.
 async fn write_stream(
     stats: AgentStats,
@@ -221,12 +267,20 @@ async fn write_stream(
     } else {
         DEFAULT_DRIP_MS
     });
-    let mut lines: Vec<String> = tokens(&text)
+    let mut memory = RememberSent {
+        stats: stats.clone(),
+        session_id: session_id.clone(),
+        tokens: tokens(&text),
+        sent: 0,
+    };
+    let mut lines: Vec<String> = memory
+        .tokens
         .iter()
         .map(|t| format!("data: {}\n\n", fault.encode(t)))
         .collect();
     if let Some(n) = fault.error_after {
         lines.truncate(n);
+        memory.tokens.truncate(n);
         lines.push(format!(
             "data: [ERROR] {}\n\n",
             fault
@@ -238,21 +292,28 @@ async fn write_stream(
         lines.push("data: [DONE]\n\n".to_string());
     }
     let drop_after = fault.drop_after;
-    let pieces: Vec<(usize, Vec<u8>)> = match fault.chunk {
+    // (line index, bytes, whether the piece ends its line)
+    let pieces: Vec<(usize, Vec<u8>, bool)> = match fault.chunk {
         Some(size) => {
             let mut out = Vec::new();
             for (i, line) in lines.iter().enumerate() {
-                out.extend(line.as_bytes().chunks(size).map(|c| (i, c.to_vec())));
+                let count = line.len().div_ceil(size);
+                out.extend(
+                    line.as_bytes()
+                        .chunks(size)
+                        .enumerate()
+                        .map(|(j, c)| (i, c.to_vec(), j + 1 == count)),
+                );
             }
             out
         }
         None => lines
             .iter()
             .enumerate()
-            .map(|(i, l)| (i, l.clone().into_bytes()))
+            .map(|(i, l)| (i, l.clone().into_bytes(), true))
             .collect(),
     };
-    for (line_index, piece) in pieces {
+    for (line_index, piece, ends_line) in pieces {
         if drop_after.is_some_and(|n| line_index >= n) {
             // Dropping the connection mid-body: the client sees a network error.
             let _ = tx
@@ -268,6 +329,9 @@ async fn write_stream(
         }
         if tx.send(Ok(Bytes::from(piece))).await.is_err() {
             return; // the client went away
+        }
+        if ends_line {
+            memory.sent = line_index + 1;
         }
         tokio::time::sleep(drip).await;
     }
@@ -308,6 +372,11 @@ fn error(status: StatusCode, detail: &str) -> Response {
 /// The reply for an accepted request (counts the turn).
 fn answer(state: &AgentState, accepted: &Accepted) -> String {
     let turn = state.stats.record_turn(&accepted.req);
+    state.stats.remember(
+        &accepted.req.session_id,
+        HistoryRole::User,
+        &accepted.req.message,
+    );
     match accepted.message.strip_prefix(ECHO_PREFIX) {
         Some(verbatim) => verbatim.to_string(),
         None => reply_text(&accepted.req, &accepted.message, turn),

@@ -284,3 +284,257 @@ fn reply_mentions_variables_and_features() {
     assert!(text.contains("Features: 1 requested."), "{text}");
     assert!(!text.contains("Filter variables"), "{text}");
 }
+
+async fn get_raw(
+    router: &Router,
+    path: &str,
+    key: Option<&str>,
+    fault: Option<&str>,
+) -> (StatusCode, Vec<u8>) {
+    let mut req = Request::get(path);
+    if let Some(key) = key {
+        req = req.header(API_KEY_HEADER, key);
+    }
+    if let Some(fault) = fault {
+        req = req.header(FAULT_HEADER, fault);
+    }
+    let resp = router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, bytes)
+}
+
+fn history_of(bytes: &[u8]) -> Vec<Value> {
+    match serde_json::from_slice(bytes).unwrap() {
+        Value::Array(items) => items,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn history_holds_both_sides_of_chat_and_stream_turns_oldest_first() {
+    let (router, _) = router("k");
+    let path = lyzr_chat_protocol::history_path("a1-s");
+    let (status, bytes) = get_raw(&router, &path, Some("k"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history_of(&bytes).is_empty(), "an unknown session is []");
+
+    call(&router, Some("k"), &body_with("first")).await;
+    post_raw(
+        &router,
+        STREAM_PATH,
+        Some("k"),
+        &body_with("/fault drip=1 -- /echo streamed answer"),
+    )
+    .await;
+    let (status, bytes) = get_raw(&router, &path, Some("k"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = history_of(&bytes);
+    let pairs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i["role"].as_str().unwrap(), i["content"].as_str().unwrap()))
+        .collect();
+    assert_eq!(pairs.len(), 4, "{pairs:?}");
+    assert_eq!(pairs[0], ("user", "first"));
+    assert_eq!(pairs[1].0, "assistant");
+    assert!(
+        pairs[1].1.contains("message 1 in this session"),
+        "{pairs:?}"
+    );
+    assert_eq!(pairs[2], ("user", "/fault drip=1 -- /echo streamed answer"));
+    assert_eq!(pairs[3], ("assistant", "streamed answer"));
+    let stamp = items[0]["created_at"].as_str().unwrap();
+    assert!(
+        stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+        "{stamp}"
+    );
+    // The protocol's parser reads it back.
+    let parsed = lyzr_chat_protocol::parse_history(std::str::from_utf8(&bytes).unwrap()).unwrap();
+    assert_eq!(parsed.len(), 4);
+
+    let (status, bytes) = get_raw(&router, &path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(String::from_utf8_lossy(&bytes).contains("Missing API key"));
+    let (_, bytes) = get_raw(
+        &router,
+        &lyzr_chat_protocol::history_path("other"),
+        Some("k"),
+        None,
+    )
+    .await;
+    assert!(history_of(&bytes).is_empty(), "sessions do not mix");
+}
+
+#[tokio::test]
+async fn history_keeps_only_what_a_stream_sent() {
+    let (router, _) = router("k");
+    post_raw(
+        &router,
+        STREAM_PATH,
+        Some("k"),
+        &body_with("/fault drip=1 error-after=2 -- /echo a b c d"),
+    )
+    .await;
+    let (status, _, _) = post_raw(
+        &router,
+        CHAT_PATH,
+        Some("k"),
+        &body_with("/fault status=500 -- lost"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let (_, bytes) = get_raw(
+        &router,
+        &lyzr_chat_protocol::history_path("a1-s"),
+        Some("k"),
+        None,
+    )
+    .await;
+    let items = history_of(&bytes);
+    let contents: Vec<&str> = items
+        .iter()
+        .map(|i| i["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        ["/fault drip=1 error-after=2 -- /echo a b c d", "a b"],
+        "the partial answer is kept, the refused message is not"
+    );
+}
+
+#[tokio::test]
+async fn history_faults_from_the_header_and_scripted_per_session() {
+    let (router, _) = router("k");
+    call(&router, Some("k"), &body_with("hi")).await;
+    let path = lyzr_chat_protocol::history_path("a1-s");
+
+    let (status, bytes) = get_raw(&router, &path, Some("k"), Some("shape=wrapped")).await;
+    assert_eq!(status, StatusCode::OK);
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["history"].as_array().unwrap().len(), 2, "{body}");
+
+    let started = std::time::Instant::now();
+    let (status, bytes) = get_raw(&router, &path, Some("k"), Some("status=503 latency=60")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() >= Duration::from_millis(60));
+    assert!(String::from_utf8_lossy(&bytes).contains("Service unavailable"));
+
+    let (status, bytes) = get_raw(&router, &path, Some("k"), Some("shape=round")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&bytes).contains("`shape`"));
+
+    // Scripted for the session (the widget's GET carries no fault header):
+    // the first call fails, the retry passes.
+    let (status, _, _) = post_raw(
+        &router,
+        history::FAULT_PATH,
+        Some("k"),
+        r#"{"session_id":"a1-s","fault":"status=502 times=1"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        get_raw(&router, &path, Some("k"), None).await.0,
+        StatusCode::BAD_GATEWAY
+    );
+    let (status, bytes) = get_raw(&router, &path, Some("k"), None).await;
+    assert_eq!(status, StatusCode::OK, "times=1: the retry passes");
+    assert_eq!(history_of(&bytes).len(), 2);
+    let other = lyzr_chat_protocol::history_path("other");
+    assert_eq!(
+        get_raw(&router, &other, Some("k"), None).await.0,
+        StatusCode::OK,
+        "a scripted fault stays in its session"
+    );
+
+    let (status, _, bytes) = post_raw(
+        &router,
+        history::FAULT_PATH,
+        Some("k"),
+        r#"{"session_id":"a1-s","fault":"status=abc"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&bytes).contains("bad `fault`"));
+    let (status, _, bytes) = post_raw(
+        &router,
+        history::FAULT_PATH,
+        Some("k"),
+        r#"{"session_id":"a1-s"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&bytes).contains("`fault` must be"));
+}
+
+#[tokio::test]
+async fn seeding_a_long_history() {
+    let (router, stats) = router("k");
+    let (status, _, _) = post_raw(
+        &router,
+        history::SEED_PATH,
+        Some("k"),
+        r#"{"session_id":"long","count":1000}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stats.history("long").len(), 1000);
+    let (_, bytes) = get_raw(
+        &router,
+        &lyzr_chat_protocol::history_path("long"),
+        Some("k"),
+        None,
+    )
+    .await;
+    let parsed = lyzr_chat_protocol::parse_history(std::str::from_utf8(&bytes).unwrap()).unwrap();
+    assert_eq!(parsed.len(), 1000);
+    assert!(
+        parsed[999].content.contains("1000 of 1000"),
+        "{:?}",
+        parsed[999]
+    );
+
+    for (body, field) in [
+        (r#"{"count":3}"#, "`session_id`"),
+        (r#"{"session_id":"x","count":-1}"#, "`count`"),
+        (r#"{"session_id":"x","count":"many"}"#, "`count`"),
+        (r#"{"session_id":"x","count":10001}"#, "`count`"),
+        ("[]", "`session_id`"),
+    ] {
+        let (status, _, bytes) = post_raw(&router, history::SEED_PATH, Some("k"), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(String::from_utf8_lossy(&bytes).contains(field), "{body}");
+    }
+    let (status, _, _) = post_raw(
+        &router,
+        history::SEED_PATH,
+        None,
+        r#"{"session_id":"x","count":1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn posts_are_counted_per_session_accepted_or_not() {
+    let (router, stats) = router("k");
+    call(&router, Some("k"), &body_with("hi")).await;
+    post_raw(&router, STREAM_PATH, Some("k"), &body_with("/echo x")).await;
+    post_raw(&router, CHAT_PATH, None, &body_with("no key")).await;
+    let other = json!({"user_id":"u1","agent_id":"a1","session_id":"b","message":"m"});
+    call(&router, Some("k"), &other.to_string()).await;
+    post_raw(&router, CHAT_PATH, Some("k"), "{not json").await;
+    assert_eq!(stats.session_posts("a1-s"), 3);
+    assert_eq!(stats.session_posts("b"), 1);
+    assert_eq!(stats.message_posts(), 5);
+}
