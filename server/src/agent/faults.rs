@@ -7,7 +7,7 @@
 //!
 //! | key | effect |
 //! |---|---|
-//! | `status=N` | answer with status N and a `{"detail"}` body |
+//! | `status=N` | answer with status N (200..599 but not the body-less 204, 205, 304) and a `{"detail"}` body |
 //! | `detail="..."` | that body's reason (default: one per status) |
 //! | `retry-after=S` | add a `Retry-After: S` header |
 //! | `latency=MS` | wait before answering |
@@ -184,8 +184,12 @@ impl Fault {
 
 fn status(value: &str) -> Result<u16, String> {
     match value.parse::<u16>() {
-        Ok(s) if (100..=599).contains(&s) => Ok(s),
-        _ => Err(format!("fault status must be 100..599, got {value:?}")),
+        Ok(s @ (100..=199 | 204 | 205 | 304)) => Err(format!(
+            "fault status {s} cannot be scripted: a {s} response carries no body, \
+             so it could not hold the error detail (use 200..599 but not 204, 205 or 304)"
+        )),
+        Ok(s) if (200..=599).contains(&s) => Ok(s),
+        _ => Err(format!("fault status must be 200..599, got {value:?}")),
     }
 }
 
@@ -237,7 +241,20 @@ mod tests {
             (f.drip_ms, f.drop_after, f.no_done, f.error_after, f.chunk),
             (20, Some(3), true, Some(2), Some(3))
         );
-        assert!(Fault::parse("status=99").unwrap_err().contains("100..599"));
+        assert!(Fault::parse("status=99").unwrap_err().contains("200..599"));
+        assert!(Fault::parse("status=600").unwrap_err().contains("200..599"));
+        for bodiless in ["100", "101", "199", "204", "205", "304"] {
+            let reason = Fault::parse(&format!("status={bodiless}")).unwrap_err();
+            assert!(
+                reason.contains(&format!("fault status {bodiless} cannot be scripted")),
+                "{reason}"
+            );
+            let reason = Fault::parse(&format!("stream-status={bodiless}")).unwrap_err();
+            assert!(reason.contains("carries no body"), "{reason}");
+        }
+        for fine in ["200", "203", "206", "303", "305", "418", "599"] {
+            assert!(Fault::parse(&format!("status={fine}")).is_ok(), "{fine}");
+        }
         assert!(Fault::parse("bogus=1")
             .unwrap_err()
             .contains("unknown fault `bogus`"));

@@ -5,6 +5,7 @@
 
 pub mod faults;
 pub mod history;
+pub mod origin;
 mod stats;
 
 use axum::body::{Body, Bytes};
@@ -21,7 +22,7 @@ use lyzr_chat_protocol::{
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::CorsLayer;
 
 pub use stats::{iso8601, AgentStats, MAX_HISTORY};
 
@@ -44,8 +45,15 @@ struct AgentState {
     stats: AgentStats,
 }
 
-/// The agent's API routes.
+/// The agent's API routes, for pages on its own origin and the dev origins
+/// ([`origin::DEV_ORIGINS`]).
 pub fn router(api_key: &str) -> (Router, AgentStats) {
+    router_for(api_key, &[])
+}
+
+/// [`router`], also answering pages on `extra_origins` (`--allow-origin`).
+pub fn router_for(api_key: &str, extra_origins: &[String]) -> (Router, AgentStats) {
+    let allowed: Arc<[String]> = origin::allowed_origins(extra_origins).into();
     let stats = AgentStats::default();
     let state = AgentState {
         api_key: api_key.into(),
@@ -59,10 +67,10 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
     };
     let chat_route = post(chat).fallback(only_post);
     let stream_route = post(stream).fallback(only_post);
-    // Same-origin pages need no CORS; this lets a page on another local port
-    // (a host app under development) talk to the local agent.
+    // Same-origin pages need no CORS; this lets a page on an allowed origin
+    // (the dev loop, a host app under development) talk to the local agent.
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(origin::cors_origins(allowed.clone()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -98,6 +106,7 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
             axum::routing::any(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
         )
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(allowed, origin::gate))
         .with_state(state);
     (router, stats)
 }

@@ -538,3 +538,21 @@ async fn posts_are_counted_per_session_accepted_or_not() {
     assert_eq!(stats.session_posts("b"), 1);
     assert_eq!(stats.message_posts(), 5);
 }
+
+#[tokio::test]
+async fn bodiless_fault_statuses_are_refused_with_the_reason() {
+    let (router, stats) = router("k");
+    for spec in ["status=204", "status=101", "stream-status=304"] {
+        let (status, _, bytes) = post_raw(
+            &router,
+            CHAT_PATH,
+            Some("k"),
+            &body_with(&format!("/fault {spec} -- hi")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{spec}");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("cannot be scripted"), "{spec}: {text}");
+    }
+    assert_eq!(stats.turns("a1", "a1-s"), 0);
+}
