@@ -19,6 +19,8 @@
 //! | `error-after=N` | stream: send `[ERROR] <detail>` after N tokens |
 //! | `encoding=json\|entities\|unicode` | stream: how tokens are escaped |
 //! | `chunk=N` | stream: write the body in N-byte pieces (splits characters) |
+//! | `stream-type=sse\|json\|text` | stream: label the body `text/event-stream` (default), `application/json` (what Lyzr documents) or `text/plain` |
+//! | `stream-whole` | stream: answer in one piece, a chat reply's JSON (with its `stream-type` label) |
 //! | `shape=array\|wrapped` | history: a bare array (default) or `{"history": [...]}` |
 //!
 //! The history call (`GET`, no message) takes its fault from the header, or
@@ -52,6 +54,25 @@ pub enum HistoryShape {
     Wrapped,
 }
 
+/// The `Content-Type` a stream reply is labelled with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StreamType {
+    #[default]
+    Sse,
+    Json,
+    Text,
+}
+
+impl StreamType {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            StreamType::Sse => "text/event-stream; charset=utf-8",
+            StreamType::Json => "application/json",
+            StreamType::Text => "text/plain; charset=utf-8",
+        }
+    }
+}
+
 /// A parsed fault spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fault {
@@ -68,6 +89,8 @@ pub struct Fault {
     pub encoding: Encoding,
     pub chunk: Option<usize>,
     pub shape: HistoryShape,
+    pub stream_type: StreamType,
+    pub stream_whole: bool,
 }
 
 impl Fault {
@@ -103,6 +126,19 @@ impl Fault {
                         }
                     }
                 }
+                "stream-type" => {
+                    fault.stream_type = match value {
+                        "sse" => StreamType::Sse,
+                        "json" => StreamType::Json,
+                        "text" => StreamType::Text,
+                        other => {
+                            return Err(format!(
+                                "fault `stream-type` is sse, json or text, not {other:?}"
+                            ))
+                        }
+                    }
+                }
+                "stream-whole" => fault.stream_whole = true,
                 "shape" => {
                     fault.shape = match value {
                         "array" => HistoryShape::Array,
@@ -261,6 +297,17 @@ mod tests {
         assert!(Fault::parse("drip=x")
             .unwrap_err()
             .contains("needs a number"));
+    }
+
+    #[test]
+    fn stream_labels() {
+        let f = Fault::parse("stream-type=json stream-whole").unwrap();
+        assert_eq!((f.stream_type, f.stream_whole), (StreamType::Json, true));
+        assert_eq!(f.stream_type.content_type(), "application/json");
+        assert_eq!(Fault::default().stream_type, StreamType::Sse);
+        assert!(Fault::parse("stream-type=xml")
+            .unwrap_err()
+            .contains("sse, json or text"));
     }
 
     #[test]

@@ -209,6 +209,14 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         return fault_response(&accepted.fault, status);
     }
     let text = answer(&state, &accepted);
+    let content_type = accepted.fault.stream_type.content_type();
+    if accepted.fault.stream_whole {
+        state
+            .stats
+            .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
+        let body = serde_json::to_vec(&ChatResponse::reply(text)).unwrap_or_default();
+        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
     let stop_generation = state.stats.stop_generation(&accepted.req.session_id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(write_stream(
@@ -223,7 +231,7 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         rx.recv().await.map(|item| (item, rx))
     }));
     Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache")
         .header("x-accel-buffering", "no")
         .body(body)
@@ -415,6 +423,12 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
     }
     if let Some(features) = req.features.as_ref().filter(|f| !f.is_empty()) {
         text.push_str(&format!("\nFeatures: {} requested.", features.len()));
+    }
+    if let Some(line) = named("Response format", &req.response_format) {
+        text.push_str(&line);
+    }
+    if let Some(line) = named("Provider overrides", &req.provider_overrides) {
+        text.push_str(&line);
     }
     text
 }

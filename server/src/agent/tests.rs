@@ -283,6 +283,17 @@ fn reply_mentions_variables_and_features() {
     assert!(text.contains("System prompt variables: name."), "{text}");
     assert!(text.contains("Features: 1 requested."), "{text}");
     assert!(!text.contains("Filter variables"), "{text}");
+    req.response_format = Some(serde_json::Map::from_iter([(
+        "type".into(),
+        json!("json_object"),
+    )]));
+    req.provider_overrides = Some(serde_json::Map::from_iter([(
+        "temperature".into(),
+        json!(0.1),
+    )]));
+    let text = reply_text(&req, "m", 3);
+    assert!(text.contains("Response format: type."), "{text}");
+    assert!(text.contains("Provider overrides: temperature."), "{text}");
 }
 
 async fn get_raw(
@@ -555,4 +566,41 @@ async fn bodiless_fault_statuses_are_refused_with_the_reason() {
         assert!(text.contains("cannot be scripted"), "{spec}: {text}");
     }
     assert_eq!(stats.turns("a1", "a1-s"), 0);
+}
+
+#[tokio::test]
+async fn stream_labels_and_one_piece_stream_replies() {
+    let (router, _) = router("k");
+    for (spec, label) in [
+        ("", "text/event-stream; charset=utf-8"),
+        ("stream-type=json", "application/json"),
+        ("stream-type=text", "text/plain; charset=utf-8"),
+    ] {
+        let (status, headers, bytes) = post_raw(
+            &router,
+            STREAM_PATH,
+            Some("k"),
+            &body_with(&format!("/fault drip=1 {spec} -- /echo a b")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], label, "{spec}");
+        assert!(lyzr_chat_protocol::looks_like_stream(&bytes), "{spec}");
+        assert_eq!(decode(&bytes).0, "a b", "{spec}");
+    }
+    let (status, headers, bytes) = post_raw(
+        &router,
+        STREAM_PATH,
+        Some("k"),
+        &body_with("/fault stream-whole -- /echo in one piece"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "text/event-stream; charset=utf-8"
+    );
+    assert!(!lyzr_chat_protocol::looks_like_stream(&bytes));
+    let reply: ChatResponse = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(reply.text(), Some("in one piece"));
 }
