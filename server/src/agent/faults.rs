@@ -21,6 +21,7 @@
 //! | `chunk=N` | stream: write the body in N-byte pieces (splits characters) |
 //! | `stream-type=sse\|json\|text` | stream: label the body `text/event-stream` (default), `application/json` (what Lyzr documents) or `text/plain` |
 //! | `stream-whole` | stream: answer in one piece, a chat reply's JSON (with its `stream-type` label) |
+//! | `events=none\|drop\|malformed`, `events-delay=MS`, `events-gap=MS` | the activity socket, see [`super::events`] |
 //! | `shape=array\|wrapped` | history: a bare array (default) or `{"history": [...]}` |
 //!
 //! The history call (`GET`, no message) takes its fault from the header, or
@@ -52,6 +53,16 @@ pub enum HistoryShape {
     Array,
     /// `{"history": [...]}`
     Wrapped,
+}
+
+/// What the events socket does for a reply (see [`super::events`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EventsMode {
+    #[default]
+    Normal,
+    None,
+    Drop,
+    Malformed,
 }
 
 /// The `Content-Type` a stream reply is labelled with.
@@ -91,6 +102,9 @@ pub struct Fault {
     pub shape: HistoryShape,
     pub stream_type: StreamType,
     pub stream_whole: bool,
+    pub events: EventsMode,
+    pub events_delay_ms: u64,
+    pub events_gap_ms: Option<u64>,
 }
 
 impl Fault {
@@ -139,6 +153,21 @@ impl Fault {
                     }
                 }
                 "stream-whole" => fault.stream_whole = true,
+                "events" => {
+                    fault.events = match value {
+                        "normal" => EventsMode::Normal,
+                        "none" => EventsMode::None,
+                        "drop" => EventsMode::Drop,
+                        "malformed" => EventsMode::Malformed,
+                        other => {
+                            return Err(format!(
+                                "fault `events` is normal, none, drop or malformed, not {other:?}"
+                            ))
+                        }
+                    }
+                }
+                "events-delay" => fault.events_delay_ms = number(value)?,
+                "events-gap" => fault.events_gap_ms = Some(number(value)?),
                 "shape" => {
                     fault.shape = match value {
                         "array" => HistoryShape::Array,

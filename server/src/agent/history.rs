@@ -65,7 +65,7 @@ pub(super) async fn get_history(
 type ControlBody = (String, serde_json::Map<String, Value>);
 
 /// The JSON object body of a test control call, or the 400/401 to answer.
-fn control_body(
+pub(super) fn control_body(
     state: &AgentState,
     headers: &HeaderMap,
     body: &[u8],

@@ -3,6 +3,7 @@
 //! person or a test can see the request and the session continuity), a
 //! session memory (see [`history`]) and scripted faults (see [`faults`]).
 
+pub mod events;
 pub mod faults;
 pub mod history;
 pub mod origin;
@@ -97,6 +98,12 @@ pub fn router_for(api_key: &str, extra_origins: &[String]) -> (Router, AgentStat
             }),
         )
         .route(history::SEED_PATH, post(history::seed).fallback(only_post))
+        .route(events::EVENTS_ROUTE, get(events::socket))
+        .route(events::LYZR_EVENTS_ROUTE, get(events::socket))
+        .route(
+            events::FAULT_PATH,
+            post(events::script_fault).fallback(only_post),
+        )
         .route(
             history::FAULT_PATH,
             post(history::script_fault).fallback(only_post),
@@ -192,10 +199,13 @@ async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) 
     if let Some(status) = accepted.fault.status {
         return fault_response(&accepted.fault, status);
     }
+    let mut run = narrate(&state, &accepted).await;
     let text = answer(&state, &accepted);
+    run.answering();
     state
         .stats
         .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
+    run.end("completed");
     Json(ChatResponse::reply(text)).into_response()
 }
 
@@ -208,12 +218,15 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
     if let Some(status) = accepted.fault.status.or(accepted.fault.stream_status) {
         return fault_response(&accepted.fault, status);
     }
+    let mut run = narrate(&state, &accepted).await;
     let text = answer(&state, &accepted);
     let content_type = accepted.fault.stream_type.content_type();
     if accepted.fault.stream_whole {
+        run.answering();
         state
             .stats
             .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
+        run.end("completed");
         let body = serde_json::to_vec(&ChatResponse::reply(text)).unwrap_or_default();
         return ([(header::CONTENT_TYPE, content_type)], body).into_response();
     }
@@ -226,6 +239,7 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         accepted.fault,
         text,
         tx,
+        run,
     ));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async {
         rx.recv().await.map(|item| (item, rx))
@@ -241,6 +255,18 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
                 "could not start the stream",
             )
         })
+}
+
+/// Starts the events of a reply and plays the steps before the answer.
+async fn narrate(state: &AgentState, accepted: &Accepted) -> events::Run {
+    let req = &accepted.req;
+    let earlier = state.stats.history(&req.session_id).len();
+    let mut run = state
+        .stats
+        .events
+        .run(&req.session_id, &req.agent_id, &accepted.fault);
+    run.before_answer(earlier).await;
+    run
 }
 
 /// The `session_id` a chat/stream body names, if it is JSON with one: for
@@ -278,6 +304,7 @@ async fn write_stream(
     fault: Fault,
     text: String,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    mut run: events::Run,
 ) {
     let drip = Duration::from_millis(if fault.drip_ms > 0 {
         fault.drip_ms
@@ -342,7 +369,11 @@ async fn write_stream(
             return;
         }
         if stats.stop_generation(&session_id) != stop_generation {
+            run.end("stopped");
             return; // stopped by POST .../stop
+        }
+        if line_index == 0 {
+            run.answering();
         }
         if tx.send(Ok(Bytes::from(piece))).await.is_err() {
             return; // the client went away
@@ -352,6 +383,11 @@ async fn write_stream(
         }
         tokio::time::sleep(drip).await;
     }
+    run.end(if fault.error_after.is_some() {
+        "failed"
+    } else {
+        "completed"
+    });
 }
 
 /// Splits text into word-sized tokens, keeping every character.

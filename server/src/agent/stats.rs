@@ -18,6 +18,8 @@ pub const MAX_HISTORY: usize = 10_000;
 #[derive(Debug, Clone, Default)]
 pub struct AgentStats {
     inner: Arc<Mutex<Inner>>,
+    /// The activity sockets: who listens, scripted faults.
+    pub events: super::events::Hub,
 }
 
 #[derive(Debug, Default)]

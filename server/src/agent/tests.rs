@@ -604,3 +604,227 @@ async fn stream_labels_and_one_piece_stream_replies() {
     let reply: ChatResponse = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(reply.text(), Some("in one piece"));
 }
+
+mod events_socket {
+    use super::*;
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    /// The agent on a real port (a WebSocket needs one).
+    async fn serve_agent() -> (Router, AgentStats, String) {
+        let (router, stats) = router("k");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(crate::serve(
+            listener,
+            router.clone(),
+            std::future::pending(),
+        ));
+        (router, stats, addr)
+    }
+
+    async fn connect(addr: &str, session: &str) -> Socket {
+        let url = format!("ws://{addr}/v3/events/{session}?x-api-key=k");
+        tokio_tungstenite::connect_async(url).await.unwrap().0
+    }
+
+    /// Text frames until the socket ends or `quiet` passes without one.
+    async fn frames(socket: &mut Socket, quiet: Duration) -> (Vec<String>, bool) {
+        let mut out = Vec::new();
+        loop {
+            match tokio::time::timeout(quiet, socket.next()).await {
+                Err(_) => return (out, false),
+                Ok(Some(Ok(WsMessage::Text(t)))) => out.push(t.to_string()),
+                Ok(Some(Ok(_))) => {}
+                Ok(None) | Ok(Some(Err(_))) => return (out, true),
+            }
+        }
+    }
+
+    fn types(frames: &[String]) -> Vec<String> {
+        frames
+            .iter()
+            .filter_map(|f| serde_json::from_str::<Value>(f).ok())
+            .map(|e| e["event_type"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    const STEPS: [&str; 8] = [
+        "agent_process_start",
+        "messages_retrieved",
+        "knowledge_base_retrieval",
+        "thinking",
+        "tool_call_prepare",
+        "tool_response",
+        "llm_response",
+        "agent_process_end",
+    ];
+
+    #[tokio::test]
+    async fn a_reply_is_narrated_step_by_step_before_its_answer() {
+        let (router, stats, addr) = serve_agent().await;
+        let mut socket = connect(&addr, "a1-s").await;
+        while stats.events.listeners("a1-s") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let started = std::time::Instant::now();
+        let (status, _, bytes) = post_raw(
+            &router,
+            STREAM_PATH,
+            Some("k"),
+            &body_with("/fault drip=1 -- /echo a b c"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(decode(&bytes).0, "a b c");
+        assert!(
+            started.elapsed() >= Duration::from_millis(6 * events::DEFAULT_GAP_MS),
+            "the steps before the answer take their time while someone listens"
+        );
+        let (got, closed) = frames(&mut socket, Duration::from_millis(300)).await;
+        assert!(!closed);
+        assert_eq!(types(&got), STEPS);
+        let events: Vec<Value> = got
+            .iter()
+            .map(|f| serde_json::from_str(f).unwrap())
+            .collect();
+        for e in &events {
+            for field in [
+                "status",
+                "level",
+                "message",
+                "run_id",
+                "trace_id",
+                "timestamp",
+            ] {
+                assert!(e[field].is_string(), "{field} in {e}");
+            }
+            assert_eq!(e["run_id"], events[0]["run_id"], "one run");
+            assert_eq!(e["session_id"], "a1-s");
+        }
+        assert_eq!(events[4]["tool_name"], "get_weather");
+        assert_eq!(events[5]["tool_name"], "get_weather");
+        assert_eq!(events[7]["status"], "completed");
+
+        // A chat reply too, with its own run; another session hears nothing.
+        let mut other = connect(&addr, "other").await;
+        call(&router, Some("k"), &body_with("again")).await;
+        let (got2, _) = frames(&mut socket, Duration::from_millis(300)).await;
+        assert_eq!(types(&got2), STEPS);
+        let second: Value = serde_json::from_str(&got2[0]).unwrap();
+        assert_ne!(second["run_id"], events[0]["run_id"]);
+        assert!(second["timestamp"].as_str().unwrap().ends_with('Z'));
+        let (heard, _) = frames(&mut other, Duration::from_millis(100)).await;
+        assert!(heard.is_empty(), "{heard:?}");
+        assert_eq!(stats.events.opened("a1-s"), 1);
+    }
+
+    #[tokio::test]
+    async fn nobody_listening_costs_no_time() {
+        let (router, _, _) = serve_agent().await;
+        let started = std::time::Instant::now();
+        call(&router, Some("k"), &body_with("quick")).await;
+        assert!(started.elapsed() < Duration::from_millis(3 * events::DEFAULT_GAP_MS));
+    }
+
+    #[tokio::test]
+    async fn event_faults_never_touch_the_answer() {
+        let (router, stats, addr) = serve_agent().await;
+
+        let mut socket = connect(&addr, "a1-s").await;
+        let (_, body) = call(
+            &router,
+            Some("k"),
+            &body_with("/fault events=none -- /echo quiet"),
+        )
+        .await;
+        assert_eq!(body["response"], "quiet");
+        let (got, _) = frames(&mut socket, Duration::from_millis(200)).await;
+        assert!(got.is_empty(), "{got:?}");
+
+        let (_, body) = call(
+            &router,
+            Some("k"),
+            &body_with("/fault events=malformed -- /echo broken"),
+        )
+        .await;
+        assert_eq!(body["response"], "broken");
+        let (got, _) = frames(&mut socket, Duration::from_millis(300)).await;
+        assert_eq!(got.len(), STEPS.len());
+        let unparsable = got
+            .iter()
+            .filter(|f| serde_json::from_str::<Value>(f).is_err())
+            .count();
+        assert_eq!(unparsable, STEPS.len() / 2, "{got:?}");
+
+        let (_, body) = call(
+            &router,
+            Some("k"),
+            &body_with("/fault events-delay=400 events-gap=0 -- /echo late"),
+        )
+        .await;
+        assert_eq!(body["response"], "late");
+        let (early, _) = frames(&mut socket, Duration::from_millis(150)).await;
+        assert!(early.is_empty(), "the answer does not wait: {early:?}");
+        let (got, _) = frames(&mut socket, Duration::from_millis(600)).await;
+        assert_eq!(types(&got), STEPS);
+
+        let (status, _, bytes) = post_raw(
+            &router,
+            STREAM_PATH,
+            Some("k"),
+            &body_with("/fault drip=1 events=drop -- /echo cut socket"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(decode(&bytes).0, "cut socket");
+        let (got, closed) = frames(&mut socket, Duration::from_millis(500)).await;
+        assert_eq!(types(&got), STEPS[..2]);
+        assert!(closed, "the socket is cut mid-way");
+
+        // Refused: scripted for the session, the upgrade gets the status.
+        let (status, _, _) = post_raw(
+            &router,
+            events::FAULT_PATH,
+            Some("k"),
+            r#"{"session_id":"a1-s","fault":"status=503"}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let url = format!("ws://{addr}/v3/events/a1-s?x-api-key=k");
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 503)
+            }
+            other => panic!("not refused: {:?}", other.map(|_| ())),
+        }
+        let (_, body) = call(&router, Some("k"), &body_with("/echo still fine")).await;
+        assert_eq!(body["response"], "still fine");
+        assert_eq!(stats.events.opened("a1-s"), 1);
+    }
+
+    #[tokio::test]
+    async fn the_socket_needs_the_key_and_an_upgrade() {
+        let (router, _, addr) = serve_agent().await;
+        let url = format!("ws://{addr}/ws/a1-s?x-api-key=wrong");
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 401)
+            }
+            other => panic!("not refused: {:?}", other.map(|_| ())),
+        }
+        // Lyzr's path works the same with the right key.
+        let url = format!("ws://{addr}/ws/a1-s?x-api-key=k");
+        assert!(tokio_tungstenite::connect_async(url).await.is_ok());
+        let req = Request::get("/v3/events/a1-s")
+            .header(API_KEY_HEADER, "k")
+            .body(Body::empty())
+            .unwrap();
+        let resp = router.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UPGRADE_REQUIRED);
+    }
+}
