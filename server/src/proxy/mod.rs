@@ -3,14 +3,20 @@
 //! body and rate limits. Stateless apart from per-process rate-limit buckets.
 
 pub mod config;
+pub mod error;
 pub mod forward;
 pub mod limit;
 pub mod log;
+pub mod metrics;
 pub mod origin;
+pub mod policy;
 pub mod routes;
+pub mod serve;
 
 pub use config::{ProxyArgs, ProxyConfig, Secret, API_KEY_ENV, DEFAULT_PROXY_LISTEN};
+pub use error::ProxyError;
 pub use log::LogSink;
+pub use serve::Drained;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -19,9 +25,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use forward::{Upstream, UpstreamFailure};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use limit::{client_ip, RateLimiter};
+use limit::{client_ip, ConnLimits, Key, RateLimiter};
 use log::RequestIds;
 use lyzr_chat_protocol::{parse_chat_request, API_KEY_HEADER};
+use metrics::Metrics;
 use origin::OriginCheck;
 use routes::{Call, Match};
 use serde_json::{json, Map};
@@ -33,17 +40,27 @@ use tokio::net::TcpListener;
 
 /// The health check path: `GET` answers `200 {"status":"ok"}`, no origin needed.
 pub const HEALTH_PATH: &str = "/healthz";
+/// Prometheus metrics: `GET` answers the text exposition, no origin needed.
+pub const METRICS_PATH: &str = "/metrics";
 /// Response header carrying the id of the request's log line.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest request body text logged with `--log-bodies`.
 const LOGGED_BODY_MAX: usize = 2000;
+/// How long a shutdown waits for open streams before cutting them.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
-struct Proxy {
-    config: ProxyConfig,
+/// The proxy's shared state: settings, upstream client, limits, metrics.
+pub(crate) struct Proxy {
+    pub(crate) config: ProxyConfig,
     upstream: Upstream,
     ids: RequestIds,
     per_ip: RateLimiter,
     per_user: RateLimiter,
+    uploads: RateLimiter,
+    pub(crate) conns: Arc<ConnLimits>,
+    pub(crate) metrics: Metrics,
+    /// Flips to `true` when the shutdown begins (open connections finish).
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// What a request's log line says beyond method, path, status and latency.
@@ -52,36 +69,67 @@ struct Notes {
     origin: Option<HeaderValue>,
     call: Option<&'static str>,
     agent_id: Option<String>,
+    session: Option<String>,
     detail: Option<String>,
     body: Option<String>,
 }
 
-/// The proxy as an axum router. Serve it with [`serve`] (it needs the peer
-/// address for per-IP limits).
-pub fn router(config: ProxyConfig) -> Router {
+/// The proxy, ready to serve: its axum router and the state behind it.
+pub struct ProxyApp {
+    router: Router,
+    proxy: Arc<Proxy>,
+}
+
+impl ProxyApp {
+    /// The metrics text, as `GET /metrics` answers it.
+    pub fn metrics_text(&self) -> String {
+        self.proxy.metrics.render()
+    }
+}
+
+/// The proxy for `config`. Serve it with [`serve`].
+pub fn router(config: ProxyConfig) -> ProxyApp {
+    let (stop, _) = tokio::sync::watch::channel(false);
     let proxy = Arc::new(Proxy {
         upstream: Upstream::new(&config),
         ids: RequestIds::default(),
         per_ip: RateLimiter::new(config.rate_per_ip),
         per_user: RateLimiter::new(config.rate_per_user),
+        uploads: RateLimiter::new(config.rate_upload),
+        conns: Arc::new(ConnLimits::new(
+            config.max_connections,
+            config.max_connections_per_ip,
+        )),
+        metrics: Metrics::default(),
+        stop,
         config,
     });
-    Router::new().fallback(handle).with_state(proxy)
+    let router = Router::new()
+        .route(HEALTH_PATH, axum::routing::any(health))
+        .route(METRICS_PATH, axum::routing::any(metrics_route))
+        .fallback(handle)
+        .with_state(proxy.clone());
+    ProxyApp { router, proxy }
 }
 
-/// Serves the proxy `router` on `listener` until `shutdown` completes, then
-/// lets requests in flight finish.
+/// Serves the proxy on `listener` until `shutdown` completes, then lets
+/// requests and streams in flight finish for up to [`DRAIN_DEADLINE`].
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: ProxyApp,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+) -> std::io::Result<Drained> {
+    serve_with_deadline(listener, app, shutdown, DRAIN_DEADLINE).await
+}
+
+/// [`serve`] with another drain deadline.
+pub async fn serve_with_deadline(
+    listener: TcpListener,
+    app: ProxyApp,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<Drained> {
+    serve::run(listener, app.router, app.proxy, shutdown, drain).await
 }
 
 /// The startup log line: the settings, never the key.
@@ -96,6 +144,7 @@ pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
     f.insert("max_upload".into(), config.max_upload.into());
     f.insert("rate_per_ip".into(), config.rate_per_ip.into());
     f.insert("rate_per_user".into(), config.rate_per_user.into());
+    f.insert("rate_upload".into(), config.rate_upload.into());
     f.insert(
         "trust_proxies".into(),
         json!(config
@@ -112,8 +161,120 @@ pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
         "upstream_timeout_s".into(),
         config.upstream_timeout.as_secs().into(),
     );
+    f.insert(
+        "header_timeout_s".into(),
+        config.header_timeout.as_secs().into(),
+    );
+    f.insert(
+        "body_timeout_s".into(),
+        config.body_timeout.as_secs().into(),
+    );
+    f.insert("max_connections".into(), config.max_connections.into());
+    f.insert(
+        "max_connections_per_ip".into(),
+        config.max_connections_per_ip.into(),
+    );
+    f.insert("allow_history".into(), config.allow_history.into());
+    f.insert("allow_upload".into(), config.allow_upload.into());
+    f.insert("allow_fields".into(), json!(config.allow_fields));
+    f.insert(
+        "fixed_features".into(),
+        config.fixed_features.is_some().into(),
+    );
+    f.insert("allow_variables".into(), json!(config.allow_variables));
     f.insert("log_bodies".into(), config.log_bodies.into());
     config.log.emit("info", "start", f);
+}
+
+async fn health(method: Method) -> Response {
+    match method {
+        Method::GET | Method::HEAD => Json(json!({"status": "ok"})).into_response(),
+        _ => ProxyError::method(Method::GET).into_response(),
+    }
+}
+
+async fn metrics_route(State(proxy): State<Arc<Proxy>>, method: Method) -> Response {
+    match method {
+        Method::GET | Method::HEAD => (
+            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+            proxy.metrics.render(),
+        )
+            .into_response(),
+        _ => ProxyError::method(Method::GET).into_response(),
+    }
+}
+
+/// One request's log line, written when the reply is ready, or, if the
+/// client goes away first, when the request is dropped (status 499).
+struct LogLine {
+    proxy: Arc<Proxy>,
+    start: Instant,
+    id: String,
+    method: Method,
+    path: String,
+    ip: IpAddr,
+    notes: Notes,
+    done: bool,
+}
+
+impl LogLine {
+    fn write(&mut self, status: u16) {
+        self.done = true;
+        let notes = std::mem::take(&mut self.notes);
+        self.proxy
+            .metrics
+            .request(notes.call.unwrap_or("other"), status);
+        let mut f = Map::new();
+        f.insert("request_id".into(), self.id.clone().into());
+        f.insert("method".into(), self.method.as_str().into());
+        f.insert("path".into(), self.path.clone().into());
+        f.insert("status".into(), status.into());
+        f.insert(
+            "latency_ms".into(),
+            u64::try_from(self.start.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .into(),
+        );
+        f.insert("client_ip".into(), self.ip.to_string().into());
+        if let Some(call) = notes.call {
+            f.insert("call".into(), call.into());
+        }
+        if let Some(o) = &notes.origin {
+            f.insert("origin".into(), o.to_str().unwrap_or("").into());
+        }
+        if let Some(agent) = notes.agent_id {
+            f.insert("agent_id".into(), agent.into());
+        }
+        if let Some(session) = notes.session {
+            f.insert("session".into(), session.into());
+        }
+        if let Some(detail) = notes.detail {
+            f.insert("detail".into(), detail.into());
+        }
+        if let Some(body) = notes.body {
+            f.insert("body".into(), body.into());
+        }
+        let level = if status >= 500 {
+            "error"
+        } else if status >= 400 {
+            "warn"
+        } else {
+            "info"
+        };
+        self.proxy.config.log.emit(level, "request", f);
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if !self.done {
+            if self.notes.detail.is_none() {
+                self.notes.detail =
+                    Some("the client closed the connection before the reply".into());
+            }
+            self.write(499);
+        }
+    }
 }
 
 async fn handle(
@@ -121,157 +282,161 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    if path == HEALTH_PATH {
-        return match method {
-            Method::GET | Method::HEAD => Json(json!({"status": "ok"})).into_response(),
-            _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET"),
-        };
-    }
-    let id = proxy.ids.next();
     let ip = client_ip(peer.ip(), req.headers(), &proxy.config.trust_proxies);
-    let mut notes = Notes::default();
-    let mut response = proxy.dispatch(req, ip, &mut notes).await;
-    if let Some(origin) = &notes.origin {
+    let mut line = LogLine {
+        proxy: proxy.clone(),
+        start: Instant::now(),
+        id: proxy.ids.next(),
+        method: req.method().clone(),
+        path: routes::redact_path(req.uri().path()),
+        ip,
+        notes: Notes::default(),
+        done: false,
+    };
+    let mut response = match proxy.dispatch(req, ip, &mut line.notes).await {
+        Ok(r) => r,
+        Err(e) => {
+            line.notes.detail = Some(e.note.clone());
+            e.into_response()
+        }
+    };
+    if let Some(origin) = &line.notes.origin {
         origin::decorate(&mut response, origin);
     }
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    if let Ok(v) = HeaderValue::from_str(&line.id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
-
-    let status = response.status();
-    let mut f = Map::new();
-    f.insert("request_id".into(), id.into());
-    f.insert("method".into(), method.as_str().into());
-    f.insert("path".into(), path.into());
-    f.insert("status".into(), status.as_u16().into());
-    f.insert(
-        "latency_ms".into(),
-        u64::try_from(start.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .into(),
-    );
-    f.insert("client_ip".into(), ip.to_string().into());
-    if let Some(call) = notes.call {
-        f.insert("call".into(), call.into());
-    }
-    if let Some(o) = &notes.origin {
-        f.insert("origin".into(), o.to_str().unwrap_or("").into());
-    }
-    if let Some(agent) = notes.agent_id {
-        f.insert("agent_id".into(), agent.into());
-    }
-    if let Some(detail) = notes.detail {
-        f.insert("detail".into(), detail.into());
-    }
-    if let Some(body) = notes.body {
-        f.insert("body".into(), body.into());
-    }
-    let level = if status.is_server_error() {
-        "error"
-    } else if status.is_client_error() {
-        "warn"
-    } else {
-        "info"
-    };
-    proxy.config.log.emit(level, "request", f);
+    line.write(response.status().as_u16());
     response
 }
 
-/// `{"detail": "..."}` with `status`.
-fn error(status: StatusCode, detail: &str) -> Response {
-    (status, Json(json!({ "detail": detail }))).into_response()
-}
-
-fn too_many(wait: Duration, what: &str) -> Response {
-    let mut r = error(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!(
-            "too many requests {what}: try again in {} s",
-            wait.as_secs()
-        ),
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    r
-}
-
 impl Proxy {
-    async fn dispatch(&self, req: Request, ip: IpAddr, notes: &mut Notes) -> Response {
-        let fail = |notes: &mut Notes, status: StatusCode, detail: String| {
-            let r = error(status, &detail);
-            notes.detail = Some(detail);
-            r
-        };
+    /// Takes one request from `limiter` for `key`; 429 past it.
+    fn limit(
+        &self,
+        limiter: &RateLimiter,
+        name: &'static str,
+        key: Key,
+        what: &str,
+    ) -> Result<(), ProxyError> {
+        match limiter.take(key, Instant::now()) {
+            Ok(()) => Ok(()),
+            Err(wait) => {
+                self.metrics.rate_limited(name);
+                Err(ProxyError::too_many(
+                    wait,
+                    what,
+                    &format!("{name} rate limit"),
+                ))
+            }
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        req: Request,
+        ip: IpAddr,
+        notes: &mut Notes,
+    ) -> Result<Response, ProxyError> {
         let call = match routes::match_path(req.uri().path()) {
             Match::Call(call) => call,
-            Match::BadSession(why) => return fail(notes, StatusCode::BAD_REQUEST, why),
+            Match::BadSession(why) => return Err(ProxyError::bad_request(why)),
             Match::NotForwarded => {
-                return fail(
-                    notes,
+                return Err(ProxyError::new(
                     StatusCode::NOT_FOUND,
-                    "Not Found: this proxy forwards only the chat widget's calls".into(),
-                )
+                    "Not Found: this proxy forwards only the chat widget's calls",
+                ))
             }
         };
         notes.call = Some(call.name());
+        if let Some(session) = call.session() {
+            notes.session = Some(routes::session_hash(session));
+        }
 
         match origin::check(req.headers(), &self.config.allow_origins) {
             OriginCheck::Allowed(o) => notes.origin = Some(o),
             OriginCheck::Missing => {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    "no Origin header: this proxy answers only pages on its allowed origins".into(),
-                )
+                self.metrics.origin_rejected();
+                return Err(ProxyError::forbidden(
+                    "no Origin header: this proxy answers only pages on its allowed origins",
+                ));
             }
             OriginCheck::Refused(o) => {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "origin {o:?} is not allowed to use this proxy (the site owner lists allowed origins with --allow-origin)"
-                    ),
-                )
+                self.metrics.origin_rejected();
+                return Err(ProxyError::forbidden(format!(
+                    "origin {o:?} is not allowed to use this proxy (the site owner lists allowed origins with --allow-origin)"
+                )));
             }
         }
         let origin = notes.origin.clone().expect("set above");
         if req.method() == Method::OPTIONS {
-            return origin::preflight(&origin, &call.method());
+            return Ok(origin::preflight(&origin, &call.method()));
         }
         if req.method() != call.method() {
-            let mut r = fail(
-                notes,
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("Method Not Allowed: use {}", call.method()),
-            );
-            r.headers_mut().insert(
-                header::ALLOW,
-                HeaderValue::from_str(call.method().as_str()).expect("method is a header value"),
-            );
-            return r;
+            return Err(ProxyError::method(call.method()));
         }
+        // Before the widget key: wrong keys cost rate too.
+        self.limit(&self.per_ip, "ip", Key::of_ip(ip), "from your address")?;
         if !self.config.widget_keys.is_empty() && !self.widget_key_ok(req.headers()) {
-            return fail(
-                notes,
+            return Err(ProxyError::new(
                 StatusCode::UNAUTHORIZED,
-                "missing or unknown widget key: set the widget's apiKey option to a current widget key of this proxy".into(),
-            );
+                "missing or unknown widget key: set the widget's apiKey option to a current widget key of this proxy",
+            ));
         }
-        if let Err(wait) = self.per_ip.take(&ip.to_string(), Instant::now()) {
-            notes.detail = Some("per-IP rate limit".into());
-            return too_many(wait, "from your address");
+        match &call {
+            Call::History(_) if !self.config.allow_history => {
+                return Err(ProxyError::forbidden(
+                    "this proxy does not forward history reads (the site owner turns them on with --allow-history)",
+                ))
+            }
+            Call::Upload if !self.config.allow_upload => {
+                return Err(ProxyError::forbidden(
+                    "this proxy does not forward uploads (the site owner turns them on with --allow-upload)",
+                ))
+            }
+            _ => {}
         }
         if let Some(session) = call.session() {
-            if !self.session_allowed(session) {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    "this session does not belong to an agent this proxy serves (session ids are `{agent_id}-...`)".into(),
-                );
+            match routes::session_agent(session, &self.config.allow_agents) {
+                Some(agent) => notes.agent_id = Some(agent.to_string()),
+                None => {
+                    return Err(ProxyError::forbidden(
+                        "this session does not belong to an agent this proxy serves (session ids are `{agent_id}-` and letters, digits or _)",
+                    ))
+                }
             }
+        }
+
+        let mut content_type = None;
+        if call == Call::Upload {
+            let ct = req.headers().get(header::CONTENT_TYPE);
+            if !ct.and_then(|v| v.to_str().ok()).is_some_and(is_multipart) {
+                return Err(ProxyError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "asset uploads must be multipart/form-data with a boundary",
+                ));
+            }
+            content_type = ct.cloned();
+            let agent =
+                query_param(req.uri().query().unwrap_or(""), "agent_id").unwrap_or_default();
+            if agent.is_empty() {
+                return Err(ProxyError::bad_request(
+                    "asset uploads need ?agent_id=AGENT_ID naming the agent the files are for",
+                ));
+            }
+            if !self.config.allow_agents.contains(&agent) {
+                return Err(ProxyError::forbidden(format!(
+                    "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
+                    agent.chars().take(100).collect::<String>()
+                )));
+            }
+            notes.agent_id = Some(agent);
+            self.limit(
+                &self.uploads,
+                "upload",
+                Key::of_ip(ip),
+                "uploading from your address",
+            )?;
         }
 
         let (parts, body) = req.into_parts();
@@ -279,14 +444,7 @@ impl Proxy {
             Call::Upload => self.config.max_upload,
             _ => self.config.max_body,
         };
-        let body = match read_body(&parts.headers, body, limit).await {
-            Ok(body) => body,
-            Err(r) => {
-                notes.detail = Some(format!("body over {limit} bytes or unreadable"));
-                return r;
-            }
-        };
-        let mut content_type = None;
+        let mut body = read_body(&parts.headers, body, limit, self.config.body_timeout).await?;
         match &call {
             Call::Chat | Call::Stream => {
                 if self.config.log_bodies {
@@ -302,44 +460,26 @@ impl Proxy {
                     Err(e) => {
                         let status =
                             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                        notes.detail = Some(e.to_body()["detail"].to_string());
-                        return (status, Json(e.to_body())).into_response();
+                        return Err(ProxyError::with_body(status, e.to_body()));
                     }
                 };
                 notes.agent_id = Some(chat.agent_id.clone());
                 if !self.config.allow_agents.contains(&chat.agent_id) {
-                    return fail(
-                        notes,
-                        StatusCode::FORBIDDEN,
-                        format!(
-                            "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
-                            chat.agent_id
-                        ),
-                    );
+                    return Err(ProxyError::forbidden(format!(
+                        "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
+                        chat.agent_id
+                    )));
                 }
-                let user_key = format!("{}\u{0}{}", chat.agent_id, chat.user_id);
-                if let Err(wait) = self.per_user.take(&user_key, Instant::now()) {
-                    notes.detail = Some("per-user rate limit".into());
-                    return too_many(wait, "for this user");
-                }
+                notes.session = Some(routes::session_hash(&chat.session_id));
+                body = policy::apply(&self.config, &body, &chat.agent_id)?;
+                let user = Key::of(&[chat.agent_id.as_bytes(), chat.user_id.as_bytes()]);
+                self.limit(&self.per_user, "user", user, "for this user")?;
                 content_type = Some(HeaderValue::from_static("application/json"));
             }
             Call::Upload => {
-                let ct = parts.headers.get(header::CONTENT_TYPE);
-                let multipart = ct
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-                if !multipart {
-                    return fail(
-                        notes,
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "asset uploads must be multipart/form-data".into(),
-                    );
-                }
                 if self.config.log_bodies {
                     notes.body = Some(format!("[{} bytes of multipart]", body.len()));
                 }
-                content_type = ct.cloned();
             }
             Call::Stop(_) | Call::History(_) => {}
         }
@@ -348,7 +488,8 @@ impl Proxy {
             Call::Stream => parts.headers.get(header::ACCEPT).cloned(),
             _ => None,
         };
-        match self
+        let sent = Instant::now();
+        let result = self
             .upstream
             .forward(
                 call.method(),
@@ -357,10 +498,20 @@ impl Proxy {
                 accept,
                 body,
             )
-            .await
-        {
-            Ok(r) => r,
-            Err(UpstreamFailure { status, detail }) => fail(notes, status, detail),
+            .await;
+        self.metrics.upstream_latency(call.name(), sent.elapsed());
+        match result {
+            Ok(r) if call == Call::Stream => {
+                let guard = self.metrics.open("stream");
+                Ok(r.map(|b| {
+                    Body::new(b.map_frame(move |f| {
+                        let _open = &guard;
+                        f
+                    }))
+                }))
+            }
+            Ok(r) => Ok(r),
+            Err(UpstreamFailure { status, detail }) => Err(ProxyError::new(status, detail)),
         }
     }
 
@@ -373,22 +524,42 @@ impl Proxy {
             .iter()
             .any(|k| constant_time_eq(k.expose().as_bytes(), given.as_bytes()))
     }
-
-    fn session_allowed(&self, session: &str) -> bool {
-        self.config.allow_agents.iter().any(|agent| {
-            session
-                .strip_prefix(agent.as_str())
-                .is_some_and(|rest| rest.starts_with('-'))
-        })
-    }
 }
 
-/// Reads a request body of at most `limit` bytes; 413 past it.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Response> {
+/// Exactly `multipart/form-data` (any case), with a non-empty boundary.
+fn is_multipart(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("multipart/form-data")
+        && parts.any(|p| {
+            p.trim().split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("boundary") && !v.trim().trim_matches('"').is_empty()
+            })
+        })
+}
+
+/// The value of `name` in a query string (no percent-decoding: agent ids
+/// are plain).
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Reads a request body of at most `limit` bytes within `deadline`; 413
+/// past the size, 408 (and the connection closed) past the time.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, ProxyError> {
     let too_large = || {
-        error(
+        ProxyError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is larger than this proxy's limit of {limit} bytes"),
+            format!("the request body is larger than this proxy's limit of {limit} bytes"),
         )
     };
     let declared = headers
@@ -398,11 +569,18 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(_) => Err(error(
-            StatusCode::BAD_REQUEST,
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(ProxyError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                deadline.as_secs()
+            ),
+        )
+        .closing()),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err(ProxyError::bad_request(
             "the request body could not be read",
         )),
     }
@@ -418,6 +596,26 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_09_multipart_media_type_is_parsed_exactly() {
+        assert!(is_multipart("multipart/form-data; boundary=XX"));
+        assert!(is_multipart("Multipart/Form-Data;boundary=\"a b\""));
+        for bad in [
+            "multipart/form-data-not-really; boundary=XX",
+            "multipart/form-data",
+            "multipart/form-data; boundary=",
+            "multipart/mixed; boundary=XX",
+            "text/plain; multipart/form-data; boundary=XX",
+        ] {
+            assert!(!is_multipart(bad), "{bad}");
+        }
+        assert_eq!(
+            query_param("a=1&agent_id=ag", "agent_id").as_deref(),
+            Some("ag")
+        );
+        assert_eq!(query_param("agent_idx=ag", "agent_id"), None);
+    }
 
     #[test]
     fn constant_time_eq_compares() {
