@@ -94,6 +94,10 @@ pub struct ProxyConfig {
     pub fixed_features: Option<serde_json::Value>,
     /// Names a page may set in `system_prompt_variables`/`filter_variables`.
     pub allow_variables: Vec<String>,
+    /// Base URL of Lyzr's events WebSocket service.
+    pub events_upstream: Uri,
+    /// A relayed event socket with no frame either way for this long is closed.
+    pub ws_idle_timeout: Duration,
     /// Log request bodies (message contents). Off by default.
     pub log_bodies: bool,
     /// Where log lines go (stderr in the binary; memory in tests).
@@ -141,6 +145,10 @@ impl ProxyConfig {
                 .collect(),
             fixed_features: None,
             allow_variables: Vec::new(),
+            events_upstream: super::events::parse_events_upstream(
+                super::events::DEFAULT_EVENTS_UPSTREAM,
+            )?,
+            ws_idle_timeout: Duration::from_secs(DEFAULT_WS_IDLE_TIMEOUT),
             log_bodies: false,
             log: LogSink::Stderr,
         })
@@ -308,6 +316,17 @@ pub struct ProxyArgs {
     )]
     pub allow_variables: Vec<String>,
 
+    /// Base URL of Lyzr's agent-activity WebSocket service; the proxy opens
+    /// `{URL}/ws/{session_id}?x-api-key=KEY` for `GET /v3/events/{session_id}`
+    /// [default: wss://metrics.studio.lyzr.ai].
+    #[arg(long, value_name = "URL", env = "LYZR_PROXY_EVENTS_UPSTREAM")]
+    pub events_upstream: Option<String>,
+
+    /// Seconds an event socket may carry no frame either way; then it is
+    /// closed [default: 60].
+    #[arg(long, value_name = "SECS", env = "LYZR_PROXY_WS_IDLE_TIMEOUT")]
+    pub ws_idle_timeout: Option<u64>,
+
     /// Also log request bodies (visitors' messages). Off by default.
     #[arg(long, value_name = "BOOL", env = "LYZR_PROXY_LOG_BODIES",
           num_args = 0..=1, default_missing_value = "true",
@@ -332,6 +351,7 @@ const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 const DEFAULT_BODY_TIMEOUT: u64 = 30;
 const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 32;
+const DEFAULT_WS_IDLE_TIMEOUT: u64 = 60;
 
 fn read_file(path: &Path) -> Result<ProxyArgs, String> {
     let text = std::fs::read_to_string(path)
@@ -508,6 +528,15 @@ impl ProxyArgs {
             config.fixed_features = Some(v);
         }
         config.allow_variables = or_file(self.allow_variables, file.allow_variables);
+        if let Some(url) = self.events_upstream.or(file.events_upstream) {
+            config.events_upstream = super::events::parse_events_upstream(&url)?;
+        }
+        config.ws_idle_timeout = secs(
+            "ws-idle-timeout",
+            self.ws_idle_timeout
+                .or(file.ws_idle_timeout)
+                .unwrap_or(DEFAULT_WS_IDLE_TIMEOUT),
+        )?;
         config.log_bodies = self.log_bodies.or(file.log_bodies).unwrap_or(false);
         Ok(config)
     }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod forward;
 pub mod limit;
 pub mod log;
@@ -333,7 +334,7 @@ impl Proxy {
     }
 
     async fn dispatch(
-        &self,
+        self: &Arc<Self>,
         req: Request,
         ip: IpAddr,
         notes: &mut Notes,
@@ -377,7 +378,9 @@ impl Proxy {
         }
         // Before the widget key: wrong keys cost rate too.
         self.limit(&self.per_ip, "ip", Key::of_ip(ip), "from your address")?;
-        if !self.config.widget_keys.is_empty() && !self.widget_key_ok(req.headers()) {
+        if !self.config.widget_keys.is_empty()
+            && !self.widget_key_ok(req.headers(), &call, req.uri().query())
+        {
             return Err(ProxyError::new(
                 StatusCode::UNAUTHORIZED,
                 "missing or unknown widget key: set the widget's apiKey option to a current widget key of this proxy",
@@ -407,6 +410,9 @@ impl Proxy {
             }
         }
 
+        if let Call::Events(session) = &call {
+            return self.events(req, session, notes).await;
+        }
         let mut content_type = None;
         if call == Call::Upload {
             let ct = req.headers().get(header::CONTENT_TYPE);
@@ -481,7 +487,7 @@ impl Proxy {
                     notes.body = Some(format!("[{} bytes of multipart]", body.len()));
                 }
             }
-            Call::Stop(_) | Call::History(_) => {}
+            Call::Stop(_) | Call::History(_) | Call::Events(_) => {}
         }
 
         let accept = match call {
@@ -515,14 +521,59 @@ impl Proxy {
         }
     }
 
-    fn widget_key_ok(&self, headers: &HeaderMap) -> bool {
-        let Some(given) = headers.get(API_KEY_HEADER) else {
-            return false;
+    /// The widget key from `x-api-key`, or for the events socket (a
+    /// browser cannot set headers on one) from `?x-api-key=`.
+    fn widget_key_ok(&self, headers: &HeaderMap, call: &Call, query: Option<&str>) -> bool {
+        let from_query = match call {
+            Call::Events(_) => query_param(query.unwrap_or(""), API_KEY_HEADER),
+            _ => None,
+        };
+        let given = match (headers.get(API_KEY_HEADER), &from_query) {
+            (Some(h), _) => h.as_bytes(),
+            (None, Some(q)) => q.as_bytes(),
+            (None, None) => return false,
         };
         self.config
             .widget_keys
             .iter()
-            .any(|k| constant_time_eq(k.expose().as_bytes(), given.as_bytes()))
+            .any(|k| constant_time_eq(k.expose().as_bytes(), given))
+    }
+
+    /// The events socket, once every check has passed: Lyzr's socket is
+    /// opened first, so a refusal there is the page's handshake error.
+    async fn events(
+        self: &Arc<Self>,
+        req: Request,
+        session: &str,
+        notes: &mut Notes,
+    ) -> Result<Response, ProxyError> {
+        use axum::extract::{FromRequestParts, WebSocketUpgrade};
+        let (mut parts, _) = req.into_parts();
+        let ws = WebSocketUpgrade::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|_| {
+                ProxyError::bad_request("this path is a WebSocket: open it with new WebSocket(...)")
+            })?;
+        let sent = Instant::now();
+        let upstream = events::connect_upstream(
+            &self.config.events_upstream,
+            session,
+            &self.config.api_key,
+            self.config.connect_timeout,
+        )
+        .await;
+        self.metrics.upstream_latency("events", sent.elapsed());
+        let upstream = upstream?;
+        let proxy = self.clone();
+        let hash = notes.session.clone().unwrap_or_default();
+        // The socket keeps its connection's place under the caps.
+        let permit = parts.extensions.get::<Arc<limit::ConnPermit>>().cloned();
+        Ok(ws
+            .max_message_size(64 * 1024)
+            .on_upgrade(move |socket| async move {
+                events::relay(proxy, socket, upstream, hash).await;
+                drop(permit);
+            }))
     }
 }
 

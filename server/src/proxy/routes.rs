@@ -4,6 +4,9 @@
 use axum::http::Method;
 use lyzr_chat_protocol::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 
+/// The events WebSocket's path, before the session id.
+pub const EVENTS_PREFIX: &str = "/v3/events/";
+
 /// One forwardable call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
@@ -14,6 +17,8 @@ pub enum Call {
     Stop(String),
     /// Read this (decoded) session's messages.
     History(String),
+    /// The session's agent-activity WebSocket.
+    Events(String),
 }
 
 /// What a request path is.
@@ -29,7 +34,7 @@ impl Call {
     /// The one method this call takes.
     pub fn method(&self) -> Method {
         match self {
-            Call::History(_) => Method::GET,
+            Call::History(_) | Call::Events(_) => Method::GET,
             _ => Method::POST,
         }
     }
@@ -42,6 +47,7 @@ impl Call {
             Call::Upload => ASSETS_UPLOAD_PATH.to_string(),
             Call::Stop(session) => stop_path(session),
             Call::History(session) => history_path(session),
+            Call::Events(session) => format!("/ws/{session}"),
         }
     }
 
@@ -53,13 +59,14 @@ impl Call {
             Call::Upload => "upload",
             Call::Stop(_) => "stop",
             Call::History(_) => "history",
+            Call::Events(_) => "events",
         }
     }
 
     /// The session id, for the calls that name one.
     pub fn session(&self) -> Option<&str> {
         match self {
-            Call::Stop(s) | Call::History(s) => Some(s),
+            Call::Stop(s) | Call::History(s) | Call::Events(s) => Some(s),
             _ => None,
         }
     }
@@ -75,6 +82,12 @@ pub fn match_path(path: &str) -> Match {
     }
     if path == ASSETS_UPLOAD_PATH {
         return Match::Call(Call::Upload);
+    }
+    if let Some(seg) = path.strip_prefix(EVENTS_PREFIX) {
+        return match decode_session(seg) {
+            Ok(session) => Match::Call(Call::Events(session)),
+            Err(why) => Match::BadSession(why),
+        };
     }
     let session_call = if let Some(seg) = path
         .strip_prefix("/v3/inference/session/")

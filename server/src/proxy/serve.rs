@@ -77,10 +77,14 @@ pub(crate) async fn run(
         let router = router.clone();
         let proxy = proxy.clone();
         let mut stop = stop.subscribe();
+        // Shared with the requests: an upgraded socket outlives this
+        // connection's task and keeps its place until it closes.
+        let permit = Arc::new(permit);
         tasks.spawn(async move {
-            let _permit = permit;
+            let held = permit.clone();
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut().insert(held.clone());
                 router.clone().oneshot(req.map(Body::new))
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
