@@ -85,7 +85,17 @@ ensure_browser() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The proxy's two-replica rate-limit test runs a private redis-server.
+ensure_redis() {
+  command -v redis-server >/dev/null && return
+  log "installing Debian package: redis-server"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server
+}
+
 setup_all() {
+  ensure_redis
   ensure_wasm_target
   ensure_wasm_opt
   ensure_trunk

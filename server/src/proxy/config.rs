@@ -94,6 +94,8 @@ pub struct ProxyConfig {
     pub fixed_features: Option<serde_json::Value>,
     /// Names a page may set in `system_prompt_variables`/`filter_variables`.
     pub allow_variables: Vec<String>,
+    /// `redis://...` to share rate limits between replicas; `None`: in memory.
+    pub rate_limit_store: Option<String>,
     /// Base URL of Lyzr's events WebSocket service.
     pub events_upstream: Uri,
     /// A relayed event socket with no frame either way for this long is closed.
@@ -145,6 +147,7 @@ impl ProxyConfig {
                 .collect(),
             fixed_features: None,
             allow_variables: Vec::new(),
+            rate_limit_store: None,
             events_upstream: super::events::parse_events_upstream(
                 super::events::DEFAULT_EVENTS_UPSTREAM,
             )?,
@@ -315,6 +318,17 @@ pub struct ProxyArgs {
         num_args = 1..
     )]
     pub allow_variables: Vec<String>,
+
+    /// `redis://[user:pass@]host[:port]`: share the rate limits with every
+    /// replica using the same Redis; if it is unreachable the proxy limits
+    /// locally and logs an error [default: in memory, per process].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LYZR_PROXY_RATE_LIMIT_STORE",
+        hide_env_values = true
+    )]
+    pub rate_limit_store: Option<String>,
 
     /// Base URL of Lyzr's agent-activity WebSocket service; the proxy opens
     /// `{URL}/ws/{session_id}?x-api-key=KEY` for `GET /v3/events/{session_id}`
@@ -528,6 +542,10 @@ impl ProxyArgs {
             config.fixed_features = Some(v);
         }
         config.allow_variables = or_file(self.allow_variables, file.allow_variables);
+        if let Some(url) = self.rate_limit_store.or(file.rate_limit_store) {
+            super::store::RedisStore::new(&url, LogSink::Stderr)?;
+            config.rate_limit_store = Some(url);
+        }
         if let Some(url) = self.events_upstream.or(file.events_upstream) {
             config.events_upstream = super::events::parse_events_upstream(&url)?;
         }

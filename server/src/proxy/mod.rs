@@ -13,6 +13,7 @@ pub mod origin;
 pub mod policy;
 pub mod routes;
 pub mod serve;
+pub mod store;
 
 pub use config::{ProxyArgs, ProxyConfig, Secret, API_KEY_ENV, DEFAULT_PROXY_LISTEN};
 pub use error::ProxyError;
@@ -58,6 +59,8 @@ pub(crate) struct Proxy {
     per_ip: RateLimiter,
     per_user: RateLimiter,
     uploads: RateLimiter,
+    /// Limits shared with other replicas (`--rate-limit-store`).
+    store: Option<store::RedisStore>,
     pub(crate) conns: Arc<ConnLimits>,
     pub(crate) metrics: Metrics,
     /// Flips to `true` when the shutdown begins (open connections finish).
@@ -91,7 +94,12 @@ impl ProxyApp {
 /// The proxy for `config`. Serve it with [`serve`].
 pub fn router(config: ProxyConfig) -> ProxyApp {
     let (stop, _) = tokio::sync::watch::channel(false);
+    let store = config.rate_limit_store.as_deref().map(|url| {
+        store::RedisStore::new(url, config.log.clone())
+            .expect("the store URL was checked with the settings")
+    });
     let proxy = Arc::new(Proxy {
+        store,
         upstream: Upstream::new(&config),
         ids: RequestIds::default(),
         per_ip: RateLimiter::new(config.rate_per_ip),
@@ -183,6 +191,16 @@ pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
         config.fixed_features.is_some().into(),
     );
     f.insert("allow_variables".into(), json!(config.allow_variables));
+    f.insert(
+        "rate_limit_store".into(),
+        match &config.rate_limit_store {
+            Some(url) => store::RedisStore::new(url, LogSink::Stderr)
+                .map(|s| s.display)
+                .unwrap_or_default()
+                .into(),
+            None => "memory".into(),
+        },
+    );
     f.insert("log_bodies".into(), config.log_bodies.into());
     config.log.emit("info", "start", f);
 }
@@ -312,15 +330,27 @@ async fn handle(
 }
 
 impl Proxy {
-    /// Takes one request from `limiter` for `key`; 429 past it.
-    fn limit(
+    /// Takes one request from `limiter` for `key` (from the shared store
+    /// when there is one and it answers); 429 past it.
+    async fn limit(
         &self,
         limiter: &RateLimiter,
         name: &'static str,
         key: Key,
         what: &str,
     ) -> Result<(), ProxyError> {
-        match limiter.take(key, Instant::now()) {
+        let shared = match &self.store {
+            Some(store) => store.take(name, key, limiter.per_minute()).await,
+            None => store::Verdict::Unavailable,
+        };
+        let local = match shared {
+            store::Verdict::Allowed => Ok(()),
+            store::Verdict::Wait(w) => {
+                Err(Duration::from_secs(w.as_secs_f64().ceil().max(1.0) as u64))
+            }
+            store::Verdict::Unavailable => limiter.take(key, Instant::now()),
+        };
+        match local {
             Ok(()) => Ok(()),
             Err(wait) => {
                 self.metrics.rate_limited(name);
@@ -377,7 +407,8 @@ impl Proxy {
             return Err(ProxyError::method(call.method()));
         }
         // Before the widget key: wrong keys cost rate too.
-        self.limit(&self.per_ip, "ip", Key::of_ip(ip), "from your address")?;
+        self.limit(&self.per_ip, "ip", Key::of_ip(ip), "from your address")
+            .await?;
         if !self.config.widget_keys.is_empty()
             && !self.widget_key_ok(req.headers(), &call, req.uri().query())
         {
@@ -442,7 +473,8 @@ impl Proxy {
                 "upload",
                 Key::of_ip(ip),
                 "uploading from your address",
-            )?;
+            )
+            .await?;
         }
 
         let (parts, body) = req.into_parts();
@@ -479,7 +511,8 @@ impl Proxy {
                 notes.session = Some(routes::session_hash(&chat.session_id));
                 body = policy::apply(&self.config, &body, &chat.agent_id)?;
                 let user = Key::of(&[chat.agent_id.as_bytes(), chat.user_id.as_bytes()]);
-                self.limit(&self.per_user, "user", user, "for this user")?;
+                self.limit(&self.per_user, "user", user, "for this user")
+                    .await?;
                 content_type = Some(HeaderValue::from_static("application/json"));
             }
             Call::Upload => {
