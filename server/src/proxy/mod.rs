@@ -1,11 +1,13 @@
 //! Proxy mode: the widget's calls forwarded to the Lyzr API with the account
 //! key added server-side, behind an origin allowlist, an agent allowlist,
-//! body and rate limits. Stateless apart from per-process rate-limit buckets.
+//! a body policy, body and rate limits (the checks are layers: `gates`).
+//! Stateless apart from rate-limit buckets (in memory or in Redis).
 
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod forward;
+mod gates;
 pub mod limit;
 pub mod log;
 pub mod metrics;
@@ -21,18 +23,18 @@ pub use log::LogSink;
 pub use serve::Drained;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use forward::{Upstream, UpstreamFailure};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use limit::{client_ip, ConnLimits, Key, RateLimiter};
+use limit::{ConnLimits, Key, RateLimiter};
 use log::RequestIds;
 use lyzr_chat_protocol::{parse_chat_request, API_KEY_HEADER};
 use metrics::Metrics;
-use origin::OriginCheck;
-use routes::{Call, Match};
+use routes::Call;
 use serde_json::{json, Map};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -55,8 +57,8 @@ pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) struct Proxy {
     pub(crate) config: ProxyConfig,
     upstream: Upstream,
-    ids: RequestIds,
-    per_ip: RateLimiter,
+    pub(crate) ids: RequestIds,
+    pub(crate) per_ip: RateLimiter,
     per_user: RateLimiter,
     uploads: RateLimiter,
     /// Limits shared with other replicas (`--rate-limit-store`).
@@ -67,9 +69,10 @@ pub(crate) struct Proxy {
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
-/// What a request's log line says beyond method, path, status and latency.
+/// What a request's log line says beyond method, path, status and latency;
+/// each layer adds what it learns.
 #[derive(Default)]
-struct Notes {
+pub(crate) struct Notes {
     origin: Option<HeaderValue>,
     call: Option<&'static str>,
     agent_id: Option<String>,
@@ -113,10 +116,24 @@ pub fn router(config: ProxyConfig) -> ProxyApp {
         stop,
         config,
     });
+    // The widget's calls: each check is a layer, outermost first: the
+    // access log (request id, CORS headers, one JSON line), the path, the
+    // origin gate, method and preflight, the per-IP limit (before the
+    // widget key, so wrong keys are limited too), the widget key; then the
+    // call's own checks and the upstream.
+    let calls = Router::new()
+        .fallback(gates::forward)
+        .layer(from_fn_with_state(proxy.clone(), gates::widget_key))
+        .layer(from_fn_with_state(proxy.clone(), gates::per_ip_limit))
+        .layer(from_fn_with_state(proxy.clone(), gates::method))
+        .layer(from_fn_with_state(proxy.clone(), gates::origin))
+        .layer(from_fn_with_state(proxy.clone(), gates::classify))
+        .layer(from_fn_with_state(proxy.clone(), gates::access_log))
+        .with_state(proxy.clone());
     let router = Router::new()
         .route(HEALTH_PATH, axum::routing::any(health))
         .route(METRICS_PATH, axum::routing::any(metrics_route))
-        .fallback(handle)
+        .fallback_service(calls)
         .with_state(proxy.clone());
     ProxyApp { router, proxy }
 }
@@ -225,21 +242,21 @@ async fn metrics_route(State(proxy): State<Arc<Proxy>>, method: Method) -> Respo
 
 /// One request's log line, written when the reply is ready, or, if the
 /// client goes away first, when the request is dropped (status 499).
-struct LogLine {
+pub(crate) struct LogLine {
     proxy: Arc<Proxy>,
     start: Instant,
     id: String,
     method: Method,
     path: String,
     ip: IpAddr,
-    notes: Notes,
+    notes: Arc<std::sync::Mutex<Notes>>,
     done: bool,
 }
 
 impl LogLine {
     fn write(&mut self, status: u16) {
         self.done = true;
-        let notes = std::mem::take(&mut self.notes);
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
         self.proxy
             .metrics
             .request(notes.call.unwrap_or("other"), status);
@@ -287,52 +304,20 @@ impl LogLine {
 impl Drop for LogLine {
     fn drop(&mut self) {
         if !self.done {
-            if self.notes.detail.is_none() {
-                self.notes.detail =
-                    Some("the client closed the connection before the reply".into());
-            }
+            self.notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .detail
+                .get_or_insert_with(|| "the client closed the connection before the reply".into());
             self.write(499);
         }
     }
 }
 
-async fn handle(
-    State(proxy): State<Arc<Proxy>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
-    let ip = client_ip(peer.ip(), req.headers(), &proxy.config.trust_proxies);
-    let mut line = LogLine {
-        proxy: proxy.clone(),
-        start: Instant::now(),
-        id: proxy.ids.next(),
-        method: req.method().clone(),
-        path: routes::redact_path(req.uri().path()),
-        ip,
-        notes: Notes::default(),
-        done: false,
-    };
-    let mut response = match proxy.dispatch(req, ip, &mut line.notes).await {
-        Ok(r) => r,
-        Err(e) => {
-            line.notes.detail = Some(e.note.clone());
-            e.into_response()
-        }
-    };
-    if let Some(origin) = &line.notes.origin {
-        origin::decorate(&mut response, origin);
-    }
-    if let Ok(v) = HeaderValue::from_str(&line.id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
-    line.write(response.status().as_u16());
-    response
-}
-
 impl Proxy {
     /// Takes one request from `limiter` for `key` (from the shared store
     /// when there is one and it answers); 429 past it.
-    async fn limit(
+    pub(crate) async fn limit(
         &self,
         limiter: &RateLimiter,
         name: &'static str,
@@ -363,60 +348,14 @@ impl Proxy {
         }
     }
 
+    /// A call that passed the gates: its own checks, then the upstream.
     async fn dispatch(
         self: &Arc<Self>,
         req: Request,
+        call: Call,
         ip: IpAddr,
-        notes: &mut Notes,
+        notes: &std::sync::Mutex<Notes>,
     ) -> Result<Response, ProxyError> {
-        let call = match routes::match_path(req.uri().path()) {
-            Match::Call(call) => call,
-            Match::BadSession(why) => return Err(ProxyError::bad_request(why)),
-            Match::NotForwarded => {
-                return Err(ProxyError::new(
-                    StatusCode::NOT_FOUND,
-                    "Not Found: this proxy forwards only the chat widget's calls",
-                ))
-            }
-        };
-        notes.call = Some(call.name());
-        if let Some(session) = call.session() {
-            notes.session = Some(routes::session_hash(session));
-        }
-
-        match origin::check(req.headers(), &self.config.allow_origins) {
-            OriginCheck::Allowed(o) => notes.origin = Some(o),
-            OriginCheck::Missing => {
-                self.metrics.origin_rejected();
-                return Err(ProxyError::forbidden(
-                    "no Origin header: this proxy answers only pages on its allowed origins",
-                ));
-            }
-            OriginCheck::Refused(o) => {
-                self.metrics.origin_rejected();
-                return Err(ProxyError::forbidden(format!(
-                    "origin {o:?} is not allowed to use this proxy (the site owner lists allowed origins with --allow-origin)"
-                )));
-            }
-        }
-        let origin = notes.origin.clone().expect("set above");
-        if req.method() == Method::OPTIONS {
-            return Ok(origin::preflight(&origin, &call.method()));
-        }
-        if req.method() != call.method() {
-            return Err(ProxyError::method(call.method()));
-        }
-        // Before the widget key: wrong keys cost rate too.
-        self.limit(&self.per_ip, "ip", Key::of_ip(ip), "from your address")
-            .await?;
-        if !self.config.widget_keys.is_empty()
-            && !self.widget_key_ok(req.headers(), &call, req.uri().query())
-        {
-            return Err(ProxyError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing or unknown widget key: set the widget's apiKey option to a current widget key of this proxy",
-            ));
-        }
         match &call {
             Call::History(_) if !self.config.allow_history => {
                 return Err(ProxyError::forbidden(
@@ -432,7 +371,7 @@ impl Proxy {
         }
         if let Some(session) = call.session() {
             match routes::session_agent(session, &self.config.allow_agents) {
-                Some(agent) => notes.agent_id = Some(agent.to_string()),
+                Some(agent) => lock(notes).agent_id = Some(agent.to_string()),
                 None => {
                     return Err(ProxyError::forbidden(
                         "this session does not belong to an agent this proxy serves (session ids are `{agent_id}-` and letters, digits or _)",
@@ -467,7 +406,7 @@ impl Proxy {
                     agent.chars().take(100).collect::<String>()
                 )));
             }
-            notes.agent_id = Some(agent);
+            lock(notes).agent_id = Some(agent);
             self.limit(
                 &self.uploads,
                 "upload",
@@ -486,7 +425,7 @@ impl Proxy {
         match &call {
             Call::Chat | Call::Stream => {
                 if self.config.log_bodies {
-                    notes.body = Some(
+                    lock(notes).body = Some(
                         String::from_utf8_lossy(&body)
                             .chars()
                             .take(LOGGED_BODY_MAX)
@@ -501,14 +440,14 @@ impl Proxy {
                         return Err(ProxyError::with_body(status, e.to_body()));
                     }
                 };
-                notes.agent_id = Some(chat.agent_id.clone());
+                lock(notes).agent_id = Some(chat.agent_id.clone());
                 if !self.config.allow_agents.contains(&chat.agent_id) {
                     return Err(ProxyError::forbidden(format!(
                         "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
                         chat.agent_id
                     )));
                 }
-                notes.session = Some(routes::session_hash(&chat.session_id));
+                lock(notes).session = Some(routes::session_hash(&chat.session_id));
                 body = policy::apply(&self.config, &body, &chat.agent_id)?;
                 let user = Key::of(&[chat.agent_id.as_bytes(), chat.user_id.as_bytes()]);
                 self.limit(&self.per_user, "user", user, "for this user")
@@ -517,7 +456,7 @@ impl Proxy {
             }
             Call::Upload => {
                 if self.config.log_bodies {
-                    notes.body = Some(format!("[{} bytes of multipart]", body.len()));
+                    lock(notes).body = Some(format!("[{} bytes of multipart]", body.len()));
                 }
             }
             Call::Stop(_) | Call::History(_) | Call::Events(_) => {}
@@ -556,7 +495,12 @@ impl Proxy {
 
     /// The widget key from `x-api-key`, or for the events socket (a
     /// browser cannot set headers on one) from `?x-api-key=`.
-    fn widget_key_ok(&self, headers: &HeaderMap, call: &Call, query: Option<&str>) -> bool {
+    pub(crate) fn widget_key_ok(
+        &self,
+        headers: &HeaderMap,
+        call: &Call,
+        query: Option<&str>,
+    ) -> bool {
         let from_query = match call {
             Call::Events(_) => query_param(query.unwrap_or(""), API_KEY_HEADER),
             _ => None,
@@ -578,7 +522,7 @@ impl Proxy {
         self: &Arc<Self>,
         req: Request,
         session: &str,
-        notes: &mut Notes,
+        notes: &std::sync::Mutex<Notes>,
     ) -> Result<Response, ProxyError> {
         use axum::extract::{FromRequestParts, WebSocketUpgrade};
         let (mut parts, _) = req.into_parts();
@@ -598,7 +542,7 @@ impl Proxy {
         self.metrics.upstream_latency("events", sent.elapsed());
         let upstream = upstream?;
         let proxy = self.clone();
-        let hash = notes.session.clone().unwrap_or_default();
+        let hash = lock(notes).session.clone().unwrap_or_default();
         // The socket keeps its connection's place under the caps.
         let permit = parts.extensions.get::<Arc<limit::ConnPermit>>().cloned();
         Ok(ws
@@ -608,6 +552,11 @@ impl Proxy {
                 drop(permit);
             }))
     }
+}
+
+/// The request's notes, to add to.
+pub(crate) fn lock(notes: &std::sync::Mutex<Notes>) -> std::sync::MutexGuard<'_, Notes> {
+    notes.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Exactly `multipart/form-data` (any case), with a non-empty boundary.
