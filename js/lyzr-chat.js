@@ -26,7 +26,27 @@
     "assets", "stream", "timeoutMs", "preload"
   ];
 
-  if (window.LyzrChat && window.LyzrChat.version) {
+  // Page HTML can shadow `document.*` and `window.*` names with its own
+  // elements (`<img name="currentScript">`, `<a id="LyzrChat">`: DOM
+  // clobbering). The loader reads what it trusts through the prototypes'
+  // own getters and methods, and marks its own objects with symbols, which
+  // no markup can create.
+  var OWN = Symbol.for("lyzr-chat.loader");
+  var BASE = Symbol.for("lyzr-chat.base");
+  var DocumentProto = Document.prototype;
+  function documentGet(name) {
+    return Object.getOwnPropertyDescriptor(DocumentProto, name).get.call(document);
+  }
+  function createElement(name) {
+    return DocumentProto.createElement.call(document, name);
+  }
+  function createSvg(name) {
+    return DocumentProto.createElementNS.call(document, "http://www.w3.org/2000/svg", name);
+  }
+
+  var existing = globalThis[OWN];
+  if (existing) {
+    window.LyzrChat = existing;
     return; // included twice: the first copy serves both
   }
 
@@ -34,12 +54,16 @@
     console.error("lyzr-chat: " + message);
   }
 
-  // Where the widget's files are: beside this script (or the module that
-  // imported it, which sets __lyzrChatBase).
-  var script = document.currentScript;
+  // Where the widget's files are: beside this script, or, when lyzr-chat.mjs
+  // imported it, beside that module (its import.meta.url, handed over under a
+  // symbol key).
+  var script = documentGet("currentScript");
+  if (!(script instanceof HTMLScriptElement)) script = null;
+  var moduleBase = globalThis[BASE];
+  delete globalThis[BASE];
   var base = script && script.src
     ? new URL(".", script.src).href
-    : (globalThis.__lyzrChatBase || new URL(".", location.href).href);
+    : (typeof moduleBase === "string" ? moduleBase : new URL(".", location.href).href);
 
   function kebab(name) {
     return name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
@@ -83,7 +107,7 @@
     ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}";
 
   function drawLauncher(shadow, config) {
-    var root = document.createElement("div");
+    var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
     root.className = "lc-root lc-pos-" + position;
     var sheet = new CSSStyleSheet();
@@ -96,15 +120,15 @@
     if (/^\d+$/.test(String(config.offsetY))) custom += "--lc-offset-y:" + config.offsetY + "px;";
     sheet.replaceSync(LAUNCHER_CSS + (custom ? ".lc-root{" + custom + "}" : ""));
     shadow.adoptedStyleSheets = [sheet];
-    var button = document.createElement("button");
+    var button = createElement("button");
     button.type = "button";
     button.className = "lc-launcher";
     button.setAttribute("aria-label", "Open chat");
     button.setAttribute("aria-expanded", "false");
-    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    var svg = createSvg("svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    var path = createSvg("path");
     path.setAttribute("d", "M4 5h16v11H8l-4 4z");
     svg.appendChild(path);
     button.appendChild(svg);
@@ -220,11 +244,11 @@
     var mode = String(config.mode || "floating").toLowerCase();
     var hostElement = host || null;
     if (!hostElement) {
-      hostElement = document.createElement("div");
-      var parent = document.body;
+      hostElement = createElement("div");
+      var parent = documentGet("body");
       if (mode === "inline") {
         var container = typeof config.container === "string"
-          ? document.querySelector(config.container) : config.container;
+          ? DocumentProto.querySelector.call(document, config.container) : config.container;
         if (!(container instanceof Element)) {
           error("option `container` is required with mode \"inline\": an element or a CSS selector " +
             "of the element to fill" + (config.container ? "; nothing matches " + JSON.stringify(config.container) : ""));
@@ -340,12 +364,15 @@
     });
   }
 
-  window.LyzrChat = {
+  var api = {
     version: VERSION,
     init: function (config) { return init(config, null); },
     instances: instances,
     events: EVENTS.slice()
   };
+  Object.defineProperty(globalThis, OWN, { value: api });
+  // An own property of window: it hides any element named LyzrChat.
+  window.LyzrChat = api;
 
   // <script src=".../lyzr-chat.js" data-agent-id="..."> is the whole install.
   if (script && script.hasAttribute("data-agent-id")) {

@@ -1,0 +1,114 @@
+//! The loader (`js/lyzr-chat.js`) on pages that try to subvert it: DOM
+//! clobbering of the names it reads, files that do not match the hashes it
+//! was built with, a colour that would fetch a URL; and its `load` option.
+
+use fantoccini::elements::ShadowRoot;
+use fantoccini::Locator;
+use lyzr_chat_e2e::{Harness, WAIT};
+use lyzr_chat_server::DEMO_API_KEY;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Waits up to `limit` for the widget (not just the loader's launcher) to be
+/// in the page; returns whether it came.
+async fn widget_mounted_within(h: &Harness, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mounted = h
+            .js("const host = document.querySelector('[data-lyzr-chat]');\
+                 return !!(host && host.shadowRoot && host.shadowRoot.querySelector('.lc-panel'));")
+            .await;
+        if mounted == json!(true) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn shadow(h: &Harness) -> ShadowRoot {
+    h.client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-lyzr-chat]"))
+        .await
+        .expect("the widget's host element")
+        .shadow_root()
+        .await
+        .expect("its shadow root")
+}
+
+fn host_of(url: &str) -> &str {
+    url.split_once("://")
+        .map_or("", |(_, rest)| rest.split(['/', ':']).next().unwrap_or(""))
+}
+
+/// Loads `page`, then checks the widget mounted from the server's root (where
+/// lyzr-chat.js is), and that nothing but `allowed_evil` went to host `evil`.
+async fn loads_from_its_own_base(h: &Harness, page: &str, allowed_evil: &[&str]) {
+    h.browser_requests().await; // forget earlier pages' requests
+    h.goto(page).await;
+    let mounted = widget_mounted_within(h, Duration::from_secs(15)).await;
+    let urls = h.browser_requests().await;
+    let evil: Vec<&String> = urls
+        .iter()
+        .filter(|u| host_of(u) == "evil" && !allowed_evil.contains(&u.as_str()))
+        .collect();
+    assert!(
+        evil.is_empty(),
+        "{page}: requests to the evil host: {evil:?}"
+    );
+    for file in ["lyzr-chat-widget.js", "lyzr-chat-widget_bg.wasm"] {
+        let expected = format!("{}/{file}", h.base_url);
+        assert!(
+            urls.contains(&expected),
+            "{page}: {expected} was not requested; requests: {urls:#?}"
+        );
+    }
+    assert!(mounted, "{page}: the widget did not mount");
+    assert!(
+        h.requests
+            .matching("/e2e/clobber/lyzr-chat-widget")
+            .is_empty(),
+        "{page}: the widget was looked for beside the page"
+    );
+    // It works, not merely draws.
+    let root = shadow(h).await;
+    root.find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("launcher")
+        .click()
+        .await
+        .expect("click the launcher");
+    h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
+    assert_eq!(h.js("return window.__uncaught").await, json!([]), "{page}");
+}
+
+#[tokio::test]
+async fn dom_clobbering_cannot_move_or_stop_the_loader() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    // <img name="currentScript" src="https://evil/x.png"> before the script
+    // tag: the image itself is the page's own request; the widget's are not.
+    loads_from_its_own_base(
+        &h,
+        "/e2e/clobber/current-script.html",
+        &["https://evil/x.png"],
+    )
+    .await;
+    // <a id="__lyzrChatBase" href="https://evil/"> with the ES module install.
+    loads_from_its_own_base(&h, "/e2e/clobber/module-base.html", &[]).await;
+    assert_eq!(
+        h.js("return typeof window.chat.open").await,
+        json!("function")
+    );
+    // <form id="LyzrChat"><input name="version"></form>
+    loads_from_its_own_base(&h, "/e2e/clobber/form.html", &[]).await;
+    assert_eq!(
+        h.js("return [typeof LyzrChat.init, LyzrChat.version, document.getElementById('LyzrChat').tagName]")
+            .await,
+        json!(["function", "0.1.0", "FORM"])
+    );
+    h.finish().await;
+}
