@@ -137,15 +137,63 @@
     return button;
   }
 
+  // The build (scripts/sri.sh) writes the sha384 of the widget's two files
+  // here, so pinning this loader with `integrity` pins them too.
+  var INTEGRITY_JS = "__LYZR_CHAT_SRI_JS__";
+  var INTEGRITY_WASM = "__LYZR_CHAT_SRI_WASM__";
+
+  /** Why `file` failed to load with its hash check: a mismatch or the network. */
+  function integrityFailure(file, integrity, cause) {
+    var url = base + file;
+    return fetch(url, { method: "HEAD", cache: "no-store" }).then(function (response) {
+      return response.ok
+        ? new Error(file + " does not match the sha384 this loader was built with (" + integrity +
+          "): it was changed after the build, or it belongs to another version of lyzr-chat; " +
+          "serve the files of one build together")
+        : new Error("could not fetch " + url + ": HTTP " + response.status);
+    }, function () {
+      return new Error("could not fetch " + url + " (" + cause + ")");
+    }).then(function (e) { throw e; });
+  }
+
+  /**
+   * Fetches the widget's JS glue through `<link rel="modulepreload"
+   * integrity>`: the browser checks the hash and puts the module in the page's
+   * module map, where the import() that follows finds it (a plain import()
+   * cannot carry `integrity`). Same CSP as import(): script-src.
+   */
+  function preloadGlue() {
+    return new Promise(function (resolve, reject) {
+      var link = createElement("link");
+      link.rel = "modulepreload";
+      link.integrity = INTEGRITY_JS;
+      link.href = base + WIDGET_JS;
+      link.addEventListener("load", function () { link.remove(); resolve(); });
+      link.addEventListener("error", function () {
+        link.remove();
+        integrityFailure(WIDGET_JS, INTEGRITY_JS, "error").then(resolve, reject);
+      });
+      (documentGet("head") || documentGet("documentElement")).appendChild(link);
+    });
+  }
+
   // One wasm module for every instance on the page.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
-      widgetModule = import(base + WIDGET_JS).then(function (module) {
-        return module.default({ module_or_path: base + WIDGET_WASM }).then(function () {
-          return module;
+      widgetModule = INTEGRITY_JS.indexOf("sha384-") !== 0 || INTEGRITY_WASM.indexOf("sha384-") !== 0
+        ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
+          "use the one the build wrote (trunk build runs scripts/sri.sh)"))
+        : preloadGlue().then(function () {
+          return import(base + WIDGET_JS);
+        }).then(function (module) {
+          var wasm = fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
+            return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
+          });
+          return module.default({ module_or_path: wasm }).then(function () {
+            return module;
+          });
         });
-      });
       widgetModule.catch(function (e) {
         var text = String((e && e.message) || e);
         if (/Content Security Policy|wasm-unsafe-eval|wasm-eval|Refused to compile/i.test(text)) {
@@ -153,7 +201,7 @@
             "Add 'wasm-unsafe-eval' to the script-src directive, e.g. " +
             "Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval' (" + text + ")");
         } else {
-          error("could not load the chat widget from " + base + WIDGET_JS + ": " + text);
+          error("could not load the chat widget from " + base + ": " + text);
         }
       });
     }

@@ -112,3 +112,75 @@ async fn dom_clobbering_cannot_move_or_stop_the_loader() {
     );
     h.finish().await;
 }
+
+/// Flips one byte in the middle of `file` in a copy of the built widget.
+fn tampered_dist(file: &str) -> std::path::PathBuf {
+    let dist = lyzr_chat_e2e::dist_copy("tampered");
+    let path = dist.join(file);
+    let mut bytes = std::fs::read(&path).expect("read the built file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, bytes).expect("write the tampered file");
+    dist
+}
+
+/// Loads a page of a server whose `file` was altered after the build: the
+/// loader refuses it and says why.
+async fn tampered_file_is_refused(file: &str) {
+    let h = Harness::start_serving(DEMO_API_KEY, tampered_dist(file)).await;
+    h.goto("/e2e/clean.html").await;
+    let expected = format!("{file} does not match the sha384 this loader was built with");
+    h.wait_until("the loader's integrity error", || async {
+        h.js("return window.__console.join('\\n')")
+            .await
+            .as_str()
+            .is_some_and(|log| log.contains(&expected))
+    })
+    .await;
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(
+        log.as_str()
+            .unwrap()
+            .contains("error: lyzr-chat: could not load the chat widget"),
+        "{log}"
+    );
+    assert!(!widget_mounted_within(&h, Duration::from_millis(500)).await);
+    // The loader's launcher is gone too: nothing on the page that cannot work.
+    assert_eq!(
+        h.js("return document.querySelector('[data-lyzr-chat]').shadowRoot.childNodes.length")
+            .await,
+        json!(0)
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn widget_files_are_fetched_with_the_hashes_the_build_wrote() {
+    // The real files pass, and the module the hash check fetched is the one
+    // imported: the glue is requested once.
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/clean.html").await;
+    assert!(widget_mounted_within(&h, WAIT).await, "the widget mounts");
+    let served = std::fs::read_to_string(lyzr_chat_e2e::dist_dir().join("lyzr-chat.js")).unwrap();
+    let hashes = served
+        .match_indices("\"sha384-")
+        .filter(|(at, _)| {
+            let digest = &served[at + 8..];
+            digest.len() > 64
+                && digest[..64]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+                && digest.as_bytes()[64] == b'"'
+        })
+        .count();
+    assert!(
+        !served.contains("__LYZR_CHAT_SRI_") && hashes == 2,
+        "the built loader carries both hashes"
+    );
+    assert_eq!(h.requests.matching("/lyzr-chat-widget.js").len(), 1);
+    assert_eq!(h.requests.matching("/lyzr-chat-widget_bg.wasm").len(), 1);
+    h.finish().await;
+
+    tampered_file_is_refused("lyzr-chat-widget_bg.wasm").await;
+    tampered_file_is_refused("lyzr-chat-widget.js").await;
+}
