@@ -13,7 +13,7 @@
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderPolicy {
-    /// Lowercase schemes a link may use, without `:`.
+    /// Schemes a link may use, without `:` (compared in any case).
     pub link_schemes: Vec<String>,
     /// Hosts whose images load without a click: `cdn.example.com`, or
     /// `*.example.com` for every subdomain. The page's own host is no
@@ -60,7 +60,11 @@ impl RenderPolicy {
     pub fn link_href(&self, raw: &str) -> Option<String> {
         let url = normalise(raw)?;
         match scheme_of(&url) {
-            Scheme::Named(scheme) => self.link_schemes.contains(&scheme).then_some(url),
+            Scheme::Named(scheme) => self
+                .link_schemes
+                .iter()
+                .any(|allowed| allowed.trim_end_matches(':').eq_ignore_ascii_case(&scheme))
+                .then_some(url),
             Scheme::Relative => Some(url),
             Scheme::Ambiguous => None,
         }
@@ -347,6 +351,21 @@ mod tests {
         ] {
             assert_eq!(listed.image_source(url), ImageSource::Direct(url.into()));
         }
+    }
+
+    #[test]
+    fn link_schemes_match_in_any_case() {
+        let p = RenderPolicy {
+            link_schemes: vec!["HTTPS".into(), "Mailto:".into()],
+            ..RenderPolicy::default()
+        };
+        assert_eq!(
+            p.link_href("https://a.example"),
+            Some("https://a.example".into())
+        );
+        assert!(p.link_href("HTTPS://a.example").is_some());
+        assert!(p.link_href("mailto:a@b.example").is_some());
+        assert_eq!(p.link_href("http://a.example"), None);
     }
 
     #[test]
