@@ -106,13 +106,20 @@
     ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +
     ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}";
 
+  // Colour syntax only (hex, a name, rgb/hsl/oklch of plain values): no
+  // var(), url() or anything else that could fetch, and nothing that could
+  // end the declaration. The widget checks the option again, more strictly,
+  // and names it in the console.
+  var COLOR_SYNTAX = /^\s*(#[0-9a-f]{3,8}|[a-z]+|(rgba?|hsla?|oklch)\([0-9a-z.%+\-\s,\/]*\))\s*$/i;
+
   function drawLauncher(shadow, config) {
     var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
     root.className = "lc-root lc-pos-" + position;
     var sheet = new CSSStyleSheet();
     var custom = "";
-    if (config.primaryColor && CSS.supports("color", config.primaryColor)) {
+    if (config.primaryColor && COLOR_SYNTAX.test(config.primaryColor) &&
+        CSS.supports("color", config.primaryColor)) {
       custom += "--lc-primary:" + config.primaryColor + ";";
     }
     if (/^-?\d+$/.test(String(config.zIndex))) custom += "--lc-z:" + config.zIndex + ";";

@@ -184,3 +184,45 @@ async fn widget_files_are_fetched_with_the_hashes_the_build_wrote() {
     tampered_file_is_refused("lyzr-chat-widget_bg.wasm").await;
     tampered_file_is_refused("lyzr-chat-widget.js").await;
 }
+
+#[tokio::test]
+async fn primary_color_takes_colour_syntax_only() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/color-url.html").await;
+    assert!(widget_mounted_within(&h, WAIT).await, "the widget mounts");
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(
+        log.as_str()
+            .unwrap()
+            .contains("option `primaryColor` must be a colour"),
+        "{log}"
+    );
+    // setTheme is held to the same rule.
+    assert_eq!(
+        h.js("const chat = LyzrChat.instances[0];\
+              return [chat.setTheme({primaryColor: 'url(/e2e/color-probe.png)'}),\
+                      chat.setTheme({primaryColor: 'var(--y, url(/e2e/color-probe.png))'}),\
+                      chat.setTheme({primaryColor: 'oklch(0.6 0.2 30)'})];")
+            .await,
+        json!([false, false, true])
+    );
+    let root = shadow(&h).await;
+    open_launcher(&h, &root).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.requests.matching("/e2e/color-probe"),
+        Vec::<String>::new(),
+        "the colour fetched a URL"
+    );
+    h.finish().await;
+}
+
+async fn open_launcher(h: &Harness, root: &ShadowRoot) {
+    root.find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("launcher")
+        .click()
+        .await
+        .expect("click the launcher");
+    h.wait_for_count(root, ".lc-panel:not([hidden])", 1).await;
+}

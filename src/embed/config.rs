@@ -288,14 +288,19 @@ impl Reader<'_> {
         }
     }
 
-    /// A CSS color the browser accepts (checked with `CSS.supports`).
+    /// A colour in colour syntax only ([`is_color_syntax`]) that the browser
+    /// also accepts (`CSS.supports`).
     fn color(&mut self, key: &str) -> Option<String> {
         let color = self.string(key, "a CSS color such as #4f46e5")?;
-        if web_sys::css::supports_with_value("color", &color).unwrap_or(false) {
+        if is_color_syntax(&color)
+            && web_sys::css::supports_with_value("color", &color).unwrap_or(false)
+        {
             Some(color)
         } else {
             self.problems.push(format!(
-                "option `{key}` must be a CSS color such as \"#4f46e5\" or \"rgb(79 70 229)\", not {color:?}"
+                "option `{key}` must be a colour: hex (\"#4f46e5\"), rgb(), rgba(), hsl(), \
+                 hsla(), oklch() or a colour name; var(), url() and other CSS are not \
+                 accepted; got {color:?}"
             ));
             None
         }
@@ -630,6 +635,48 @@ impl Reader<'_> {
     }
 }
 
+/// Whether `text` is written as a colour and nothing else: `#` and 3, 4, 6
+/// or 8 hex digits; a name (letters only: `red`, `transparent`); or
+/// `rgb()`, `rgba()`, `hsl()`, `hsla()`, `oklch()` of numbers, percentages,
+/// angles and `none`. Anything that could make the browser fetch or read
+/// something else (`var()`, `url()`, `image-set()`, nested functions) fails.
+pub fn is_color_syntax(text: &str) -> bool {
+    let text = text.trim().to_ascii_lowercase();
+    if let Some(hex) = text.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic()) {
+        return true;
+    }
+    let Some((name, rest)) = text.split_once('(') else {
+        return false;
+    };
+    let Some(args) = rest.strip_suffix(')') else {
+        return false;
+    };
+    if !matches!(name, "rgb" | "rgba" | "hsl" | "hsla" | "oklch") {
+        return false;
+    }
+    let mut count = 0;
+    for token in args
+        .split([' ', '\t', '\n', ',', '/'])
+        .filter(|t| !t.is_empty())
+    {
+        count += 1;
+        if token == "none" {
+            continue;
+        }
+        let number = ["%", "deg", "grad", "rad", "turn"]
+            .iter()
+            .find_map(|unit| token.strip_suffix(unit))
+            .unwrap_or(token);
+        if number.parse::<f64>().map_or(true, |n| !n.is_finite()) {
+            return false;
+        }
+    }
+    (3..=4).contains(&count)
+}
+
 fn type_name(value: &JsValue) -> String {
     value
         .js_typeof()
@@ -662,7 +709,56 @@ fn is_local_page() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::lyzr_api_host;
+    use super::{is_color_syntax, lyzr_api_host};
+
+    #[test]
+    fn colours_are_accepted_in_colour_syntax_only() {
+        for colour in [
+            "#4f46e5",
+            "#FFF",
+            "#ffd400cc",
+            "#abcd",
+            "RebeccaPurple",
+            "transparent",
+            "rgb(79, 70, 229)",
+            "rgb(79 70 229 / 50%)",
+            "RGBA(79,70,229,0.5)",
+            "hsl(243deg 75% 59%)",
+            "hsla(243, 75%, 59%, .5)",
+            "hsl(0.5turn 10% 10%)",
+            "oklch(0.51 0.23 277)",
+            "oklch(51% 0.23 277 / 0.8)",
+            "oklch(none 0.1 20)",
+            " #fff ",
+        ] {
+            assert!(is_color_syntax(colour), "{colour}");
+        }
+        for other in [
+            "var(--x, url(https://evil.example/c.png))",
+            "var(--brand)",
+            "url(https://evil.example/x.png)",
+            "rgb(var(--r) 0 0)",
+            "rgb(calc(1 + 2) 0 0)",
+            "image-set(\"x.png\" 1x)",
+            "light-dark(red, blue)",
+            "color-mix(in srgb, red, blue)",
+            "red;background:url(x)",
+            "red }",
+            "#12",
+            "#ggg",
+            "rgb(1 2)",
+            "rgb(1 2 3 4 5)",
+            "rgb(1 2 3",
+            "rgb(1 2 3))",
+            "rgb(inf 0 0)",
+            "rgb(1e999 0 0)",
+            "rgb()",
+            "attr(data-x)",
+            "",
+        ] {
+            assert!(!is_color_syntax(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_lyzr_hosts_count_as_lyzr() {
