@@ -5,11 +5,12 @@
  *
  * It draws the launcher at once (in its own shadow root), loads the widget's
  * wasm from beside itself when the browser is idle or on the first
- * hover/focus/click of the launcher (`preload` loads it at once), then hands
- * the shadow root to the widget. It defines window.LyzrChat (init, instances)
- * and the <lyzr-chat> element. Calls made before the wasm is ready are queued.
- * No framework, no eval, no innerHTML: it runs under a strict CSP with
- * Trusted Types.
+ * hover/focus/click of the launcher (option `load`: "idle", "interaction",
+ * "eager"), checking both files against the sha384 hashes the build wrote
+ * into it, then hands the shadow root to the widget. It defines
+ * window.LyzrChat (init, instances) and the <lyzr-chat> element. Calls made
+ * before the wasm is ready are queued. No framework, no eval, no innerHTML:
+ * it runs under a strict CSP with Trusted Types.
  */
 (function () {
   "use strict";
@@ -23,7 +24,7 @@
     "agentId", "apiUrl", "apiKey", "userId", "sessionId", "title", "subtitle", "welcomeMessage",
     "placeholder", "starterPrompts", "theme", "primaryColor", "position", "offsetX", "offsetY",
     "zIndex", "mode", "container", "open", "systemPromptVariables", "filterVariables", "features",
-    "assets", "stream", "timeoutMs", "preload"
+    "assets", "stream", "timeoutMs", "preload", "load"
   ];
 
   // Page HTML can shadow `document.*` and `window.*` names with its own
@@ -327,9 +328,7 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       loadWidget().then(function (module) {
         if (destroyed) return;
-        var rustConfig = Object.assign({}, config);
-        delete rustConfig.preload;
-        real = module.mountIn(hostElement, rustConfig, emit);
+        real = module.mountIn(hostElement, Object.assign({}, config), emit);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;
@@ -349,7 +348,11 @@
     }
 
     var launcher = null;
+    // When to fetch the wasm: "idle" (default), "interaction" (the launcher's
+    // first hover, focus or click: a visitor who never chats downloads only
+    // this loader) or "eager" (at once; `preload: true` is the same).
     var preload = config.preload === true || config.preload === "" || config.preload === "true";
+    var load = String(config.load || (preload ? "eager" : "idle")).toLowerCase();
     if (mode === "floating") {
       launcher = drawLauncher(shadow, config);
       launcher.addEventListener("click", function () {
@@ -360,8 +363,10 @@
         launcher.addEventListener(type, start, { once: true, passive: true });
       });
       var wantsOpen = config.open === true || config.open === "" || config.open === "true";
-      if (preload || wantsOpen) {
+      if (load === "eager" || wantsOpen) {
         start();
+      } else if (load === "interaction") {
+        // Nothing until the visitor reaches for the launcher.
       } else if ("requestIdleCallback" in window) {
         requestIdleCallback(start, { timeout: 4000 });
       } else {

@@ -226,3 +226,112 @@ async fn open_launcher(h: &Harness, root: &ShadowRoot) {
         .expect("click the launcher");
     h.wait_for_count(root, ".lc-panel:not([hidden])", 1).await;
 }
+
+/// How a test reaches for the launcher.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    Hover,
+    Focus,
+    Click,
+}
+
+/// How many times the server was asked for the widget's glue and wasm.
+fn widget_fetches(h: &Harness) -> (usize, usize) {
+    (
+        h.requests.matching("/lyzr-chat-widget.js").len(),
+        h.requests.matching("/lyzr-chat-widget_bg.wasm").len(),
+    )
+}
+
+async fn move_pointer_away(h: &Harness) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+    let away = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+        duration: None,
+        x: 1.0,
+        y: 1.0,
+    });
+    h.client
+        .perform_actions(away)
+        .await
+        .expect("move the pointer");
+}
+
+/// The launcher of the loader, before the widget replaces it.
+async fn loader_launcher(h: &Harness) -> (ShadowRoot, fantoccini::elements::Element) {
+    let root = shadow(h).await;
+    let launcher = root
+        .find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("the loader's launcher");
+    (root, launcher)
+}
+
+/// Long enough for an idle load to have started (checked on the idle page).
+const IDLE_WAIT: Duration = Duration::from_millis(2500);
+
+#[tokio::test]
+async fn load_interaction_fetches_nothing_until_the_launcher_is_reached() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    // Control: without `load`, the idle load starts within IDLE_WAIT, so the
+    // wait below would see a fetch if "interaction" behaved like "idle".
+    move_pointer_away(&h).await;
+    h.goto("/e2e/load-idle.html").await;
+    tokio::time::sleep(IDLE_WAIT).await;
+    assert_eq!(widget_fetches(&h), (1, 1), "the idle page loads by itself");
+
+    for trigger in [Trigger::Focus, Trigger::Hover, Trigger::Click] {
+        move_pointer_away(&h).await;
+        let before = widget_fetches(&h);
+        h.goto("/e2e/load-interaction.html").await;
+        let (root, launcher) = loader_launcher(&h).await;
+        tokio::time::sleep(IDLE_WAIT).await;
+        assert_eq!(
+            widget_fetches(&h),
+            before,
+            "{trigger:?}: the widget was fetched before the launcher was reached"
+        );
+        assert!(!h.has(&root, ".lc-panel").await);
+        match trigger {
+            Trigger::Hover => {
+                use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+                let hover = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+                    element: launcher,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                });
+                h.client.perform_actions(hover).await.expect("hover");
+            }
+            Trigger::Focus => {
+                h.js("document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-launcher').focus()")
+                    .await;
+            }
+            Trigger::Click => launcher.click().await.expect("click"),
+        }
+        h.wait_until("the widget's files", || async {
+            widget_fetches(&h) == (before.0 + 1, before.1 + 1)
+        })
+        .await;
+        assert!(
+            widget_mounted_within(&h, WAIT).await,
+            "{trigger:?}: the widget mounts"
+        );
+        // The panel works: a click opens it (the click trigger opened it
+        // already), and a message gets its answer.
+        if !h.has(&root, ".lc-panel:not([hidden])").await {
+            open_launcher(&h, &root).await;
+        }
+        h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
+        h.type_and_send(&root, &format!("after {trigger:?}")).await;
+        h.wait_for_count(
+            &root,
+            ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
+            1,
+        )
+        .await;
+        let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
+        assert!(answer.contains(&format!("after {trigger:?}")), "{answer}");
+    }
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
+    h.finish().await;
+}

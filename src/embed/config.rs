@@ -38,6 +38,7 @@ pub const OPTIONS: &[&str] = &[
     "mode",
     "container",
     "preload",
+    "load",
     "linkSchemes",
     "imageHosts",
 ];
@@ -110,6 +111,9 @@ impl WidgetConfig {
         // Without these the widget cannot work at all; any other bad option
         // is reported and replaced by its default.
         let fatal = !reader.problems.is_empty();
+        // Used by the loader before the wasm arrives; checked here, once.
+        reader.boolean("preload");
+        reader.choice("load", &["idle", "interaction", "eager"]);
         let config = WidgetConfig {
             agent_id: agent_id.unwrap_or_default(),
             api_url,
