@@ -32,7 +32,7 @@ export interface LyzrChatConfig {
   placeholder?: string;
   starterPrompts?: string[];
   theme?: "light" | "dark" | "auto";
-  /** Any CSS colour. */
+  /** A colour: hex, rgb()/rgba(), hsl()/hsla(), oklch() or a name (no var(), no url()). */
   primaryColor?: string;
   position?: "bottom-right" | "bottom-left" | "top-right" | "top-left";
   /** Distance from the window's edges in px (default 20). */
@@ -51,7 +51,9 @@ export interface LyzrChatConfig {
   stream?: boolean;
   /** How long to wait for an answer, in ms (default 300000). */
   timeoutMs?: number;
-  /** Load the wasm at once instead of when idle or on first interaction. */
+  /** When to fetch the wasm: when the browser is idle (default), on the launcher's first hover, focus or click, or at once. */
+  load?: "idle" | "interaction" | "eager";
+  /** `true` is `load: "eager"`. */
   preload?: boolean;
 }
 
