@@ -18,14 +18,6 @@
   var WIDGET_JS = "lyzr-chat-widget.js";
   var WIDGET_WASM = "lyzr-chat-widget_bg.wasm";
   var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error"];
-  // Options whose data-/element attribute value is JSON.
-  var JSON_OPTIONS = ["starterPrompts", "systemPromptVariables", "filterVariables", "features", "assets"];
-  var OPTIONS = [
-    "agentId", "apiUrl", "apiKey", "userId", "sessionId", "title", "subtitle", "welcomeMessage",
-    "placeholder", "starterPrompts", "theme", "primaryColor", "position", "offsetX", "offsetY",
-    "zIndex", "mode", "container", "open", "systemPromptVariables", "filterVariables", "features",
-    "assets", "stream", "timeoutMs", "preload", "load"
-  ];
 
   // Page HTML can shadow `document.*` and `window.*` names with its own
   // elements (`<img name="currentScript">`, `<a id="LyzrChat">`: DOM
@@ -66,28 +58,22 @@
     ? new URL(".", script.src).href
     : (typeof moduleBase === "string" ? moduleBase : new URL(".", location.href).href);
 
-  function kebab(name) {
-    return name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
+  // Options are the widget's business: it has the one table of them, and
+  // checks and parses every value (JSON included). The loader hands over the
+  // attributes as they are, and reads only what it needs before the wasm
+  // arrives: where and how to draw the launcher, and when to load.
+  function camel(name) {
+    return name.replace(/-([a-z0-9])/g, function (_, c) { return c.toUpperCase(); });
   }
 
-  /** Reads options from attributes (`prefix` "data-" for the script tag). */
-  function optionsFromAttributes(element, prefix) {
+  // Attributes of <lyzr-chat> that are HTML's own, not options.
+  var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|dir|tabindex|role|nonce|is|aria-.*|data-.*)$/;
+
+  /** The options written as attributes of `<lyzr-chat>`, names in camelCase. */
+  function elementOptions(element) {
     var config = {};
-    OPTIONS.forEach(function (name) {
-      var attribute = prefix + kebab(name);
-      if (!element.hasAttribute(attribute)) return;
-      var value = element.getAttribute(attribute);
-      if (JSON_OPTIONS.indexOf(name) >= 0) {
-        try {
-          value = JSON.parse(value);
-        } catch (e) {
-          error("attribute `" + attribute + "` must be JSON, e.g. " +
-            (name === "starterPrompts" || name === "assets" || name === "features" ? "[\"...\"]" : "{\"name\": \"value\"}") +
-            "; it was ignored (" + e.message + ")");
-          return;
-        }
-      }
-      config[name] = value;
+    Array.prototype.forEach.call(element.attributes, function (attribute) {
+      if (!HTML_ATTRIBUTE.test(attribute.name)) config[camel(attribute.name)] = attribute.value;
     });
     return config;
   }
@@ -265,6 +251,7 @@
       },
       setVariables: function (variables) { return call("setVariables", [variables]); },
       setTheme: function (theme) { return call("setTheme", [theme]); },
+      setOption: function (name, value) { return call("setOption", [String(name), value]); },
       on: function (name, callback) {
         if (EVENTS.indexOf(name) < 0) {
           error("on(event): unknown event `" + name + "`; events: " + EVENTS.join(", "));
@@ -378,28 +365,27 @@
     return handle;
   }
 
-  // <lyzr-chat agent-id="..." api-url="..."> with attributes mirroring the options.
-  var LIVE = {
-    "open": function (handle, value) { return value === null || value === "false" ? handle.close() : handle.open(); },
-    "theme": function (handle, value) { return handle.setTheme(value || "light"); },
-    "primary-color": function (handle, value) { return value && handle.setTheme({ primaryColor: value }); },
-    "user-id": function (handle, value) { return value && handle.setUser(value); },
-    "system-prompt-variables": function (handle) { return handle.setVariables({ system_prompt_variables: readJson(handle, "systemPromptVariables") }); },
-    "filter-variables": function (handle) { return handle.setVariables({ filter_variables: readJson(handle, "filterVariables") }); },
-    "features": function (handle) { return handle.setVariables({ features: readJson(handle, "features") }); }
-  };
-  function readJson(handle, name) {
-    var value = optionsFromAttributes(handle.element, "")[name];
-    return value === undefined ? null : value;
-  }
-
+  // <lyzr-chat agent-id="..." api-url="..."> with attributes mirroring the
+  // options. A change applies live where the widget can (it says which);
+  // otherwise the widget starts again with the new attributes.
   if (window.customElements && !customElements.get("lyzr-chat")) {
     customElements.define("lyzr-chat", class extends HTMLElement {
-      static get observedAttributes() {
-        return OPTIONS.map(kebab);
-      }
       connectedCallback() {
-        if (!this.chat) this.chat = init(optionsFromAttributes(this, ""), this);
+        var element = this;
+        if (!element.chat) element.chat = init(elementOptions(element), element);
+        if (!element.watcher) {
+          element.watcher = new MutationObserver(function (records) {
+            records.forEach(function (record) {
+              var name = record.attributeName;
+              var value = element.getAttribute(name);
+              if (!element.chat || HTML_ATTRIBUTE.test(name) || record.oldValue === value) return;
+              if (element.chat.ready && element.chat.setOption(camel(name), value)) return;
+              element.chat.destroy();
+              element.chat = init(elementOptions(element), element);
+            });
+          });
+          element.watcher.observe(element, { attributes: true, attributeOldValue: true });
+        }
       }
       disconnectedCallback() {
         var element = this;
@@ -408,18 +394,10 @@
           if (!element.isConnected && element.chat) {
             element.chat.destroy();
             element.chat = null;
+            if (element.watcher) element.watcher.disconnect();
+            element.watcher = null;
           }
         });
-      }
-      attributeChangedCallback(name, old, value) {
-        if (!this.chat || old === value) return;
-        if (LIVE[name]) {
-          LIVE[name](this.chat, value);
-          return;
-        }
-        // Anything else (agent, URL, texts, mode): start again with the new options.
-        this.chat.destroy();
-        this.chat = init(optionsFromAttributes(this, ""), this);
       }
     });
   }
@@ -436,6 +414,6 @@
 
   // <script src=".../lyzr-chat.js" data-agent-id="..."> is the whole install.
   if (script && script.hasAttribute("data-agent-id")) {
-    init(optionsFromAttributes(script, "data-"), null);
+    init(Object.assign({}, script.dataset), null);
   }
 })();

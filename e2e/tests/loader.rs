@@ -335,3 +335,70 @@ async fn load_interaction_fetches_nothing_until_the_launcher_is_reached() {
     assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;
 }
+
+/// What a widget's welcome message became: live links and loaded images.
+async fn welcome_of(h: &Harness, host_css: &str) -> serde_json::Value {
+    h.client
+        .execute(
+            "const r = document.querySelector(arguments[0]).shadowRoot;\
+             return { links: [...r.querySelectorAll('.lc-md a')].map(a => a.getAttribute('href')),\
+                      images: [...r.querySelectorAll('.lc-md img')].map(i => i.getAttribute('src')),\
+                      placeholders: r.querySelectorAll('.lc-md-img-placeholder').length };",
+            vec![json!(host_css)],
+        )
+        .await
+        .expect("read the welcome message")
+}
+
+#[tokio::test]
+async fn every_option_works_as_an_attribute_json_included() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/attributes.html").await;
+    let script = "[data-lyzr-chat='opts-script']";
+    let element = "lyzr-chat#el";
+    for host in [script, element] {
+        h.wait_until("the welcome message", || async {
+            welcome_of(&h, host).await["links"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty())
+        })
+        .await;
+        // linkSchemes ["tel"]: tel links live, https ones plain text;
+        // imageHosts ["127.0.0.1"]: the page's own images load.
+        let which = if host == script { "script" } else { "element" };
+        assert_eq!(
+            welcome_of(&h, host).await,
+            json!({"links": ["tel:123"], "images": [format!("/e2e/own-{which}.png")], "placeholders": 0}),
+            "{host}"
+        );
+    }
+    // JSON arrays and objects from data- attributes reach the widget.
+    let root = h
+        .client
+        .find(Locator::Css(script))
+        .await
+        .expect("the script tag's widget")
+        .shadow_root()
+        .await
+        .expect("its shadow root");
+    open_launcher(&h, &root).await;
+    assert_eq!(
+        h.texts(&root, ".lc-starter").await,
+        ["first prompt", "second prompt"]
+    );
+    h.type_and_send_in(&root, script, "which plan").await;
+    h.wait_for_count(
+        &root,
+        ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
+        1,
+    )
+    .await;
+    let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
+    assert!(
+        answer.contains("System prompt variables: plan."),
+        "{answer}"
+    );
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(!log.as_str().unwrap().contains("unknown option"), "{log}");
+    h.finish().await;
+}

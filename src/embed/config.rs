@@ -1,6 +1,7 @@
 //! The host page's options (`mount({...})`), read and checked: each problem
 //! is reported naming the option and what it accepts.
 
+use super::options::{self, Kind, OptionSpec, DEFAULT_OFFSET, OPTIONS};
 use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::ui::{Mode, Position, Theme, UiOptions};
@@ -10,38 +11,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
-/// Every option the widget knows, in the host page's spelling.
-pub const OPTIONS: &[&str] = &[
-    "agentId",
-    "apiUrl",
-    "apiKey",
-    "userId",
-    "sessionId",
-    "title",
-    "subtitle",
-    "welcomeMessage",
-    "placeholder",
-    "open",
-    "systemPromptVariables",
-    "filterVariables",
-    "features",
-    "assets",
-    "stream",
-    "timeoutMs",
-    "starterPrompts",
-    "theme",
-    "primaryColor",
-    "position",
-    "offsetX",
-    "offsetY",
-    "zIndex",
-    "mode",
-    "container",
-    "preload",
-    "load",
-    "linkSchemes",
-    "imageHosts",
-];
+pub use super::options::DEFAULT_TIMEOUT_MS;
 
 /// The widget's options after checking.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,9 +44,6 @@ pub struct WidgetConfig {
     pub render_policy: RenderPolicy,
 }
 
-/// Default `timeoutMs`: five minutes, since heavy agents are slow.
-pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
-
 impl WidgetConfig {
     /// Reads a plain JavaScript object. Unknown options are warned about
     /// and ignored; invalid ones are returned as errors, one per option.
@@ -89,10 +56,14 @@ impl WidgetConfig {
         }
         let object: &Object = js.unchecked_ref_object();
         for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-            if !OPTIONS.contains(&key.as_str()) {
+            if options::find(&key).is_none() {
                 console::warn(&format!(
                     "unknown option `{key}` ignored; known options: {}",
-                    OPTIONS.join(", ")
+                    OPTIONS
+                        .iter()
+                        .map(|o| o.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -100,72 +71,87 @@ impl WidgetConfig {
             object,
             problems: Vec::new(),
         };
-        let agent_id = reader.string("agentId", "the id of your Lyzr agent");
+        let agent_id = reader.text(&options::AGENT_ID);
         if agent_id.is_none() && reader.problems.is_empty() {
             reader.problems.push(
                 "option `agentId` is required: the id of your Lyzr agent (a string)".to_string(),
             );
         }
-        let api_url = reader.api_url();
-        let container = reader.container();
+        let api_url = reader.api_url(&options::API_URL);
+        let container = reader.element(&options::CONTAINER);
         // Without these the widget cannot work at all; any other bad option
         // is reported and replaced by its default.
         let fatal = !reader.problems.is_empty();
         // Used by the loader before the wasm arrives; checked here, once.
-        reader.boolean("preload");
-        reader.choice("load", &["idle", "interaction", "eager"]);
-        let config = WidgetConfig {
-            agent_id: agent_id.unwrap_or_default(),
-            api_url,
-            api_key: reader.string("apiKey", "the x-api-key to send"),
-            user_id: reader.string("userId", "a stable id of the visitor"),
-            session_id: reader.string("sessionId", "a conversation id to continue"),
-            title: reader
-                .string("title", "the panel's title")
-                .unwrap_or_else(|| "Chat".to_string()),
-            subtitle: reader.string("subtitle", "a line under the title"),
-            welcome_message: reader.string("welcomeMessage", "the first message shown"),
-            placeholder: reader
-                .string("placeholder", "the composer's placeholder")
-                .unwrap_or_else(|| "Type a message…".to_string()),
-            open: reader.boolean("open").unwrap_or(false),
-            system_prompt_variables: reader.json_object("systemPromptVariables"),
-            filter_variables: reader.json_object("filterVariables"),
-            features: reader.features(),
-            assets: reader.assets(),
-            stream: reader.boolean("stream").unwrap_or(true),
-            timeout_ms: reader.timeout_ms(),
-            ui: UiOptions {
-                theme: reader
-                    .choice("theme", &["light", "dark", "auto"])
-                    .map(Theme::from_name)
-                    .unwrap_or_default(),
-                primary_color: reader.color("primaryColor"),
-                position: reader
-                    .choice(
-                        "position",
-                        &["bottom-right", "bottom-left", "top-right", "top-left"],
-                    )
-                    .map(Position::from_name)
-                    .unwrap_or_default(),
-                offset_x: reader.integer("offsetX", 0, 2000).unwrap_or(20) as u32,
-                offset_y: reader.integer("offsetY", 0, 2000).unwrap_or(20) as u32,
-                z_index: reader.integer("zIndex", -2_147_483_647, 2_147_483_647),
-                mode: reader
-                    .choice("mode", &["floating", "inline", "fullpage"])
-                    .map(Mode::from_name)
-                    .unwrap_or_default(),
-                starter_prompts: reader.strings("starterPrompts"),
-            },
-            container,
-            render_policy: RenderPolicy {
-                link_schemes: reader.link_schemes().unwrap_or_else(|| {
-                    DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect()
-                }),
-                image_hosts: reader.image_hosts().unwrap_or_default(),
-                page_origin: None,
-            },
-        };
+        reader.boolean(&options::PRELOAD);
+        reader.choice(&options::LOAD);
+        let config =
+            WidgetConfig {
+                agent_id: agent_id.unwrap_or_default(),
+                api_url,
+                api_key: reader.text(&options::API_KEY),
+                user_id: reader.text(&options::USER_ID),
+                session_id: reader.text(&options::SESSION_ID),
+                title: reader
+                    .text(&options::TITLE)
+                    .unwrap_or_else(|| "Chat".to_string()),
+                subtitle: reader.text(&options::SUBTITLE),
+                welcome_message: reader.text(&options::WELCOME_MESSAGE),
+                placeholder: reader
+                    .text(&options::PLACEHOLDER)
+                    .unwrap_or_else(|| "Type a message…".to_string()),
+                open: reader.boolean(&options::OPEN).unwrap_or(false),
+                system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
+                filter_variables: reader.object(&options::FILTER_VARIABLES),
+                features: reader.objects(&options::FEATURES),
+                assets: reader.strings(&options::ASSETS),
+                stream: reader.boolean(&options::STREAM).unwrap_or(true),
+                timeout_ms: reader
+                    .whole(&options::TIMEOUT_MS)
+                    .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32),
+                ui: UiOptions {
+                    theme: reader
+                        .choice(&options::THEME)
+                        .map(Theme::from_name)
+                        .unwrap_or_default(),
+                    primary_color: reader.color(&options::PRIMARY_COLOR),
+                    position: reader
+                        .choice(&options::POSITION)
+                        .map(Position::from_name)
+                        .unwrap_or_default(),
+                    offset_x: reader
+                        .whole(&options::OFFSET_X)
+                        .map_or(DEFAULT_OFFSET, |px| px as u32),
+                    offset_y: reader
+                        .whole(&options::OFFSET_Y)
+                        .map_or(DEFAULT_OFFSET, |px| px as u32),
+                    z_index: reader.whole(&options::Z_INDEX).map(|z| z as i32),
+                    mode: reader
+                        .choice(&options::MODE)
+                        .map(Mode::from_name)
+                        .unwrap_or_default(),
+                    starter_prompts: reader
+                        .strings(&options::STARTER_PROMPTS)
+                        .map(|prompts| {
+                            prompts
+                                .into_iter()
+                                .map(|p| p.trim().to_string())
+                                .filter(|p| !p.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+                container,
+                render_policy: RenderPolicy {
+                    link_schemes: reader.link_schemes(&options::LINK_SCHEMES).unwrap_or_else(
+                        || DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect(),
+                    ),
+                    image_hosts: reader
+                        .image_hosts(&options::IMAGE_HOSTS)
+                        .unwrap_or_default(),
+                    page_origin: None,
+                },
+            };
         let mut fatal = fatal;
         if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
             fatal = true;
@@ -205,6 +191,9 @@ impl UncheckedObject for JsValue {
     }
 }
 
+/// Reads options out of a plain object, each one through its entry in the
+/// option table (`options.rs`): the spec gives the name, what it accepts and
+/// the words of the error.
 struct Reader<'a> {
     object: &'a Object,
     problems: Vec<String>,
@@ -212,13 +201,17 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// The option's value; `None` when absent, `undefined` or `null`.
-    fn get(&self, key: &str) -> Option<JsValue> {
-        let value = Reflect::get(self.object, &JsValue::from_str(key)).ok()?;
+    fn get(&self, spec: &OptionSpec) -> Option<JsValue> {
+        let value = Reflect::get(self.object, &JsValue::from_str(spec.name)).ok()?;
         (!value.is_undefined() && !value.is_null()).then_some(value)
     }
 
-    fn string(&mut self, key: &str, what: &str) -> Option<String> {
-        let value = self.get(key)?;
+    /// `Kind::Text`: a non-empty string, trimmed.
+    fn text(&mut self, spec: &OptionSpec) -> Option<String> {
+        debug_assert!(matches!(spec.kind, Kind::Text | Kind::Url | Kind::Color));
+        let key = spec.name;
+        let what = spec.doc;
+        let value = self.get(spec)?;
         match value.as_string() {
             Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(_) => {
@@ -237,12 +230,15 @@ impl Reader<'_> {
         }
     }
 
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        let value = self.get(key)?;
+    /// `Kind::Bool`: a boolean, or as an attribute present / "true" / "false".
+    fn boolean(&mut self, spec: &OptionSpec) -> Option<bool> {
+        debug_assert_eq!(spec.kind, Kind::Bool);
+        let key = spec.name;
+        let value = self.get(spec)?;
         if let Some(b) = value.as_bool() {
             return Some(b);
         }
-        match value.as_string().as_deref() {
+        match value.as_string().as_deref().map(str::trim) {
             Some("true") | Some("") => Some(true),
             Some("false") => Some(false),
             _ => {
@@ -255,15 +251,19 @@ impl Reader<'_> {
         }
     }
 
-    /// One of `accepted` (case-insensitive).
-    fn choice(&mut self, key: &str, accepted: &[&'static str]) -> Option<&'static str> {
-        let value = self.get(key)?;
+    /// `Kind::Choice`: one of its words (case-insensitive).
+    fn choice(&mut self, spec: &OptionSpec) -> Option<&'static str> {
+        let Kind::Choice(accepted) = spec.kind else {
+            unreachable!("{} is not a choice", spec.name)
+        };
+        let value = self.get(spec)?;
         let text = value.as_string().map(|s| s.trim().to_ascii_lowercase());
         if let Some(found) = accepted.iter().find(|a| Some(a.to_string()) == text) {
             return Some(found);
         }
         self.problems.push(format!(
-            "option `{key}` must be one of {}, not {}",
+            "option `{}` must be one of {}, not {}",
+            spec.name,
             accepted
                 .iter()
                 .map(|a| format!("\"{a}\""))
@@ -274,17 +274,25 @@ impl Reader<'_> {
         None
     }
 
-    /// A whole number in `min..=max` (numeric strings accepted, as from HTML attributes).
-    fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i32> {
-        let value = self.get(key)?;
+    /// `Kind::Whole`: a whole number in its range (numeric strings accepted,
+    /// as from HTML attributes).
+    fn whole(&mut self, spec: &OptionSpec) -> Option<i64> {
+        let Kind::Whole { min, max } = spec.kind else {
+            unreachable!("{} is not a whole number", spec.name)
+        };
+        let value = self.get(spec)?;
         let number = value
             .as_f64()
             .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
         match number {
-            Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i32),
+            Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i64),
             _ => {
+                let default = spec
+                    .default
+                    .map_or_else(String::new, |d| format!(" (default {d})"));
                 self.problems.push(format!(
-                    "option `{key}` must be a whole number from {min} to {max}, not {}",
+                    "option `{}` must be a whole number from {min} to {max}{default}, not {}",
+                    spec.name,
                     describe(&value)
                 ));
                 None
@@ -292,52 +300,31 @@ impl Reader<'_> {
         }
     }
 
-    /// A colour in colour syntax only ([`is_color_syntax`]) that the browser
-    /// also accepts (`CSS.supports`).
-    fn color(&mut self, key: &str) -> Option<String> {
-        let color = self.string(key, "a CSS color such as #4f46e5")?;
+    /// `Kind::Color`: colour syntax only ([`is_color_syntax`]) that the
+    /// browser also accepts (`CSS.supports`).
+    fn color(&mut self, spec: &OptionSpec) -> Option<String> {
+        debug_assert_eq!(spec.kind, Kind::Color);
+        let color = self.text(spec)?;
         if is_color_syntax(&color)
             && web_sys::css::supports_with_value("color", &color).unwrap_or(false)
         {
             Some(color)
         } else {
             self.problems.push(format!(
-                "option `{key}` must be a colour: hex (\"#4f46e5\"), rgb(), rgba(), hsl(), \
+                "option `{}` must be a colour: hex (\"#4f46e5\"), rgb(), rgba(), hsl(), \
                  hsla(), oklch() or a colour name; var(), url() and other CSS are not \
-                 accepted; got {color:?}"
+                 accepted; got {color:?}",
+                spec.name
             ));
             None
         }
     }
 
-    /// An array of strings (a JSON array string is accepted, as from HTML attributes).
-    fn strings(&mut self, key: &str) -> Vec<String> {
-        let Some(value) = self.get(key) else {
-            return Vec::new();
-        };
-        let json = match value.as_string() {
-            Some(text) => serde_json::from_str::<Value>(&text).ok(),
-            None => self.json(key),
-        };
-        match json {
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-                .into_iter()
-                .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
-                .filter(|s| !s.is_empty())
-                .collect(),
-            _ => {
-                self.problems.push(format!(
-                    "option `{key}` must be an array of strings, e.g. [\"What can you do?\"], not {}",
-                    describe(&value)
-                ));
-                Vec::new()
-            }
-        }
-    }
-
-    /// An element, or a CSS selector of one.
-    fn container(&mut self) -> Option<web_sys::Element> {
-        let value = self.get("container")?;
+    /// `Kind::Element`: an element, or a CSS selector of one.
+    fn element(&mut self, spec: &OptionSpec) -> Option<web_sys::Element> {
+        debug_assert_eq!(spec.kind, Kind::Element);
+        let key = spec.name;
+        let value = self.get(spec)?;
         if let Some(element) = value.dyn_ref::<web_sys::Element>() {
             return Some(element.clone());
         }
@@ -347,43 +334,23 @@ impl Reader<'_> {
                 .and_then(|d| d.query_selector(&selector).ok().flatten());
             if found.is_none() {
                 self.problems.push(format!(
-                    "option `container`: no element matches the selector {selector:?}"
+                    "option `{key}`: no element matches the selector {selector:?}"
                 ));
             }
             return found;
         }
         self.problems.push(format!(
-            "option `container` must be an element or a CSS selector, not {}",
+            "option `{key}` must be an element or a CSS selector, not {}",
             describe(&value)
         ));
         None
     }
 
-    fn timeout_ms(&mut self) -> u32 {
-        let Some(value) = self.get("timeoutMs") else {
-            return DEFAULT_TIMEOUT_MS;
-        };
-        let number = value
-            .as_f64()
-            .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
-        match number {
-            Some(ms) if (1000.0..=3_600_000.0).contains(&ms) => ms as u32,
-            _ => {
-                self.problems.push(format!(
-                    "option `timeoutMs` must be a number of milliseconds from 1000 to 3600000 \
-                     (default {DEFAULT_TIMEOUT_MS}), not {}",
-                    describe(&value)
-                ));
-                DEFAULT_TIMEOUT_MS
-            }
-        }
-    }
-
-    fn api_url(&mut self) -> String {
-        let Some(url) = self.string(
-            "apiUrl",
-            "the API base URL, e.g. https://agent-prod.studio.lyzr.ai",
-        ) else {
+    /// `Kind::Url`: an http(s) URL or a path, without a trailing slash;
+    /// empty (the page's origin) when absent or bad.
+    fn api_url(&mut self, spec: &OptionSpec) -> String {
+        debug_assert_eq!(spec.kind, Kind::Url);
+        let Some(url) = self.text(spec) else {
             return String::new();
         };
         let lower = url.to_ascii_lowercase();
@@ -391,36 +358,77 @@ impl Reader<'_> {
             url.trim_end_matches('/').to_string()
         } else {
             self.problems.push(format!(
-                "option `apiUrl` must be an http(s) URL or a path on this site, like \
-                 https://agent-prod.studio.lyzr.ai or /lyzr; got {url:?}"
+                "option `{}` must be an http(s) URL or a path on this site, like \
+                 https://agent-prod.studio.lyzr.ai or /lyzr; got {url:?}",
+                spec.name
             ));
             String::new()
         }
     }
 
-    fn json(&mut self, key: &str) -> Option<Value> {
-        let value = self.get(key)?;
+    /// The value as JSON. A string is read as JSON text: that is how
+    /// objects and arrays arrive from HTML attributes.
+    fn json(&mut self, spec: &OptionSpec) -> Option<Value> {
+        let value = self.get(spec)?;
+        if let Some(text) = value.as_string() {
+            return match serde_json::from_str(&text) {
+                Ok(json) => Some(json),
+                Err(e) => {
+                    self.problems.push(format!(
+                        "option `{}` must be {}; as an attribute, written as JSON \
+                         (it was not: {e})",
+                        spec.name,
+                        match spec.kind {
+                            Kind::Object => "an object of name: value pairs",
+                            Kind::Objects => "an array of objects",
+                            _ => "an array of strings",
+                        }
+                    ));
+                    None
+                }
+            };
+        }
         let text = js_sys::JSON::stringify(&value).ok()?.as_string()?;
         serde_json::from_str(&text).ok()
     }
 
-    fn json_object(&mut self, key: &str) -> Option<Map<String, Value>> {
-        let value = self.json(key)?;
-        self.checked(check_object(key, value))
+    /// `Kind::Object`: an object of name: value pairs.
+    fn object(&mut self, spec: &OptionSpec) -> Option<Map<String, Value>> {
+        debug_assert_eq!(spec.kind, Kind::Object);
+        let value = self.json(spec)?;
+        self.checked(check_object(spec.name, value))
     }
 
-    fn features(&mut self) -> Option<Vec<Map<String, Value>>> {
-        let value = self.json("features")?;
-        self.checked(check_features("features", value))
+    /// `Kind::Objects`: an array of objects (`features`).
+    fn objects(&mut self, spec: &OptionSpec) -> Option<Vec<Map<String, Value>>> {
+        debug_assert_eq!(spec.kind, Kind::Objects);
+        let value = self.json(spec)?;
+        self.checked(check_features(spec.name, value))
     }
 
-    fn assets(&mut self) -> Option<Vec<String>> {
-        let value = self.json("assets")?;
-        self.checked(check_assets("assets", value))
+    /// `Kind::Strings`: an array of strings.
+    fn strings(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        debug_assert_eq!(spec.kind, Kind::Strings);
+        let value = self.json(spec)?;
+        self.checked(check_strings(spec.name, value))
     }
 
     fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.problems.push(problem)).ok()
+    }
+}
+
+/// An array of strings (`starterPrompts`, `assets`, `linkSchemes`, ...).
+pub fn check_strings(key: &str, value: Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()),
+        other => Err(format!(
+            "option `{key}` must be an array of strings, e.g. [\"one\", \"two\"], not {}",
+            json_type_name(&other)
+        )),
     }
 }
 
@@ -489,12 +497,78 @@ pub fn theme_from_js(js: &JsValue) -> Result<(Option<Theme>, Option<String>), Ve
             ));
         }
     }
-    let theme = reader
-        .choice("theme", &["light", "dark", "auto"])
-        .map(Theme::from_name);
-    let color = reader.color("primaryColor");
+    let theme = reader.choice(&options::THEME).map(Theme::from_name);
+    let color = reader.color(&options::PRIMARY_COLOR);
     if reader.problems.is_empty() {
         Ok((theme, color))
+    } else {
+        Err(reader.problems)
+    }
+}
+
+/// A change of one live option (see [`live_option`]).
+#[derive(Debug)]
+pub enum LiveChange {
+    Theme(Theme),
+    PrimaryColor(String),
+    Open(bool),
+    User(String),
+    Variables(crate::state::Variables),
+    /// Removed, or nothing to change.
+    Nothing,
+}
+
+/// Reads one option given alone (an attribute of `<lyzr-chat>` that
+/// changed). `Ok(None)` when the option does not apply live; errors name it.
+pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec<String>> {
+    let Some(spec) = options::find(name) else {
+        console::warn(&format!("unknown option `{name}` ignored"));
+        return Ok(Some(LiveChange::Nothing));
+    };
+    if !spec.live {
+        return Ok(None);
+    }
+    let object = Object::new();
+    let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
+    let mut reader = Reader {
+        object: &object,
+        problems: Vec::new(),
+    };
+    let mut variables = crate::state::Variables::default();
+    let change = match spec.name {
+        "theme" => LiveChange::Theme(
+            reader
+                .choice(spec)
+                .map(Theme::from_name)
+                .unwrap_or_default(),
+        ),
+        "primaryColor" => reader
+            .color(spec)
+            .map_or(LiveChange::Nothing, LiveChange::PrimaryColor),
+        "open" => LiveChange::Open(reader.boolean(spec).unwrap_or(false)),
+        "userId" => reader
+            .text(spec)
+            .map_or(LiveChange::Nothing, LiveChange::User),
+        "systemPromptVariables" => {
+            variables.system_prompt_variables = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
+        "filterVariables" => {
+            variables.filter_variables = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
+        "features" => {
+            variables.features = reader.objects(spec);
+            LiveChange::Variables(variables)
+        }
+        "assets" => {
+            variables.assets = reader.strings(spec);
+            LiveChange::Variables(variables)
+        }
+        other => unreachable!("option `{other}` is marked live but has no live change"),
+    };
+    if reader.problems.is_empty() {
+        Ok(Some(change))
     } else {
         Err(reader.problems)
     }
@@ -562,37 +636,27 @@ fn describe(value: &JsValue) -> String {
 }
 
 impl Reader<'_> {
-    fn string_list(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
-        let items = match self.json(key)? {
-            Value::Array(items) => items,
-            other => {
+    /// Non-empty strings, lowercased (schemes and hosts).
+    fn lowercase_list(&mut self, spec: &OptionSpec, example: &str) -> Option<Vec<String>> {
+        let key = spec.name;
+        let items = self.strings(spec)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            if item.trim().is_empty() {
                 self.problems.push(format!(
-                    "option `{key}` must be an array of strings like {example}, not {}",
-                    json_type_name(&other)
+                    "option `{key}` item {i} must be a non-empty string like {example}"
                 ));
                 return None;
             }
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_ascii_lowercase()),
-                other => {
-                    self.problems.push(format!(
-                        "option `{key}` item {i} must be a non-empty string like {example}, not {}",
-                        json_type_name(&other)
-                    ));
-                    return None;
-                }
-            }
+            out.push(item.trim().to_ascii_lowercase());
         }
         Some(out)
     }
 
     /// `linkSchemes`: the URL schemes links in replies may use.
-    fn link_schemes(&mut self) -> Option<Vec<String>> {
-        let key = "linkSchemes";
-        let schemes = self.string_list(key, r#"["https", "mailto"]"#)?;
+    fn link_schemes(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        let key = spec.name;
+        let schemes = self.lowercase_list(spec, r#"["https", "mailto"]"#)?;
         let mut out = Vec::with_capacity(schemes.len());
         for scheme in schemes {
             let scheme = scheme.trim_end_matches(':').to_string();
@@ -618,9 +682,9 @@ impl Reader<'_> {
     }
 
     /// `imageHosts`: hosts whose images in replies load without a click.
-    fn image_hosts(&mut self) -> Option<Vec<String>> {
-        let key = "imageHosts";
-        let hosts = self.string_list(key, r#"["images.example.com", "*.cdn.example.com"]"#)?;
+    fn image_hosts(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        let key = spec.name;
+        let hosts = self.lowercase_list(spec, r#"["images.example.com", "*.cdn.example.com"]"#)?;
         for host in &hosts {
             let name = host.strip_prefix("*.").unwrap_or(host);
             let valid = !name.is_empty()

@@ -3,6 +3,7 @@
 //! return. The only module that reads values handed over by the host page.
 
 mod config;
+pub mod options;
 mod styles;
 
 pub use config::WidgetConfig;
@@ -127,6 +128,37 @@ impl ChatHandle {
                     console::error(&problem);
                 }
                 false
+            }
+        }
+    }
+
+    /// Changes one option of the running widget, as when an attribute of
+    /// `<lyzr-chat>` changes (`value` null when it was removed). Returns
+    /// false when the option does not apply live (the loader then starts the
+    /// widget again with the new options); true otherwise, a bad value being
+    /// named in the console.
+    #[wasm_bindgen(js_name = setOption)]
+    pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
+        match config::live_option(&name, value) {
+            Err(problems) => {
+                for problem in problems {
+                    console::error(&problem);
+                }
+                true
+            }
+            Ok(None) => false,
+            Ok(Some(change)) => {
+                match change {
+                    config::LiveChange::Theme(theme) => self.theme.set(theme),
+                    config::LiveChange::PrimaryColor(color) => {
+                        self.styles.set_primary_color(&color)
+                    }
+                    config::LiveChange::Open(open) => self.state.set_open(open),
+                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
+                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
+                    config::LiveChange::Nothing => {}
+                }
+                true
             }
         }
     }
