@@ -6,7 +6,7 @@ use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::json_type_name;
+use lyzr_chat_protocol::{json_type_name, RequestFields};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -27,11 +27,9 @@ pub struct WidgetConfig {
     pub welcome_message: Option<String>,
     pub placeholder: String,
     pub open: bool,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    /// Ids of uploaded assets sent with every message.
-    pub assets: Option<Vec<String>>,
+    /// `systemPromptVariables`, `filterVariables`, `features`, `assets`:
+    /// sent with every message.
+    pub fields: RequestFields,
     /// Use the stream call (default) or the chat call only.
     pub stream: bool,
     /// How long to wait for a complete answer, in milliseconds.
@@ -101,10 +99,12 @@ impl WidgetConfig {
                     .text(&options::PLACEHOLDER)
                     .unwrap_or_else(|| "Type a message…".to_string()),
                 open: reader.boolean(&options::OPEN).unwrap_or(false),
-                system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
-                filter_variables: reader.object(&options::FILTER_VARIABLES),
-                features: reader.objects(&options::FEATURES),
-                assets: reader.strings(&options::ASSETS),
+                fields: RequestFields {
+                    system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
+                    filter_variables: reader.object(&options::FILTER_VARIABLES),
+                    features: reader.objects(&options::FEATURES),
+                    assets: reader.strings(&options::ASSETS),
+                },
                 stream: reader.boolean(&options::STREAM).unwrap_or(true),
                 timeout_ms: reader
                     .whole(&options::TIMEOUT_MS)
@@ -513,7 +513,8 @@ pub enum LiveChange {
     PrimaryColor(String),
     Open(bool),
     User(String),
-    Variables(crate::state::Variables),
+    /// A partial update of the request fields.
+    Variables(RequestFields),
     /// Removed, or nothing to change.
     Nothing,
 }
@@ -534,7 +535,7 @@ pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec
         object: &object,
         problems: Vec::new(),
     };
-    let mut variables = crate::state::Variables::default();
+    let mut variables = RequestFields::default();
     let change = match spec.name {
         "theme" => LiveChange::Theme(
             reader
@@ -576,7 +577,7 @@ pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec
 
 /// Reads `setVariables({...})`: snake_case names as in the API body, or the
 /// camelCase option names.
-pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<String>> {
+pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
     let json = js_sys::JSON::stringify(js)
         .ok()
         .and_then(|s| s.as_string())
@@ -599,7 +600,7 @@ pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<St
             .filter(|v| !v.is_null())
             .map(|v| (key.to_string(), v))
     };
-    let mut variables = crate::state::Variables::default();
+    let mut variables = RequestFields::default();
     if let Some((key, value)) = take("system_prompt_variables", "systemPromptVariables") {
         variables.system_prompt_variables =
             check_object(&key, value).map_err(|p| problems.push(p)).ok();

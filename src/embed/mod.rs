@@ -66,7 +66,7 @@ impl ChatHandle {
     pub fn set_variables(&self, variables: JsValue) -> bool {
         match config::variables_from_js(&variables) {
             Ok(variables) => {
-                self.state.set_variables(variables);
+                self.state.set_variables(to_state(variables));
                 true
             }
             Err(problems) => {
@@ -155,7 +155,9 @@ impl ChatHandle {
                     }
                     config::LiveChange::Open(open) => self.state.set_open(open),
                     config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
+                    config::LiveChange::Variables(variables) => {
+                        self.state.set_variables(to_state(variables))
+                    }
                     config::LiveChange::Nothing => {}
                 }
                 true
@@ -301,10 +303,11 @@ fn mount_widget(
     };
     let user_id = config.user_id.clone().unwrap_or_else(visitor_id);
     let mut settings = ChatSettings::new(endpoint, config.agent_id.clone(), user_id);
-    settings.system_prompt_variables = config.system_prompt_variables.clone();
-    settings.filter_variables = config.filter_variables.clone();
-    settings.features = config.features.clone();
-    settings.assets = config.assets.clone();
+    let fields = config.fields.clone();
+    settings.system_prompt_variables = fields.system_prompt_variables;
+    settings.filter_variables = fields.filter_variables;
+    settings.features = fields.features;
+    settings.assets = fields.assets;
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
@@ -344,6 +347,17 @@ fn mount_widget(
         view: Some(view),
         owner: Some(owner),
     })
+}
+
+/// The state's copy of a partial update of the request fields (until the
+/// state keeps a `RequestFields` itself).
+fn to_state(fields: lyzr_chat_protocol::RequestFields) -> crate::state::Variables {
+    crate::state::Variables {
+        system_prompt_variables: fields.system_prompt_variables,
+        filter_variables: fields.filter_variables,
+        features: fields.features,
+        assets: fields.assets,
+    }
 }
 
 /// Passes the conversation's events to the loader's `emit`.

@@ -224,13 +224,13 @@ impl ChatState {
         self.busy.set(true);
         let (endpoint, request, options) = self.inner.with_value(|i| {
             let s = &i.settings;
-            let request = ChatRequest {
-                system_prompt_variables: s.system_prompt_variables.clone(),
-                filter_variables: s.filter_variables.clone(),
-                features: s.features.clone(),
-                assets: s.assets.clone(),
-                ..ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
-            };
+            let request = ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
+                .with_fields(lyzr_chat_protocol::RequestFields {
+                    system_prompt_variables: s.system_prompt_variables.clone(),
+                    filter_variables: s.filter_variables.clone(),
+                    features: s.features.clone(),
+                    assets: s.assets.clone(),
+                });
             (s.endpoint.clone(), request, s.options)
         });
         self.emit(ChatEvent::MessageSent { text: text.clone() });
