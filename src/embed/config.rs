@@ -210,19 +210,17 @@ impl Reader<'_> {
     fn text(&mut self, spec: &OptionSpec) -> Option<String> {
         debug_assert!(matches!(spec.kind, Kind::Text | Kind::Url | Kind::Color));
         let key = spec.name;
-        let what = spec.doc;
         let value = self.get(spec)?;
         match value.as_string() {
             Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(_) => {
-                self.problems.push(format!(
-                    "option `{key}` must not be empty: {what} (a string)"
-                ));
+                self.problems
+                    .push(format!("option `{key}` must be a non-empty string"));
                 None
             }
             None => {
                 self.problems.push(format!(
-                    "option `{key}` must be a string ({what}), not {}",
+                    "option `{key}` must be a string, not {}",
                     type_name(&value)
                 ));
                 None

@@ -57,7 +57,9 @@ pub struct OptionSpec {
     pub kind: Kind,
     /// The default, as shown in the docs (`None` for a required option).
     pub default: Option<&'static str>,
-    /// One line for people: what it does.
+    /// One line for people: what it does. Native builds only (the docs are
+    /// generated natively): the shipped wasm carries no doc text.
+    #[cfg(not(target_arch = "wasm32"))]
     pub doc: &'static str,
     /// Whether changing it (an attribute of `<lyzr-chat>`, `setOption`)
     /// applies to the running widget; otherwise the widget starts again.
@@ -87,10 +89,13 @@ const fn option(
     doc: &'static str,
     live: bool,
 ) -> OptionSpec {
+    #[cfg(target_arch = "wasm32")]
+    let _ = doc;
     OptionSpec {
         name,
         kind,
         default,
+        #[cfg(not(target_arch = "wasm32"))]
         doc,
         live,
     }
@@ -344,6 +349,7 @@ pub fn find(name: &str) -> Option<&'static OptionSpec> {
 }
 
 /// The `LyzrChatConfig` interface of `js/lyzr-chat.d.ts`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn typescript() -> String {
     let mut out = String::from("export interface LyzrChatConfig {\n");
     for o in OPTIONS {
@@ -360,6 +366,7 @@ pub fn typescript() -> String {
 }
 
 /// The README's options table (markdown).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn markdown_table() -> String {
     let mut out = String::from(
         "| option | attribute | type | default | live | meaning |\n|---|---|---|---|---|---|\n",
@@ -379,6 +386,7 @@ pub fn markdown_table() -> String {
     out
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
