@@ -100,6 +100,12 @@ export interface LyzrChatHandle {
   setUser(id: string, info?: unknown): boolean | undefined;
   setVariables(variables: LyzrChatVariables): boolean | undefined;
   setTheme(theme: "light" | "dark" | "auto" | { theme?: "light" | "dark" | "auto"; primaryColor?: string }): boolean | undefined;
+  /**
+   * Changes one option as an attribute string would (what <lyzr-chat> calls
+   * when an attribute changes): true when it applied live (a bad value is
+   * named in the console), false when the option needs a restart.
+   */
+  setOption(name: keyof LyzrChatConfig, value: string | null): boolean | undefined;
   on<E extends LyzrChatEvent>(event: E, callback: (detail: LyzrChatEventDetail[E]) => void): LyzrChatHandle;
   off<E extends LyzrChatEvent>(event: E, callback: (detail: LyzrChatEventDetail[E]) => void): LyzrChatHandle;
   /** Undefined until the widget is ready. */
