@@ -6,7 +6,8 @@ export type LyzrChatEvent =
   | "close"
   | "message-sent"
   | "message-received"
-  | "error";
+  | "error"
+  | "unread";
 
 export interface LyzrChatEventDetail {
   ready: { sessionId: string };
@@ -15,6 +16,8 @@ export interface LyzrChatEventDetail {
   "message-sent": { text: string; sessionId: string };
   "message-received": { text: string; sessionId: string };
   error: { message: string; detail: string; sessionId?: string };
+  /** Answers that arrived while the panel was closed (0 when it opens). */
+  unread: { count: number };
 }
 
 // options:start (generated from src/embed/options.rs)
@@ -27,7 +30,7 @@ export interface LyzrChatConfig {
   apiKey?: string;
   /** The user_id of the requests. Default: a visitor id kept in localStorage. Applies live. */
   userId?: string;
-  /** The conversation to continue. Default: the one saved for this agent, else {agentId}-{random}. */
+  /** The conversation to continue: letters, digits, _ and - only, at most 128. Default: the one saved for this agent, else {agentId}-{random}. */
   sessionId?: string;
   /** The panel's title. Default: Chat. */
   title?: string;
@@ -57,6 +60,8 @@ export interface LyzrChatConfig {
   container?: Element | string;
   /** Whether the panel is open. Default: false. Applies live. */
   open?: boolean;
+  /** Where the conversation is kept between pages: local (localStorage, per agent), session (this tab only) or none. Default: local. */
+  persistence?: "local" | "session" | "none";
   /** The system_prompt_variables sent with every message. Default: none. Applies live. */
   systemPromptVariables?: Record<string, unknown>;
   /** The filter_variables sent with every message. Default: none. Applies live. */

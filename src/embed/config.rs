@@ -4,6 +4,7 @@
 use super::options::{self, Kind, OptionSpec, DEFAULT_OFFSET, OPTIONS};
 use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
+use crate::state::Persistence;
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::{json_type_name, RequestFields};
@@ -40,6 +41,8 @@ pub struct WidgetConfig {
     pub container: Option<web_sys::Element>,
     /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
     pub render_policy: RenderPolicy,
+    /// Where the conversation is kept between pages.
+    pub persistence: Persistence,
 }
 
 impl WidgetConfig {
@@ -89,7 +92,7 @@ impl WidgetConfig {
                 api_url,
                 api_key: reader.text(&options::API_KEY),
                 user_id: reader.text(&options::USER_ID),
-                session_id: reader.text(&options::SESSION_ID),
+                session_id: reader.session_id(&options::SESSION_ID),
                 title: reader
                     .text(&options::TITLE)
                     .unwrap_or_else(|| "Chat".to_string()),
@@ -99,6 +102,10 @@ impl WidgetConfig {
                     .text(&options::PLACEHOLDER)
                     .unwrap_or_else(|| "Type a message…".to_string()),
                 open: reader.boolean(&options::OPEN).unwrap_or(false),
+                persistence: reader
+                    .choice(&options::PERSISTENCE)
+                    .and_then(Persistence::parse)
+                    .unwrap_or_default(),
                 fields: RequestFields {
                     system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
                     filter_variables: reader.object(&options::FILTER_VARIABLES),
@@ -226,6 +233,24 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// `sessionId`: letters, digits, `_` and `-` only (the proxy refuses
+    /// anything else), at most 128 characters.
+    fn session_id(&mut self, spec: &OptionSpec) -> Option<String> {
+        let id = self.text(spec)?;
+        let valid = id.len() <= 128
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            self.problems.push(format!(
+                "option `{}` must be letters, digits, `_` and `-` only (at most 128), e.g. `{{agentId}}-{{random}}`; got {id:?}",
+                spec.name
+            ));
+            return None;
+        }
+        Some(id)
     }
 
     /// `Kind::Bool`: a boolean, or as an attribute present / "true" / "false".

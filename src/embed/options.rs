@@ -132,7 +132,7 @@ pub const SESSION_ID: OptionSpec = option(
     "sessionId",
     Kind::Text,
     Some("the one saved for this agent, else {agentId}-{random}"),
-    "the conversation to continue",
+    "the conversation to continue: letters, digits, _ and - only, at most 128",
     false,
 );
 pub const TITLE: OptionSpec = option(
@@ -236,6 +236,13 @@ pub const OPEN: OptionSpec = option(
     "whether the panel is open",
     true,
 );
+pub const PERSISTENCE: OptionSpec = option(
+    "persistence",
+    Kind::Choice(&["local", "session", "none"]),
+    Some("local"),
+    "where the conversation is kept between pages: local (localStorage, per agent), session (this tab only) or none",
+    false,
+);
 pub const SYSTEM_PROMPT_VARIABLES: OptionSpec = option(
     "systemPromptVariables",
     Kind::Object,
@@ -331,6 +338,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     MODE,
     CONTAINER,
     OPEN,
+    PERSISTENCE,
     SYSTEM_PROMPT_VARIABLES,
     FILTER_VARIABLES,
     FEATURES,
