@@ -17,18 +17,9 @@ pub struct ChatRequest {
     pub agent_id: String,
     pub session_id: String,
     pub message: String,
-    /// Values for `{{placeholders}}` in the agent's system prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    /// Filter values for the agent's retrieval/prompt logic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_variables: Option<Map<String, Value>>,
-    /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<Map<String, Value>>>,
-    /// Ids of previously uploaded assets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assets: Option<Vec<String>>,
+    /// The optional fields, at the top level of the body.
+    #[serde(flatten)]
+    pub fields: RequestFields,
     /// The shape the answer should take (`{"type": "json_object"}`, a
     /// JSON schema, ...), as Lyzr's SDK passes it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,12 +42,73 @@ impl ChatRequest {
             agent_id: agent_id.into(),
             session_id: session_id.into(),
             message: message.into(),
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
+            fields: RequestFields::default(),
             response_format: None,
             provider_overrides: None,
+        }
+    }
+
+    /// This request with `fields` as its optional fields.
+    pub fn with_fields(self, fields: RequestFields) -> Self {
+        Self { fields, ..self }
+    }
+}
+
+/// The optional fields a host page adds to every request
+/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`), in
+/// their wire names. One type from the page's options to the request body.
+///
+/// ```
+/// use lyzr_chat_protocol::RequestFields;
+/// use serde_json::json;
+/// let mut fields = RequestFields {
+///     assets: Some(vec!["a1".into()]),
+///     ..RequestFields::default()
+/// };
+/// // setVariables({system_prompt_variables: {...}}) changes that field only.
+/// fields.update(serde_json::from_value(json!({"system_prompt_variables": {"plan": "gold"}})).unwrap());
+/// assert_eq!(
+///     serde_json::to_value(&fields).unwrap(),
+///     json!({"system_prompt_variables": {"plan": "gold"}, "assets": ["a1"]})
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestFields {
+    /// Values for `{{placeholders}}` in the agent's system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    /// Filter values for the agent's retrieval/prompt logic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_variables: Option<Map<String, Value>>,
+    /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<Map<String, Value>>>,
+    /// Ids of previously uploaded assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Vec<String>>,
+}
+
+impl RequestFields {
+    /// A partial update (`setVariables`): each field `patch` sets replaces
+    /// this one's; the fields it leaves out stay as they are.
+    pub fn update(&mut self, patch: RequestFields) {
+        let RequestFields {
+            system_prompt_variables,
+            filter_variables,
+            features,
+            assets,
+        } = patch;
+        if system_prompt_variables.is_some() {
+            self.system_prompt_variables = system_prompt_variables;
+        }
+        if filter_variables.is_some() {
+            self.filter_variables = filter_variables;
+        }
+        if features.is_some() {
+            self.features = features;
+        }
+        if assets.is_some() {
+            self.assets = assets;
         }
     }
 }
@@ -323,8 +375,8 @@ mod tests {
             serde_json::to_value(&req).unwrap(),
             json!({"user_id":"u","agent_id":"a","session_id":"s","message":"m"})
         );
-        req.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
-        req.features = Some(vec![]);
+        req.fields.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
+        req.fields.features = Some(vec![]);
         let v = serde_json::to_value(&req).unwrap();
         assert_eq!(v["system_prompt_variables"], json!({"name": "Ada"}));
         assert_eq!(v["features"], json!([]));
@@ -338,9 +390,9 @@ mod tests {
             "features":[{"type":"MEMORY","config":{},"priority":0}],"assets":["id1"],
             "unknown_extra":true}"#;
         let req = parse_chat_request(body.as_bytes()).unwrap();
-        assert_eq!(req.system_prompt_variables.unwrap()["x"], json!(1));
-        assert_eq!(req.features.unwrap()[0]["type"], json!("MEMORY"));
-        assert_eq!(req.assets.unwrap(), vec!["id1".to_string()]);
+        assert_eq!(req.fields.system_prompt_variables.unwrap()["x"], json!(1));
+        assert_eq!(req.fields.features.unwrap()[0]["type"], json!("MEMORY"));
+        assert_eq!(req.fields.assets.unwrap(), vec!["id1".to_string()]);
     }
 
     #[test]
@@ -421,6 +473,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.artifacts()[0].name, "a.csv");
+    }
+
+    #[test]
+    fn request_fields_update_only_what_the_patch_sets() {
+        let mut fields = RequestFields {
+            system_prompt_variables: Some(Map::from_iter([("a".into(), json!(1))])),
+            features: Some(vec![Map::new()]),
+            ..RequestFields::default()
+        };
+        fields.update(RequestFields {
+            system_prompt_variables: Some(Map::from_iter([("b".into(), json!(2))])),
+            assets: Some(vec!["x".into()]),
+            ..RequestFields::default()
+        });
+        assert_eq!(
+            serde_json::to_value(&fields).unwrap(),
+            json!({"system_prompt_variables": {"b": 2}, "features": [{}], "assets": ["x"]})
+        );
+        fields.update(RequestFields::default());
+        assert_eq!(fields.assets.as_deref(), Some(&["x".to_string()][..]));
+    }
+
+    #[test]
+    fn request_fields_go_into_the_body_at_the_top_level() {
+        let fields = RequestFields {
+            filter_variables: Some(Map::from_iter([("k".into(), json!("v"))])),
+            assets: Some(vec!["a1".into()]),
+            ..RequestFields::default()
+        };
+        let req = ChatRequest::new("u", "a", "s", "m").with_fields(fields.clone());
+        let body = serde_json::to_value(&req).unwrap();
+        assert_eq!(body["filter_variables"], json!({"k": "v"}));
+        assert_eq!(body["assets"], json!(["a1"]));
+        assert!(body.get("system_prompt_variables").is_none());
+        assert!(body.get("fields").is_none());
+        let back: ChatRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(back.fields, fields);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod stream;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
-    API_KEY_HEADER,
+    RequestFields, API_KEY_HEADER,
 };
 pub use error::{ApiError, ErrorKind};
 pub use history::{history_json, parse_history, HistoryEntry, HistoryRole};

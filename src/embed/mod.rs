@@ -3,6 +3,7 @@
 //! return. The only module that reads values handed over by the host page.
 
 mod config;
+pub mod options;
 mod styles;
 
 pub use config::WidgetConfig;
@@ -66,7 +67,7 @@ impl ChatHandle {
     pub fn set_variables(&self, variables: JsValue) -> bool {
         match config::variables_from_js(&variables) {
             Ok(variables) => {
-                self.state.set_variables(variables);
+                self.state.set_variables(to_state(variables));
                 true
             }
             Err(problems) => {
@@ -128,6 +129,39 @@ impl ChatHandle {
                     console::error(&problem);
                 }
                 false
+            }
+        }
+    }
+
+    /// Changes one option of the running widget, as when an attribute of
+    /// `<lyzr-chat>` changes (`value` null when it was removed). Returns
+    /// false when the option does not apply live (the loader then starts the
+    /// widget again with the new options); true otherwise, a bad value being
+    /// named in the console.
+    #[wasm_bindgen(js_name = setOption)]
+    pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
+        match config::live_option(&name, value) {
+            Err(problems) => {
+                for problem in problems {
+                    console::error(&problem);
+                }
+                true
+            }
+            Ok(None) => false,
+            Ok(Some(change)) => {
+                match change {
+                    config::LiveChange::Theme(theme) => self.theme.set(theme),
+                    config::LiveChange::PrimaryColor(color) => {
+                        self.styles.set_primary_color(&color)
+                    }
+                    config::LiveChange::Open(open) => self.state.set_open(open),
+                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
+                    config::LiveChange::Variables(variables) => {
+                        self.state.set_variables(to_state(variables))
+                    }
+                    config::LiveChange::Nothing => {}
+                }
+                true
             }
         }
     }
@@ -273,10 +307,11 @@ fn mount_widget(
         .clone()
         .unwrap_or_else(|| visitor_id(config.persistence));
     let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    settings.system_prompt_variables = config.system_prompt_variables.clone();
-    settings.filter_variables = config.filter_variables.clone();
-    settings.features = config.features.clone();
-    settings.assets = config.assets.clone();
+    let fields = config.fields.clone();
+    settings.system_prompt_variables = fields.system_prompt_variables;
+    settings.filter_variables = fields.filter_variables;
+    settings.features = fields.features;
+    settings.assets = fields.assets;
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
@@ -323,6 +358,17 @@ fn mount_widget(
         view: Some(view),
         owner: Some(owner),
     })
+}
+
+/// The state's copy of a partial update of the request fields (until the
+/// state keeps a `RequestFields` itself).
+fn to_state(fields: lyzr_chat_protocol::RequestFields) -> crate::state::Variables {
+    crate::state::Variables {
+        system_prompt_variables: fields.system_prompt_variables,
+        filter_variables: fields.filter_variables,
+        features: fields.features,
+        assets: fields.assets,
+    }
 }
 
 /// Passes the conversation's events to the loader's `emit`.

@@ -331,13 +331,13 @@ impl Chat {
             let Some(m) = c.get(question) else { return };
             let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
             assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
-            let request = ChatRequest {
-                system_prompt_variables: s.system_prompt_variables.clone(),
-                filter_variables: s.filter_variables.clone(),
-                features: s.features.clone(),
-                assets: (!assets.is_empty()).then_some(assets),
-                ..ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
-            };
+            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
+                .with_fields(lyzr_chat_protocol::RequestFields {
+                    system_prompt_variables: s.system_prompt_variables.clone(),
+                    filter_variables: s.filter_variables.clone(),
+                    features: s.features.clone(),
+                    assets: (!assets.is_empty()).then_some(assets),
+                });
             (request, s.options)
         };
         self.change(question, |m| {
@@ -1110,7 +1110,7 @@ mod tests {
         chat.send("see file".into(), vec![file]);
         run_until_stalled();
         assert_eq!(
-            server.received.borrow()[0].assets.as_deref(),
+            server.received.borrow()[0].fields.assets.as_deref(),
             Some(&["cfg-1".to_string(), "up-1".to_string()][..])
         );
     }

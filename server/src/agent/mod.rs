@@ -451,13 +451,16 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
         Some(format!("\n{label}: {}.", keys.join(", ")))
     };
-    if let Some(line) = named("System prompt variables", &req.system_prompt_variables) {
+    if let Some(line) = named(
+        "System prompt variables",
+        &req.fields.system_prompt_variables,
+    ) {
         text.push_str(&line);
     }
-    if let Some(line) = named("Filter variables", &req.filter_variables) {
+    if let Some(line) = named("Filter variables", &req.fields.filter_variables) {
         text.push_str(&line);
     }
-    if let Some(features) = req.features.as_ref().filter(|f| !f.is_empty()) {
+    if let Some(features) = req.fields.features.as_ref().filter(|f| !f.is_empty()) {
         text.push_str(&format!("\nFeatures: {} requested.", features.len()));
     }
     if let Some(line) = named("Response format", &req.response_format) {

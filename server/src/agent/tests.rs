@@ -277,8 +277,9 @@ async fn stop_ends_a_running_stream() {
 #[test]
 fn reply_mentions_variables_and_features() {
     let mut req = ChatRequest::new("u", "a", "s", "m");
-    req.system_prompt_variables = Some(serde_json::Map::from_iter([("name".into(), json!("Ada"))]));
-    req.features = Some(vec![serde_json::Map::new()]);
+    req.fields.system_prompt_variables =
+        Some(serde_json::Map::from_iter([("name".into(), json!("Ada"))]));
+    req.fields.features = Some(vec![serde_json::Map::new()]);
     let text = reply_text(&req, "m", 3);
     assert!(text.contains("System prompt variables: name."), "{text}");
     assert!(text.contains("Features: 1 requested."), "{text}");
