@@ -10,6 +10,7 @@ pub mod reply;
 pub mod retry;
 pub mod session;
 pub mod stream;
+pub mod upload;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
@@ -21,3 +22,7 @@ pub use reply::{Artifact, PartsDelta, ReplyParts};
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use session::{new_session_id, random_suffix};
 pub use stream::{encode_delta, StreamDecoder, StreamEvent};
+pub use upload::{
+    AttachmentLimits, Candidate, FileOutcome, Refusal, Rule, UploadReply, UploadedAsset,
+    UPLOAD_FIELD,
+};

@@ -5,16 +5,18 @@
 
 pub mod faults;
 mod stats;
+pub mod upload;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use faults::{Fault, FAULT_HEADER};
 use lyzr_chat_protocol::{
-    parse_chat_request, ChatRequest, ChatResponse, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    parse_chat_request, ChatRequest, ChatResponse, API_KEY_HEADER, ASSETS_UPLOAD_PATH, CHAT_PATH,
+    STREAM_PATH,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -77,6 +79,8 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
             "/v3/inference/session/{session_id}/stop",
             post(stop).fallback(only_post),
         )
+        .route(ASSETS_UPLOAD_PATH, post(upload::upload).fallback(only_post))
+        .route("/v3/assets/{asset_id}", get(upload::download))
         .route(
             "/v3/{*rest}",
             axum::routing::any(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
@@ -308,9 +312,19 @@ fn error(status: StatusCode, detail: &str) -> Response {
 /// The reply for an accepted request (counts the turn).
 fn answer(state: &AgentState, accepted: &Accepted) -> String {
     let turn = state.stats.record_turn(&accepted.req);
+    let files = state
+        .stats
+        .uploads
+        .describe_message_assets(accepted.req.assets.as_deref());
     match accepted.message.strip_prefix(ECHO_PREFIX) {
         Some(verbatim) => verbatim.to_string(),
-        None => reply_text(&accepted.req, &accepted.message, turn),
+        None => {
+            let text = reply_text(&accepted.req, &accepted.message, turn);
+            match files {
+                Some(files) => format!("{text}\n\n{files}"),
+                None => text,
+            }
+        }
     }
 }
 

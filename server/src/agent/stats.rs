@@ -13,6 +13,8 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Debug, Clone, Default)]
 pub struct AgentStats {
     inner: Arc<Mutex<Inner>>,
+    /// Uploaded files and the assets of each message.
+    pub(crate) uploads: super::upload::Uploads,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +29,11 @@ struct Inner {
 impl AgentStats {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the agent knows of uploads: files, message assets, faults.
+    pub fn uploads(&self) -> &super::upload::Uploads {
+        &self.uploads
     }
 
     /// POSTs to the chat path, accepted or not.
