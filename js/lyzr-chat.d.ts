@@ -53,6 +53,20 @@ export interface LyzrChatConfig {
   timeoutMs?: number;
   /** Load the wasm at once instead of when idle or on first interaction. */
   preload?: boolean;
+  /**
+   * Files the visitor may attach (paperclip, drag and drop, paste); `false` hides the feature.
+   * Defaults: 10 files, 10 MB each, PDF, DOCX, PPTX, XLSX/XLS, CSV, TXT, JPEG, PNG, WEBP.
+   */
+  attachments?: boolean | LyzrChatAttachments;
+}
+
+export interface LyzrChatAttachments {
+  /** Most files per message (1-100, default 10). */
+  maxFiles?: number;
+  /** Largest file in bytes (default 10485760). */
+  maxBytes?: number;
+  /** Accepted types as in `<input accept>`: ".pdf", "image/png", "image/*". */
+  accept?: string[];
 }
 
 export interface LyzrChatVariables {

@@ -23,7 +23,7 @@
     "agentId", "apiUrl", "apiKey", "userId", "sessionId", "title", "subtitle", "welcomeMessage",
     "placeholder", "starterPrompts", "theme", "primaryColor", "position", "offsetX", "offsetY",
     "zIndex", "mode", "container", "open", "systemPromptVariables", "filterVariables", "features",
-    "assets", "stream", "timeoutMs", "preload"
+    "assets", "stream", "timeoutMs", "preload", "attachments"
   ];
 
   if (window.LyzrChat && window.LyzrChat.version) {

@@ -5,7 +5,7 @@ use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::json_type_name;
+use lyzr_chat_protocol::{json_type_name, AttachmentLimits};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -40,6 +40,7 @@ pub const OPTIONS: &[&str] = &[
     "preload",
     "linkSchemes",
     "imageHosts",
+    "attachments",
 ];
 
 /// The widget's options after checking.
@@ -71,6 +72,8 @@ pub struct WidgetConfig {
     pub container: Option<web_sys::Element>,
     /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
     pub render_policy: RenderPolicy,
+    /// What may be attached to a message; `None`: attaching is off.
+    pub attachments: Option<AttachmentLimits>,
 }
 
 /// Default `timeoutMs`: five minutes, since heavy agents are slow.
@@ -161,6 +164,7 @@ impl WidgetConfig {
                 image_hosts: reader.image_hosts().unwrap_or_default(),
                 page_origin: None,
             },
+            attachments: reader.attachments(),
         };
         let mut fatal = fatal;
         if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
@@ -408,6 +412,22 @@ impl Reader<'_> {
     fn assets(&mut self) -> Option<Vec<String>> {
         let value = self.json("assets")?;
         self.checked(check_assets("assets", value))
+    }
+
+    /// `attachments`: false, true, or `{maxFiles, maxBytes, accept}` (JSON
+    /// in an attribute; a bare attribute means true).
+    fn attachments(&mut self) -> Option<AttachmentLimits> {
+        let Some(value) = self.get("attachments") else {
+            return Some(AttachmentLimits::default());
+        };
+        let json = match value.as_string() {
+            Some(text) if text.trim().is_empty() => Value::Bool(true),
+            Some(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            None => self.json("attachments").unwrap_or(Value::Null),
+        };
+        let (limits, problems) = AttachmentLimits::from_option(&json);
+        self.problems.extend(problems);
+        limits
     }
 
     fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {

@@ -6,6 +6,7 @@
 //! server accepts it (a 2xx), the outbox in localStorage keeps it across
 //! reloads, and a failed send stays in the list with Retry and Edit.
 
+pub mod attachments;
 mod storage;
 
 use crate::client::{self, Abort, AbortReason, ClientError, Endpoint, Progress, SendOptions};

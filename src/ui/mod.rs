@@ -6,6 +6,7 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
+pub mod attachments;
 mod composer;
 mod messages;
 mod options;
