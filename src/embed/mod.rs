@@ -9,6 +9,7 @@ pub use config::WidgetConfig;
 
 use crate::client::Endpoint;
 use crate::console;
+use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
 use crate::ui::{Mode, Theme, UiText, Widget};
 use leptos::prelude::*;
@@ -293,10 +294,19 @@ fn mount_widget(
             config.welcome_message.clone(),
             config.open,
         );
+        let attachments = Attachments::new(config.attachments.clone());
         let theme = RwSignal::new(options.theme);
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
-            view! { <Widget state=state text=text options=options theme=theme/> }
+            view! {
+                <Widget
+                    state=state
+                    text=text
+                    options=options
+                    theme=theme
+                    attachments=attachments
+                />
+            }
         });
         if let Some(emit) = emit {
             connect_events(state, emit);
