@@ -288,13 +288,14 @@ fn mount_widget(
     let (state, theme, view) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
+        let attachments = Attachments::new(config.attachments.clone());
         let state = ChatState::new(
             settings,
             config.session_id.clone(),
             config.welcome_message.clone(),
             config.open,
+            attachments,
         );
-        let attachments = Attachments::new(config.attachments.clone());
         let theme = RwSignal::new(options.theme);
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {

@@ -51,6 +51,8 @@ pub struct Message {
     /// `<think>` reasoning, shown folded, never mixed into `text`.
     pub thinking: RwSignal<String>,
     pub artifacts: RwSignal<Vec<Artifact>>,
+    /// A user message: the files it carries.
+    pub files: RwSignal<Vec<attachments::SentFile>>,
     pub status: RwSignal<Status>,
     /// For an error bubble: the id of the user message it is about.
     pub about: Option<u64>,
@@ -141,6 +143,8 @@ pub struct ChatState {
     pub online: RwSignal<bool>,
     /// A passing note, e.g. while waiting to retry.
     pub notice: RwSignal<Option<String>>,
+    /// The files attached to the next message.
+    pub attachments: attachments::Attachments,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -153,6 +157,7 @@ impl ChatState {
         session_id: Option<String>,
         welcome: Option<String>,
         open: bool,
+        attachments: attachments::Attachments,
     ) -> Self {
         let store = Store::for_agent(&settings.agent_id);
         let session_id = session_id
@@ -167,6 +172,7 @@ impl ChatState {
             busy: RwSignal::new(false),
             online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
             notice: RwSignal::new(None),
+            attachments,
             inner: StoredValue::new_local(Inner {
                 listener: None,
                 settings,
@@ -212,7 +218,10 @@ impl ChatState {
     /// send runs (so a double click or a held Enter sends once) or when the
     /// text is blank.
     pub fn send(&self, text: String) {
-        if text.trim().is_empty() || self.busy.get_untracked() {
+        if text.trim().is_empty()
+            || self.busy.get_untracked()
+            || self.attachments.uploading.get_untracked()
+        {
             return;
         }
         // Sending the text of a failed attempt again replaces that attempt.
@@ -223,18 +232,93 @@ impl ChatState {
         self.inner
             .update_value(|i| i.inflight = Some((abort.clone(), user_id)));
         self.busy.set(true);
+        self.emit(ChatEvent::MessageSent { text: text.clone() });
+        if self.attachments.is_empty() {
+            self.start(text, user_id, abort, Vec::new());
+            return;
+        }
+        // Files first: the message never goes without them.
+        let names: Vec<attachments::SentFile> = self.attachments.list.with_untracked(|list| {
+            list.iter()
+                .map(|a| attachments::SentFile {
+                    name: a.name.clone(),
+                    size: a.size,
+                    mime: a.mime.clone(),
+                    asset_id: String::new(),
+                })
+                .collect()
+        });
+        if let Some(user) = self.find(user_id) {
+            user.files.set(names);
+        }
+        let state = *self;
+        let (endpoint, timeout_ms) = self
+            .inner
+            .with_value(|i| (i.settings.endpoint.clone(), i.settings.options.timeout_ms));
+        spawn_local(async move {
+            let uploaded = state
+                .attachments
+                .upload(&endpoint, &abort, timeout_ms)
+                .await;
+            let current = state
+                .inner
+                .try_with_value(|i| i.inflight.as_ref().map(|(_, id)| *id))
+                .flatten();
+            if abort.reason() == Some(AbortReason::Discarded) || current != Some(user_id) {
+                return;
+            }
+            match uploaded {
+                Ok(files) => {
+                    if let Some(user) = state.find(user_id) {
+                        user.files.set(files.clone());
+                    }
+                    let ids = files.into_iter().map(|f| f.asset_id).collect();
+                    state.start(text, user_id, abort, ids);
+                }
+                Err(error) => {
+                    state.inner.update_value(|i| i.inflight = None);
+                    state.busy.set(false);
+                    if let Some(user) = state.find(user_id) {
+                        user.status.set(Status::Failed);
+                    }
+                    let message = match &error {
+                        attachments::FileError::Request(e) => {
+                            console::error(&format!("uploading files failed: {e}"));
+                            format!(
+                                "Your files could not be uploaded, so the message was not sent. Press Retry to try again. ({})",
+                                match e {
+                                    ClientError::Api(api) => api.to_string(),
+                                    other => other.visitor_message(),
+                                }
+                            )
+                        }
+                        attachments::FileError::Refused(reason) => {
+                            console::error(&format!("a file was refused by the upload: {reason}"));
+                            "Some files could not be uploaded (see above), so the message was not sent. Remove them or press Retry.".to_string()
+                        }
+                    };
+                    state.push(Role::Error, &message, Status::Done, Some(user_id));
+                }
+            }
+        });
+    }
+
+    /// Sends the request of message `user_id`, with `files` (asset ids)
+    /// after any `assets` of the config.
+    fn start(&self, text: String, user_id: u64, abort: Abort, files: Vec<String>) {
         let (endpoint, request, options) = self.inner.with_value(|i| {
             let s = &i.settings;
+            let mut assets = s.assets.clone().unwrap_or_default();
+            assets.extend(files);
             let request = ChatRequest {
                 system_prompt_variables: s.system_prompt_variables.clone(),
                 filter_variables: s.filter_variables.clone(),
                 features: s.features.clone(),
-                assets: s.assets.clone(),
+                assets: (!assets.is_empty()).then_some(assets),
                 ..ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
             };
             (s.endpoint.clone(), request, s.options)
         });
-        self.emit(ChatEvent::MessageSent { text: text.clone() });
         let state = *self;
         spawn_local(async move {
             let mut run = Run {
@@ -427,6 +511,7 @@ impl ChatState {
             text: RwSignal::new(text.to_string()),
             thinking: RwSignal::new(String::new()),
             artifacts: RwSignal::new(Vec::new()),
+            files: RwSignal::new(Vec::new()),
             status: RwSignal::new(status),
             about,
         });
@@ -472,6 +557,13 @@ impl Run<'_> {
             user.status.set(Status::Done);
         }
         state.outbox_remove(self.text);
+        // The files, like the text, were kept until the message was accepted.
+        if state
+            .find(self.user_id)
+            .is_some_and(|m| m.files.with_untracked(|f| !f.is_empty()))
+        {
+            state.attachments.clear();
+        }
         // The composer kept the text until now; clear it unless the visitor
         // has changed it meanwhile.
         if state.draft.get_untracked() == self.text {

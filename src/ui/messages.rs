@@ -130,6 +130,7 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
         text,
         thinking,
         artifacts,
+        files: sent_files,
         status,
         about,
     } = message;
@@ -233,6 +234,24 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
                 _ => Either::Right(view! { <p class="lc-text">{move || text.get()}</p> }),
             }}
             {files}
+            {move || {
+                sent_files.with(|f| !f.is_empty()).then(|| view! { class="lc",
+                    <ul class="lc-sent-files" aria-label="Attached files">
+                        {sent_files
+                            .get()
+                            .into_iter()
+                            .map(|f| view! { class="lc",
+                                <li class="lc-sent-file" title=super::attachments::human_size(f.size)>
+                                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                                        <path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7"></path>
+                                    </svg>
+                                    {f.name}
+                                </li>
+                            })
+                            .collect_view()}
+                    </ul>
+                })
+            }}
             {note}
             {actions}
         </li>
