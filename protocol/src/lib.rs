@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod history;
 pub mod paths;
 pub mod reply;
 pub mod retry;
@@ -17,6 +18,7 @@ pub use chat::{
     API_KEY_HEADER,
 };
 pub use error::{ApiError, ErrorKind};
+pub use history::{history_json, parse_history, HistoryEntry, HistoryRole};
 pub use paths::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 pub use reply::{Artifact, PartsDelta, ReplyParts};
 pub use retry::{parse_retry_after, RetryPolicy};
