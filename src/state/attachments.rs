@@ -5,7 +5,7 @@
 
 use crate::client::{self, Abort, ClientError, Endpoint};
 use leptos::prelude::*;
-use lyzr_chat_protocol::{AttachmentLimits, Candidate, FileOutcome, Refusal, UploadedAsset};
+use lyzr_chat_protocol::{AttachmentLimits, Candidate, FileOutcome, Refusal};
 
 /// Why one file did not upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,18 @@ pub enum FileError {
     Request(ClientError),
 }
 
+/// Where one attached file is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileState {
+    /// Attached, not uploaded yet.
+    Waiting,
+    /// Uploading: the share sent, 0.0 to 1.0.
+    Uploading(f64),
+    /// Stored by the service under this asset id.
+    Uploaded(String),
+    Failed(FileError),
+}
+
 /// One attached file.
 #[derive(Debug, Clone)]
 pub struct Attachment {
@@ -24,11 +36,16 @@ pub struct Attachment {
     pub name: String,
     pub size: u64,
     pub mime: String,
-    /// While uploading: the share sent, 0.0 to 1.0.
-    pub progress: RwSignal<Option<f64>>,
-    pub error: RwSignal<Option<FileError>>,
-    /// Set once the service stored it.
-    pub asset: RwSignal<Option<UploadedAsset>>,
+    pub state: RwSignal<FileState>,
+}
+
+impl Attachment {
+    fn asset_id(&self) -> Option<String> {
+        match self.state.try_get_untracked()? {
+            FileState::Uploaded(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// What a sent message says about one of its files (shown in its bubble).
@@ -106,9 +123,7 @@ impl Attachments {
                 name,
                 size,
                 mime,
-                progress: RwSignal::new(None),
-                error: RwSignal::new(None),
-                asset: RwSignal::new(None),
+                state: RwSignal::new(FileState::Waiting),
             });
         }
         self.list.update(|list| list.extend(added));
@@ -146,70 +161,55 @@ impl Attachments {
     ) -> Result<Vec<SentFile>, FileError> {
         let pending: Vec<Attachment> = self.list.with_untracked(|list| {
             list.iter()
-                .filter(|a| a.asset.get_untracked().is_none())
+                .filter(|a| a.asset_id().is_none())
                 .cloned()
                 .collect()
         });
         if !pending.is_empty() {
             for a in &pending {
-                a.error.set(None);
-                a.progress.set(Some(0.0));
+                a.state.set(FileState::Uploading(0.0));
             }
             self.uploading.set(true);
             let files: Vec<web_sys::File> = pending.iter().map(|a| a.file.clone()).collect();
-            let progress: Vec<RwSignal<Option<f64>>> = pending.iter().map(|a| a.progress).collect();
+            let states: Vec<RwSignal<FileState>> = pending.iter().map(|a| a.state).collect();
             let result = client::upload_files(endpoint, &files, abort, timeout_ms, move |shares| {
-                for (signal, share) in progress.iter().zip(shares) {
+                for (state, share) in states.iter().zip(shares) {
                     // A widget destroyed mid-upload has disposed its signals.
-                    signal.try_set(Some(share));
+                    state.try_set(FileState::Uploading(share));
                 }
             })
             .await;
             self.uploading.try_set(false);
-            match result {
-                Ok(reply) => {
-                    for (i, a) in pending.iter().enumerate() {
-                        a.progress.try_set(None);
-                        match reply.outcome_for(i, &a.name) {
-                            Some(FileOutcome::Uploaded(asset)) => {
-                                a.asset.try_set(Some(asset.clone()));
-                            }
-                            Some(FileOutcome::Failed { error, .. }) => {
-                                a.error.try_set(Some(FileError::Refused(error.clone())));
-                            }
-                            None => {
-                                a.error.try_set(Some(FileError::Refused(
-                                    "the service did not say what became of this file".into(),
-                                )));
-                            }
+            for (i, a) in pending.iter().enumerate() {
+                let state = match &result {
+                    Ok(reply) => match reply.outcome_for(i, &a.name) {
+                        Some(FileOutcome::Uploaded(asset)) => {
+                            FileState::Uploaded(asset.asset_id.clone())
                         }
-                    }
-                }
-                Err(error) => {
-                    for a in &pending {
-                        a.progress.try_set(None);
-                        a.error.try_set(Some(FileError::Request(error.clone())));
-                    }
-                }
+                        Some(FileOutcome::Failed { error, .. }) => {
+                            FileState::Failed(FileError::Refused(error.clone()))
+                        }
+                        None => FileState::Failed(FileError::Refused(
+                            "the service did not say what became of this file".into(),
+                        )),
+                    },
+                    Err(error) => FileState::Failed(FileError::Request(error.clone())),
+                };
+                a.state.try_set(state);
             }
         }
         let list = self.list.try_get_untracked().unwrap_or_default();
         let mut sent = Vec::new();
         for a in &list {
-            match a.asset.try_get_untracked().flatten() {
-                Some(asset) => sent.push(SentFile {
+            match a.state.try_get_untracked() {
+                Some(FileState::Uploaded(asset_id)) => sent.push(SentFile {
                     name: a.name.clone(),
                     size: a.size,
                     mime: a.mime.clone(),
-                    asset_id: asset.asset_id,
+                    asset_id,
                 }),
-                None => {
-                    return Err(a
-                        .error
-                        .try_get_untracked()
-                        .flatten()
-                        .unwrap_or(FileError::Refused("not uploaded".into())))
-                }
+                Some(FileState::Failed(error)) => return Err(error),
+                _ => return Err(FileError::Refused("not uploaded".into())),
             }
         }
         Ok(sent)

@@ -4,7 +4,7 @@
 //! broke. The words the visitor reads about files are chosen here.
 
 use crate::client::ClientError;
-use crate::state::attachments::{Attachment, Attachments, FileError};
+use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
 use leptos::prelude::*;
 use lyzr_chat_protocol::{AttachmentLimits, Refusal, Rule};
 use wasm_bindgen::JsCast;
@@ -240,24 +240,29 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
         id,
         name,
         size,
-        progress,
-        error,
-        asset,
+        state,
         ..
     } = attachment;
     let class = move || {
-        let state = if error.with(Option::is_some) {
-            " lc-chip-failed"
-        } else if progress.with(Option::is_some) {
-            " lc-chip-uploading"
-        } else if asset.with(Option::is_some) {
-            " lc-chip-uploaded"
-        } else {
-            ""
-        };
-        format!("lc-chip{state}")
+        state.with(|s| match s {
+            FileState::Waiting => "lc-chip",
+            FileState::Uploading(_) => "lc-chip lc-chip-uploading",
+            FileState::Uploaded(_) => "lc-chip lc-chip-uploaded",
+            FileState::Failed(_) => "lc-chip lc-chip-failed",
+        })
     };
-    let percent = move || progress.get().map(|p| (p * 100.0).round() as u32);
+    let percent = move || {
+        state.with(|s| match s {
+            FileState::Uploading(p) => Some((p * 100.0).round() as u32),
+            _ => None,
+        })
+    };
+    let error = move || {
+        state.with(|s| match s {
+            FileState::Failed(e) => Some(file_error_text(e)),
+            _ => None,
+        })
+    };
     let remove_label = format!("Remove {name}");
     let progress_label = format!("Uploading {name}");
     view! { class="lc",
@@ -292,11 +297,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                     ></span>
                 </span>
             </Show>
-            {move || {
-                error
-                    .get()
-                    .map(|e| view! { <span class="lc-chip-error">{file_error_text(&e)}</span> })
-            }}
+            {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> })}
         </li>
     }
 }
