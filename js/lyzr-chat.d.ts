@@ -6,7 +6,8 @@ export type LyzrChatEvent =
   | "close"
   | "message-sent"
   | "message-received"
-  | "error";
+  | "error"
+  | "unread";
 
 export interface LyzrChatEventDetail {
   ready: { sessionId: string };
@@ -15,6 +16,8 @@ export interface LyzrChatEventDetail {
   "message-sent": { text: string; sessionId: string };
   "message-received": { text: string; sessionId: string };
   error: { message: string; detail: string; sessionId?: string };
+  /** Answers that arrived while the panel was closed (0 when it opens). */
+  unread: { count: number };
 }
 
 export interface LyzrChatConfig {
@@ -53,6 +56,11 @@ export interface LyzrChatConfig {
   timeoutMs?: number;
   /** Load the wasm at once instead of when idle or on first interaction. */
   preload?: boolean;
+  /**
+   * Where the conversation is kept between pages: "local" (default;
+   * localStorage, per agent), "session" (this tab only) or "none".
+   */
+  persistence?: "local" | "session" | "none";
   /**
    * Files the visitor may attach (paperclip, drag and drop, paste); `false` hides the feature.
    * Defaults: 10 files, 10 MB each, PDF, DOCX, PPTX, XLSX/XLS, CSV, TXT, JPEG, PNG, WEBP.

@@ -16,14 +16,14 @@
   var VERSION = "0.1.0";
   var WIDGET_JS = "lyzr-chat-widget.js";
   var WIDGET_WASM = "lyzr-chat-widget_bg.wasm";
-  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error"];
+  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error", "unread"];
   // Options whose data-/element attribute value is JSON.
   var JSON_OPTIONS = ["starterPrompts", "systemPromptVariables", "filterVariables", "features", "assets"];
   var OPTIONS = [
     "agentId", "apiUrl", "apiKey", "userId", "sessionId", "title", "subtitle", "welcomeMessage",
     "placeholder", "starterPrompts", "theme", "primaryColor", "position", "offsetX", "offsetY",
     "zIndex", "mode", "container", "open", "systemPromptVariables", "filterVariables", "features",
-    "assets", "stream", "timeoutMs", "preload", "attachments"
+    "assets", "stream", "timeoutMs", "preload", "persistence", "attachments"
   ];
 
   if (window.LyzrChat && window.LyzrChat.version) {

@@ -172,11 +172,21 @@ impl Harness {
         }
     }
 
+    /// Clears the site's storage from a page without the widget (a widget
+    /// page saves its conversation again as it unloads).
+    pub async fn clear_storage(&self) {
+        self.goto("/e2e/blank.html").await;
+        self.js("localStorage.clear(); sessionStorage.clear()")
+            .await;
+    }
+
     /// Loads the demo page and opens the widget.
     pub async fn open_widget(&self) -> ShadowRoot {
         self.goto("/").await;
         let root = self.widget().await;
-        root.find(Locator::Css(".lc-launcher"))
+        // The widget's own launcher: the loader's stand-in goes when it mounts.
+        self.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
+        root.find(Locator::Css(".lc-root .lc-launcher"))
             .await
             .expect("launcher")
             .click()

@@ -2,10 +2,11 @@
 //! `<think>...</think>` reasoning (never mixed into the answer) and the
 //! `<artifacts>[...]</artifacts>` files, in time proportional to new text.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A file the agent produced, offered as a download link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     pub name: String,
     /// An `http:` or `https:` URL (others are dropped).

@@ -5,8 +5,8 @@ use super::{Abort, ClientError, Endpoint, Progress};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::{Reflect, Uint8Array};
 use lyzr_chat_protocol::{
-    parse_retry_after, stop_path, ApiError, Artifact, ChatResponse, StreamDecoder, StreamEvent,
-    API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    history_path, parse_retry_after, stop_path, ApiError, Artifact, ChatResponse, StreamDecoder,
+    StreamEvent, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -163,5 +163,33 @@ pub(super) async fn post_stop(endpoint: &Endpoint, session_id: &str) -> Result<(
     } else {
         let text = response.text().await.unwrap_or_default();
         Err(ApiError::from_response(response.status(), &text).to_string())
+    }
+}
+
+/// `GET /v1/sessions/{id}/history`: the body of a 2xx, else the error.
+pub(super) async fn get_history(
+    endpoint: &Endpoint,
+    session_id: &str,
+) -> Result<String, ClientError> {
+    let builder = Request::get(&endpoint.url(&history_path(session_id)));
+    let builder = match &endpoint.api_key {
+        Some(key) => builder.header(API_KEY_HEADER, key),
+        None => builder,
+    };
+    let response = builder.send().await.map_err(|e| ClientError::Network {
+        detail: e.to_string(),
+        offline: browser_offline(),
+    })?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ClientError::Dropped(e.to_string()))?;
+    if response.ok() {
+        Ok(text)
+    } else {
+        Err(ClientError::Api(ApiError::from_response(
+            response.status(),
+            &text,
+        )))
     }
 }

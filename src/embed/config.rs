@@ -3,6 +3,7 @@
 
 use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
+use crate::state::Persistence;
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::{json_type_name, AttachmentLimits};
@@ -40,6 +41,7 @@ pub const OPTIONS: &[&str] = &[
     "preload",
     "linkSchemes",
     "imageHosts",
+    "persistence",
     "attachments",
 ];
 
@@ -72,6 +74,8 @@ pub struct WidgetConfig {
     pub container: Option<web_sys::Element>,
     /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
     pub render_policy: RenderPolicy,
+    /// Where the conversation is kept between pages.
+    pub persistence: Persistence,
     /// What may be attached to a message; `None`: attaching is off.
     pub attachments: Option<AttachmentLimits>,
 }
@@ -118,7 +122,7 @@ impl WidgetConfig {
             api_url,
             api_key: reader.string("apiKey", "the x-api-key to send"),
             user_id: reader.string("userId", "a stable id of the visitor"),
-            session_id: reader.string("sessionId", "a conversation id to continue"),
+            session_id: reader.session_id(),
             title: reader
                 .string("title", "the panel's title")
                 .unwrap_or_else(|| "Chat".to_string()),
@@ -128,6 +132,10 @@ impl WidgetConfig {
                 .string("placeholder", "the composer's placeholder")
                 .unwrap_or_else(|| "Type a message…".to_string()),
             open: reader.boolean("open").unwrap_or(false),
+            persistence: reader
+                .choice("persistence", &["local", "session", "none"])
+                .and_then(Persistence::parse)
+                .unwrap_or_default(),
             system_prompt_variables: reader.json_object("systemPromptVariables"),
             filter_variables: reader.json_object("filterVariables"),
             features: reader.features(),
@@ -352,6 +360,23 @@ impl Reader<'_> {
             describe(&value)
         ));
         None
+    }
+
+    /// `sessionId`: letters, digits, `_` and `-` only (the proxy refuses
+    /// anything else), at most 128 characters.
+    fn session_id(&mut self) -> Option<String> {
+        let id = self.string("sessionId", "a conversation id to continue")?;
+        let valid = id.len() <= 128
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            self.problems.push(format!(
+                "option `sessionId` must be letters, digits, `_` and `-` only (at most 128), e.g. `{{agentId}}-{{random}}`; got {id:?}"
+            ));
+            return None;
+        }
+        Some(id)
     }
 
     fn timeout_ms(&mut self) -> u32 {

@@ -11,6 +11,7 @@ use crate::client::Endpoint;
 use crate::console;
 use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::ui::words;
 use crate::ui::{Mode, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
@@ -268,8 +269,11 @@ fn mount_widget(
         base_url: config.api_url.clone(),
         api_key: config.api_key.clone(),
     };
-    let user_id = config.user_id.clone().unwrap_or_else(visitor_id);
-    let mut settings = ChatSettings::new(endpoint, config.agent_id.clone(), user_id);
+    let user_id = config
+        .user_id
+        .clone()
+        .unwrap_or_else(|| visitor_id(config.persistence));
+    let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
     settings.system_prompt_variables = config.system_prompt_variables.clone();
     settings.filter_variables = config.filter_variables.clone();
     settings.features = config.features.clone();
@@ -280,6 +284,10 @@ fn mount_widget(
         title: config.title.clone(),
         subtitle: config.subtitle.clone(),
         placeholder: config.placeholder.clone(),
+        welcome: config
+            .welcome_message
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
     };
     let options = config.ui.clone();
 
@@ -290,15 +298,18 @@ fn mount_widget(
         provide_context(render_policy);
         let attachments = Attachments::new(config.attachments.clone());
         let state = ChatState::new(
+            endpoint,
             settings,
             config.session_id.clone(),
-            config.welcome_message.clone(),
+            config.persistence,
             config.open,
             attachments,
         );
         let theme = RwSignal::new(options.theme);
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
+            // Saving, other tabs, history: started once effects can run.
+            state.start();
             view! {
                 <Widget
                     state=state
@@ -354,17 +365,15 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
             "message-received",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
-        ChatEvent::Error {
-            message,
-            detail: why,
-        } => call(
+        ChatEvent::Error { problem } => call(
             "error",
             detail(&[
-                ("message", message.into()),
-                ("detail", why.into()),
+                ("message", words::client_error(&problem).into()),
+                ("detail", problem.to_string().into()),
                 ("sessionId", session()),
             ]),
         ),
+        ChatEvent::Unread { count } => call("unread", detail(&[("count", count.into())])),
         ChatEvent::Opened => call("open", JsValue::UNDEFINED),
         ChatEvent::Closed => call("close", JsValue::UNDEFINED),
     });

@@ -3,6 +3,7 @@
 //! already uploaded) until the message is accepted, so a failed upload
 //! loses nothing and a retry uploads only what is missing.
 
+use super::conversation::{FileRef, Problem};
 use crate::client::{self, Abort, ClientError, Endpoint};
 use leptos::prelude::*;
 use lyzr_chat_protocol::{AttachmentLimits, Candidate, FileOutcome, Refusal};
@@ -67,6 +68,8 @@ pub struct Attachments {
     pub uploading: RwSignal<bool>,
     limits: StoredValue<Option<AttachmentLimits>>,
     next_id: StoredValue<u64>,
+    /// The text of the message these files are for, once it is sent.
+    sending: StoredValue<Option<String>>,
 }
 
 impl Attachments {
@@ -78,6 +81,7 @@ impl Attachments {
             uploading: RwSignal::new(false),
             limits: StoredValue::new(limits),
             next_id: StoredValue::new(1),
+            sending: StoredValue::new(None),
         }
     }
 
@@ -213,5 +217,144 @@ impl Attachments {
             }
         }
         Ok(sent)
+    }
+}
+
+impl Attachments {
+    /// The message with `text` was accepted: if these files went with it,
+    /// the tray lets them go (as the composer lets the text go).
+    pub fn accepted(&self, text: &str) {
+        let ours = self.sending.with_value(|t| t.as_deref() == Some(text));
+        if ours {
+            self.sending.set_value(None);
+            self.clear();
+        }
+    }
+
+    /// The tray's files as a message carries them (asset ids where known).
+    fn file_refs(&self) -> Vec<FileRef> {
+        self.list.with_untracked(|list| {
+            list.iter()
+                .map(|a| FileRef {
+                    name: a.name.clone(),
+                    size: a.size,
+                    mime: a.mime.clone(),
+                    asset_id: a.asset_id(),
+                })
+                .collect()
+        })
+    }
+}
+
+impl From<SentFile> for FileRef {
+    fn from(f: SentFile) -> Self {
+        FileRef {
+            name: f.name,
+            size: f.size,
+            mime: f.mime,
+            asset_id: Some(f.asset_id),
+        }
+    }
+}
+
+/// Sending with files: upload first, then the message with their asset
+/// ids; a failed upload leaves the message not sent, never sent without
+/// its files.
+impl super::ChatState {
+    pub(super) fn send_with_attachments(&self, text: String) {
+        if text.trim().is_empty() || self.busy.get_untracked() {
+            return;
+        }
+        let tray = self.attachments;
+        if tray.uploading.get_untracked() {
+            return; // a double click while the files go up
+        }
+        tray.sending.set_value(Some(text.clone()));
+        self.upload_then(move |state, result| match result {
+            Ok(files) => {
+                state
+                    .chat()
+                    .send(text, files.into_iter().map(FileRef::from).collect());
+            }
+            Err(error) => {
+                state
+                    .chat()
+                    .add_unsent(text, tray.file_refs(), upload_problem(error));
+            }
+        });
+    }
+
+    /// Retry of a visitor's message whose files did not upload: uploads
+    /// what the tray holds for it, then sends. False when the message is
+    /// not one of those (the ordinary retry applies).
+    pub(super) fn retry_with_attachments(&self, id: u64) -> bool {
+        let Some(message) = self.chat().with(|c| c.get(id).cloned()) else {
+            return false;
+        };
+        let waiting = message.role == super::Role::User
+            && message.status == super::Status::NotSent
+            && message.parts.files.iter().any(|f| f.asset_id.is_none());
+        let tray = self.attachments;
+        // The tray still holds this message's files (same names, in order).
+        let held = tray.list.with_untracked(|list| {
+            list.len() == message.parts.files.len()
+                && list
+                    .iter()
+                    .zip(&message.parts.files)
+                    .all(|(a, f)| a.name == f.name && a.size == f.size)
+        });
+        if !waiting || !held || tray.uploading.get_untracked() || self.busy.get_untracked() {
+            return false;
+        }
+        tray.sending.set_value(Some(message.text.clone()));
+        self.upload_then(move |state, result| match result {
+            Ok(files) => {
+                let chat = state.chat();
+                chat.set_files(id, files.into_iter().map(FileRef::from).collect());
+                chat.retry(id);
+            }
+            Err(error) => {
+                // Replaces the failed attempt, with the files' new state.
+                state.chat().add_unsent(
+                    message.text.clone(),
+                    tray.file_refs(),
+                    upload_problem(error),
+                );
+            }
+        });
+        true
+    }
+
+    /// Uploads the tray's files not uploaded yet, then calls `then`.
+    fn upload_then(
+        &self,
+        then: impl FnOnce(super::ChatState, Result<Vec<SentFile>, FileError>) + 'static,
+    ) {
+        let state = *self;
+        let Some(endpoint) = self.inner.try_with_value(|i| i.endpoint.clone()) else {
+            return;
+        };
+        let timeout_ms = self.chat().settings().options.timeout_ms;
+        let abort = Abort::new();
+        crate::spawn(async move {
+            let result = state
+                .attachments
+                .upload(&endpoint, &abort, timeout_ms)
+                .await;
+            if let Err(FileError::Request(e)) = &result {
+                crate::console::error(&format!("uploading files failed: {e}"));
+            }
+            // The widget may be gone meanwhile.
+            if state.inner.try_with_value(|_| ()).is_some() {
+                then(state, result);
+            }
+        });
+    }
+}
+
+fn upload_problem(error: FileError) -> Problem {
+    match error {
+        FileError::Request(e) => Problem::Upload(Some(e)),
+        FileError::Refused(_) => Problem::Upload(None),
     }
 }

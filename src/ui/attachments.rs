@@ -3,29 +3,12 @@
 //! progress, error, remove) and the messages naming the rule a refused file
 //! broke. The words the visitor reads about files are chosen here.
 
+use super::words::file_size;
 use crate::client::ClientError;
 use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
 use leptos::prelude::*;
 use lyzr_chat_protocol::{AttachmentLimits, Refusal, Rule};
 use wasm_bindgen::JsCast;
-
-/// A size for people: `512 B`, `12 KB`, `3.4 MB` (1 KB = 1024 B).
-pub fn human_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} B")
-    } else if b < KB * KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
-    } else {
-        let mb = b / (KB * KB);
-        if mb < 10.0 && mb.fract() > 0.05 {
-            format!("{mb:.1} MB")
-        } else {
-            format!("{mb:.0} MB")
-        }
-    }
-}
 
 /// Why a file was refused, naming the rule:
 /// `report.exe: this type of file can't be sent; allowed: PDF, …`.
@@ -38,7 +21,7 @@ pub fn refusal_text(refusal: &Refusal, limits: &AttachmentLimits) -> String {
         ),
         Rule::TooBig => format!(
             "{name}: this file is too big; the limit is {} per file",
-            human_size(limits.max_bytes)
+            file_size(limits.max_bytes)
         ),
         Rule::TooMany => format!(
             "{name}: not attached; a message can carry at most {} files",
@@ -268,7 +251,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
     view! { class="lc",
         <li class=class title=name.clone()>
             <span class="lc-chip-name">{name.clone()}</span>
-            <span class="lc-chip-size">{human_size(size)}</span>
+            <span class="lc-chip-size">{file_size(size)}</span>
             <button
                 type="button"
                 class="lc-chip-remove"
@@ -305,16 +288,6 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_for_people() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1024), "1 KB");
-        assert_eq!(human_size(350_000), "342 KB");
-        assert_eq!(human_size(10 * 1024 * 1024), "10 MB");
-        assert_eq!(human_size(3_565_158), "3.4 MB");
-    }
 
     #[test]
     fn refusals_name_the_rule() {
