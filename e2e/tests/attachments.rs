@@ -199,7 +199,7 @@ async fn files_by_picker_drop_and_paste_upload_with_progress_and_go_with_the_mes
         .execute(
             "const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
              i.value = 'And how do these compare?'; i.dispatchEvent(new Event('input'));\
-             const list = i.getRootNode().querySelector('.lc-messages'); list.scrollTop = list.scrollHeight;",
+             const users = i.getRootNode().querySelectorAll('.lc-user'); users[users.length - 1].scrollIntoView({block: 'start'});",
             vec![],
         )
         .await
