@@ -101,6 +101,7 @@ impl Harness {
         let config = ServerConfig {
             api_key: api_key.to_string(),
             dist,
+            ..ServerConfig::default()
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
         let base_url = format!("http://{}", listener.local_addr().unwrap());

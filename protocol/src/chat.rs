@@ -29,6 +29,13 @@ pub struct ChatRequest {
     /// Ids of previously uploaded assets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<String>>,
+    /// The shape the answer should take (`{"type": "json_object"}`, a
+    /// JSON schema, ...), as Lyzr's SDK passes it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Map<String, Value>>,
+    /// Per-request model provider settings, as Lyzr's SDK passes them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_overrides: Option<Map<String, Value>>,
 }
 
 impl ChatRequest {
@@ -48,12 +55,15 @@ impl ChatRequest {
             filter_variables: None,
             features: None,
             assets: None,
+            response_format: None,
+            provider_overrides: None,
         }
     }
 }
 
 /// Reply of the chat call. Only the answer text is guaranteed; one of Lyzr's
 /// docs pages names it `agent_response` instead of `response`, so both are read.
+/// The rest is kept as sent, for the host page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +73,31 @@ pub struct ChatResponse {
     /// Tool outputs; `artifact_files` lists files the agent produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module_outputs: Option<Value>,
+    /// The service's id of this answer (a string; a number is read as one).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_number"
+    )]
+    pub message_id: Option<String>,
+    /// Whatever the agent attaches (usage, model, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    /// Tools the agent called or asks to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Value>,
+}
+
+/// An optional id that may come as a JSON string or number (other types and
+/// `null` read as absent rather than failing the whole reply).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 impl ChatResponse {
@@ -70,8 +105,7 @@ impl ChatResponse {
     pub fn reply(text: impl Into<String>) -> Self {
         Self {
             response: Some(text.into()),
-            agent_response: None,
-            module_outputs: None,
+            ..Self::default()
         }
     }
 
@@ -143,7 +177,12 @@ impl RequestError {
 }
 
 const REQUIRED_STRINGS: [&str; 4] = ["user_id", "agent_id", "session_id", "message"];
-const OPTIONAL_OBJECTS: [&str; 2] = ["system_prompt_variables", "filter_variables"];
+const OPTIONAL_OBJECTS: [&str; 4] = [
+    "system_prompt_variables",
+    "filter_variables",
+    "response_format",
+    "provider_overrides",
+];
 
 /// Parses and validates a chat request body, reporting every bad field.
 ///
@@ -382,5 +421,67 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.artifacts()[0].name, "a.csv");
+    }
+
+    #[test]
+    fn reply_keeps_message_id_metadata_and_tool_calls() {
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"response":"ok","message_id":"m-1","metadata":{"model":"x","usage":{"tokens":3}},
+                "tool_calls":[{"name":"get_weather","arguments":{"city":"Oslo"}}],"extra":true}"#,
+        )
+        .unwrap();
+        assert_eq!(r.message_id.as_deref(), Some("m-1"));
+        assert_eq!(r.metadata.as_ref().unwrap()["usage"]["tokens"], json!(3));
+        assert_eq!(
+            r.tool_calls.as_ref().unwrap()[0]["name"],
+            json!("get_weather")
+        );
+        let r: ChatResponse = serde_json::from_str(r#"{"response":"ok","message_id":42}"#).unwrap();
+        assert_eq!(r.message_id.as_deref(), Some("42"));
+        let r: ChatResponse =
+            serde_json::from_str(r#"{"response":"ok","message_id":null,"metadata":null}"#).unwrap();
+        assert_eq!((r.message_id, r.metadata), (None, None));
+        // Written back only when present.
+        let v = serde_json::to_value(ChatResponse::reply("x")).unwrap();
+        assert_eq!(v, json!({"response": "x"}));
+    }
+
+    #[test]
+    fn response_format_and_provider_overrides_are_optional_objects() {
+        let req = parse_chat_request(
+            br#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+                "response_format":{"type":"json_object"},"provider_overrides":{"temperature":0.2}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            req.response_format.as_ref().unwrap()["type"],
+            json!("json_object")
+        );
+        assert_eq!(
+            req.provider_overrides.as_ref().unwrap()["temperature"],
+            json!(0.2)
+        );
+        let v = serde_json::to_value(&req).unwrap();
+        assert_eq!(v["response_format"], json!({"type": "json_object"}));
+        let plain = serde_json::to_value(ChatRequest::new("u", "a", "s", "m")).unwrap();
+        assert!(
+            plain.get("response_format").is_none() && plain.get("provider_overrides").is_none()
+        );
+
+        let err = parse_chat_request(
+            br#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+                "response_format":"json","provider_overrides":[1]}"#,
+        )
+        .unwrap_err();
+        let body = err.to_body().to_string();
+        assert_eq!(err.status(), 422);
+        assert!(
+            body.contains("field `response_format` must be an object, not a string"),
+            "{body}"
+        );
+        assert!(
+            body.contains("field `provider_overrides` must be an object, not an array"),
+            "{body}"
+        );
     }
 }

@@ -39,6 +39,13 @@ struct Cli {
     /// Folder of built widget files (trunk's output) served at `/`.
     #[arg(long, value_name = "DIR", default_value = "dist")]
     dist: PathBuf,
+
+    /// Another origin (scheme://host:port) whose pages may call the agent,
+    /// e.g. a host app under development. Repeatable. The agent always
+    /// answers its own origin and `trunk serve`'s http://127.0.0.1:8080 and
+    /// http://localhost:8080; calls from any other site get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = lyzr_chat_server::agent::origin::check_origin)]
+    allow_origin: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +70,7 @@ async fn main() -> ExitCode {
     let config = ServerConfig {
         api_key: cli.api_key,
         dist: cli.dist,
+        allow_origins: cli.allow_origin,
     };
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
         Ok(listener) => listener,
@@ -87,6 +95,10 @@ async fn main() -> ExitCode {
     };
     println!("  chat API:   POST http://{addr}/v3/inference/chat/  ({key_note})");
     println!("  widget dir: {}", config.dist.display());
+    println!(
+        "  pages allowed to call it: its own origin, {}",
+        lyzr_chat_server::agent::origin::allowed_origins(&config.allow_origins).join(", ")
+    );
     let (router, _stats) = app(&config);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -39,6 +39,7 @@ async fn start_agent(key: &str) -> (String, AgentStats) {
     let (router, stats) = app(&ServerConfig {
         api_key: key.into(),
         dist: "no-dist-here".into(),
+        ..ServerConfig::default()
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

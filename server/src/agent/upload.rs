@@ -2,9 +2,10 @@
 //! (multipart, one `files` field per file), the files it keeps so a message's
 //! `assets` can be named in the reply, and scripted upload faults.
 //!
-//! A fault comes from an `x-lyzr-fault` header on the upload, or is armed by
-//! whoever runs the agent in-process ([`Uploads::script`]), for tests whose
-//! browser cannot add headers. Keys:
+//! A fault comes from an `x-lyzr-fault` header on the upload, or is armed
+//! for the next uploads (the widget's upload carries no header) with
+//! `POST /test/upload-fault {"fault": "status=503 times=1"}` (`""` clears
+//! it), or in-process with [`Uploads::script`]. Keys:
 //!
 //! | key | effect |
 //! |---|---|
@@ -27,6 +28,9 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// Arms an upload fault: `POST` `{"fault": "..."}` with the API key.
+pub const FAULT_PATH: &str = "/test/upload-fault";
 
 /// The largest file the local agent stores (Lyzr's UI limit); a larger one
 /// gets `success: false`.
@@ -355,6 +359,31 @@ pub(super) async fn upload(
         })
         .collect();
     Json(UploadReply { results }.to_json()).into_response()
+}
+
+/// `POST /test/upload-fault {"fault": "..."}`: arms a fault for the next
+/// uploads (see [`Uploads::script`]).
+pub(super) async fn script_fault(
+    State(state): State<AgentState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(reason) = check_key(&state, &headers) {
+        return error(StatusCode::UNAUTHORIZED, reason);
+    }
+    let spec = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("fault").and_then(|f| f.as_str()).map(str::to_string));
+    let Some(spec) = spec else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "send {\"fault\": \"...\"}, e.g. {\"fault\": \"status=503 times=1\"}",
+        );
+    };
+    match state.stats.uploads.script(&spec) {
+        Ok(()) => Json(json!({ "fault": spec })).into_response(),
+        Err(reason) => error(StatusCode::BAD_REQUEST, &format!("bad `fault`: {reason}")),
+    }
 }
 
 /// `GET /v3/assets/{asset_id}`: a stored file back (what `url` points at).
@@ -790,6 +819,33 @@ mod tests {
 
             let (status, _) = send(&router, upload_req("k", Some("nope=1"), one())).await;
             assert_eq!(status, StatusCode::BAD_REQUEST);
+
+            // Armed over HTTP, as a demo page or curl would.
+            let arm = |body: &str| {
+                Request::post(super::super::FAULT_PATH)
+                    .header(API_KEY_HEADER, "k")
+                    .body(Body::from(body.to_string()))
+                    .unwrap()
+            };
+            assert_eq!(
+                send(&router, arm(r#"{"fault":"status=507 times=1"}"#))
+                    .await
+                    .0,
+                StatusCode::OK
+            );
+            assert_eq!(
+                send(&router, upload_req("k", None, one())).await.0,
+                StatusCode::INSUFFICIENT_STORAGE
+            );
+            assert_eq!(
+                send(&router, upload_req("k", None, one())).await.0,
+                StatusCode::OK
+            );
+            assert_eq!(
+                send(&router, arm(r#"{"fault":"bogus"}"#)).await.0,
+                StatusCode::BAD_REQUEST
+            );
+            assert_eq!(send(&router, arm("{}")).await.0, StatusCode::BAD_REQUEST);
         }
 
         #[tokio::test]
