@@ -62,6 +62,8 @@ export interface LyzrChatConfig {
   open?: boolean;
   /** Where the conversation is kept between pages: local (localStorage, per agent), session (this tab only) or none. Default: local. */
   persistence?: "local" | "session" | "none";
+  /** What a visitor may attach: false hides the paperclip; maxFiles, maxBytes, accept (extensions or MIME types) narrow it. Default: 10 files of 10 MB: PDF, DOCX, PPTX, XLSX/XLS, CSV, TXT, JPEG, PNG, WEBP. */
+  attachments?: boolean | { maxFiles?: number; maxBytes?: number; accept?: string[] };
   /** The system_prompt_variables sent with every message. Default: none. Applies live. */
   systemPromptVariables?: Record<string, unknown>;
   /** The filter_variables sent with every message. Default: none. Applies live. */

@@ -81,6 +81,7 @@ fn sample(kind: Kind) -> &'static str {
         Kind::Object => r#"{"a": 1}"#,
         Kind::Objects => r#"[{"type": "MEMORY"}]"#,
         Kind::Element => "body",
+        Kind::Attachments => r#"{"maxFiles": 3, "accept": [".pdf"]}"#,
     }
 }
 

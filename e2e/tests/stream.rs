@@ -230,7 +230,12 @@ async fn broken_streams_keep_what_arrived() {
             .await
             .unwrap();
         assert!(error.contains(expected), "{spec}: {error}");
-        assert_eq!(last_answer(&h, &root).await.trim_end(), partial, "{spec}");
+        // The reply's markdown renders in its own effect, a frame apart.
+        h.wait_until(
+            &format!("{spec}: the partial answer {partial:?}"),
+            || async { last_answer(&h, &root).await.trim_end() == partial },
+        )
+        .await;
         assert!(
             h.has(&root, ".lc-agent.lc-failed").await,
             "{spec}: the answer is marked incomplete"

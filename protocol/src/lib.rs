@@ -11,6 +11,7 @@ pub mod reply;
 pub mod retry;
 pub mod session;
 pub mod stream;
+pub mod upload;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
@@ -18,10 +19,14 @@ pub use chat::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use history::{history_json, parse_history, HistoryEntry, HistoryRole};
-pub use paths::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
+pub use paths::{history_path, stop_path, upload_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 pub use reply::{Artifact, FilesNote, PartsDelta, ReplyParts};
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use session::{new_session_id, random_suffix};
 pub use stream::{
     encode_delta, looks_like_stream, sniff_body, BodyKind, StreamDecoder, StreamEvent,
+};
+pub use upload::{
+    AttachmentLimits, Candidate, FileOutcome, Refusal, Rule, UploadReply, UploadedAsset,
+    UPLOAD_FIELD,
 };

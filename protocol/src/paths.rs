@@ -14,6 +14,12 @@ pub fn stop_path(session_id: &str) -> String {
     format!("/v3/inference/session/{}/stop", encode_segment(session_id))
 }
 
+/// `POST` multipart: the upload path with `?agent_id=`, which the proxy
+/// needs to check the agent (Lyzr ignores it; the proxy drops it).
+pub fn upload_path(agent_id: &str) -> String {
+    format!("{ASSETS_UPLOAD_PATH}?agent_id={}", encode_segment(agent_id))
+}
+
 /// `GET`: the messages of a session.
 pub fn history_path(session_id: &str) -> String {
     format!("/v1/sessions/{}/history", encode_segment(session_id))
@@ -36,6 +42,11 @@ pub fn encode_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upload_path_names_the_agent() {
+        assert_eq!(upload_path("a b"), "/v3/assets/upload?agent_id=a%20b");
+    }
 
     #[test]
     fn session_paths_encode_the_id() {

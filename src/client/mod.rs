@@ -1,4 +1,5 @@
-//! Network I/O of the widget: the only module that calls `fetch`.
+//! Network I/O of the widget: the only module that calls `fetch` (and, for
+//! uploads with progress, XMLHttpRequest).
 //!
 //! [`send_message`] is one visitor message: streamed by default, falling
 //! back once to the chat call when streaming is unavailable, retried
@@ -7,8 +8,10 @@
 
 mod abort;
 mod transport;
+mod upload;
 
 pub use abort::{Abort, AbortReason};
+pub use upload::{file_progress, upload_files};
 
 use lyzr_chat_protocol::{ApiError, Artifact, ChatRequest, RetryPolicy};
 use std::fmt;

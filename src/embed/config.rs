@@ -7,7 +7,7 @@ use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::state::Persistence;
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::{json_type_name, RequestFields};
+use lyzr_chat_protocol::{json_type_name, AttachmentLimits, RequestFields};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -43,6 +43,8 @@ pub struct WidgetConfig {
     pub render_policy: RenderPolicy,
     /// Where the conversation is kept between pages.
     pub persistence: Persistence,
+    /// What may be attached to a message; `None`: attaching is off.
+    pub attachments: Option<AttachmentLimits>,
 }
 
 impl WidgetConfig {
@@ -158,6 +160,7 @@ impl WidgetConfig {
                         .unwrap_or_default(),
                     page_origin: None,
                 },
+                attachments: reader.attachments(&options::ATTACHMENTS),
             };
         let mut fatal = fatal;
         if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
@@ -434,6 +437,23 @@ impl Reader<'_> {
         debug_assert_eq!(spec.kind, Kind::Strings);
         let value = self.json(spec)?;
         self.checked(check_strings(spec.name, value))
+    }
+
+    /// `Kind::Attachments`: false, true, or `{maxFiles, maxBytes, accept}`
+    /// (JSON in an attribute; a bare attribute means true).
+    fn attachments(&mut self, spec: &OptionSpec) -> Option<AttachmentLimits> {
+        debug_assert_eq!(spec.kind, Kind::Attachments);
+        let Some(value) = self.get(spec) else {
+            return Some(AttachmentLimits::default());
+        };
+        let json = match value.as_string() {
+            Some(text) if text.trim().is_empty() => Value::Bool(true),
+            Some(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            None => self.json(spec).unwrap_or(Value::Null),
+        };
+        let (limits, problems) = AttachmentLimits::from_option(&json);
+        self.problems.extend(problems);
+        limits
     }
 
     fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {

@@ -10,6 +10,7 @@ pub use config::WidgetConfig;
 
 use crate::client::Endpoint;
 use crate::console;
+use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
 use crate::ui::words;
 use crate::ui::{Mode, Theme, UiText, Widget};
@@ -330,19 +331,29 @@ fn mount_widget(
     let (state, theme, view) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
+        let attachments = Attachments::new(config.attachments.clone());
         let state = ChatState::new(
             endpoint,
             settings,
             config.session_id.clone(),
             config.persistence,
             config.open,
+            attachments,
         );
         let theme = RwSignal::new(options.theme);
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
             // Saving, other tabs, history: started once effects can run.
             state.start();
-            view! { <Widget state=state text=text options=options theme=theme/> }
+            view! {
+                <Widget
+                    state=state
+                    text=text
+                    options=options
+                    theme=theme
+                    attachments=attachments
+                />
+            }
         });
         if let Some(emit) = emit {
             connect_events(state, emit);

@@ -27,6 +27,8 @@ pub enum Kind {
     Objects,
     /// An element, or a CSS selector of one.
     Element,
+    /// `false`, `true`, or `{maxFiles, maxBytes, accept}`.
+    Attachments,
 }
 
 impl Kind {
@@ -45,6 +47,9 @@ impl Kind {
             Kind::Object => "Record<string, unknown>".into(),
             Kind::Objects => "Array<Record<string, unknown>>".into(),
             Kind::Element => "Element | string".into(),
+            Kind::Attachments => {
+                "boolean | { maxFiles?: number; maxBytes?: number; accept?: string[] }".into()
+            }
         }
     }
 }
@@ -243,6 +248,13 @@ pub const PERSISTENCE: OptionSpec = option(
     "where the conversation is kept between pages: local (localStorage, per agent), session (this tab only) or none",
     false,
 );
+pub const ATTACHMENTS: OptionSpec = option(
+    "attachments",
+    Kind::Attachments,
+    Some("10 files of 10 MB: PDF, DOCX, PPTX, XLSX/XLS, CSV, TXT, JPEG, PNG, WEBP"),
+    "what a visitor may attach: false hides the paperclip; maxFiles, maxBytes, accept (extensions or MIME types) narrow it",
+    false,
+);
 pub const SYSTEM_PROMPT_VARIABLES: OptionSpec = option(
     "systemPromptVariables",
     Kind::Object,
@@ -339,6 +351,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     CONTAINER,
     OPEN,
     PERSISTENCE,
+    ATTACHMENTS,
     SYSTEM_PROMPT_VARIABLES,
     FILTER_VARIABLES,
     FEATURES,

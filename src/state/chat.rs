@@ -301,6 +301,37 @@ impl Chat {
         Some(id)
     }
 
+    /// Adds `text` with `files` as a visitor's message that was not sent,
+    /// because of `problem` (its files did not upload), replacing an
+    /// earlier failed attempt with the same text. Nothing goes on the wire.
+    pub fn add_unsent(&self, text: String, files: Vec<FileRef>, problem: Problem) -> u64 {
+        let failed: Vec<u64> = self.with(|c| {
+            c.messages
+                .iter()
+                .filter(|m| m.role == Role::User && m.status == Status::NotSent && m.text == text)
+                .map(|m| m.id)
+                .collect()
+        });
+        let id = self.env.new_id();
+        let now = self.env.now_ms();
+        self.change_list(|c| {
+            for f in failed {
+                c.remove(f);
+            }
+            c.add_user(id, &text, files, now);
+            c.update(id, |m| {
+                m.status = Status::NotSent;
+                m.problem = Some(problem);
+            });
+        });
+        id
+    }
+
+    /// Replaces the files of a visitor's message (once they uploaded).
+    pub fn set_files(&self, id: u64, files: Vec<FileRef>) {
+        self.change(id, |m| m.parts.files = files);
+    }
+
     /// Sends the oldest queued message, if any and nothing else runs.
     /// Returns whether a send started. The caller holds the outbox lease.
     pub fn send_queued(self: &Rc<Self>) -> bool {
@@ -319,6 +350,21 @@ impl Chat {
     /// Sends message `question` (a visitor's message) and receives its
     /// answer. The future runs on the caller's executor.
     fn run(self: &Rc<Self>, question: u64) {
+        // A message never goes without its files: one whose files have no
+        // asset id (not uploaded) stays not sent.
+        let unuploaded = self.with(|c| {
+            c.get(question)
+                .is_some_and(|m| m.parts.files.iter().any(|f| f.asset_id.is_none()))
+        });
+        if unuploaded {
+            self.change(question, |m| {
+                m.status = Status::NotSent;
+                if !matches!(m.problem, Some(Problem::Upload(_))) {
+                    m.problem = Some(Problem::FilesMissing);
+                }
+            });
+            return;
+        }
         let abort = Abort::new();
         *self.inflight.borrow_mut() = Some(Inflight {
             abort: abort.clone(),
@@ -821,6 +867,71 @@ mod tests {
 
     fn refused(status: u16) -> ClientError {
         ClientError::Api(ApiError::from_response(status, r#"{"detail":"no"}"#))
+    }
+
+    fn file(name: &str, asset_id: Option<&str>) -> FileRef {
+        FileRef {
+            name: name.into(),
+            size: 3,
+            mime: "text/plain".into(),
+            asset_id: asset_id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_message_is_never_sent_without_its_files() {
+        let server = Rc::new(FakeServer::default());
+        let (chat, _) = chat_with(&server);
+        // The upload failed: the message stands not sent, with its files.
+        let id = chat.add_unsent(
+            "look".into(),
+            vec![file("a.txt", Some("as-1")), file("b.txt", None)],
+            Problem::Upload(None),
+        );
+        assert_eq!(
+            statuses(&chat),
+            [(Role::User, Status::NotSent, "look".into())]
+        );
+        assert!(chat.with(|c| c.outbox().count()) == 1);
+        // Retrying it as it is (its files not uploaded) sends nothing.
+        chat.retry(id);
+        run_until_stalled();
+        assert!(server.received.borrow().is_empty());
+        assert_eq!(
+            chat.with(|c| c.get(id).unwrap().problem.clone()),
+            Some(Problem::Upload(None))
+        );
+        // A message restored with files that never uploaded says so.
+        let lost = chat.add_unsent("other".into(), vec![file("c.txt", None)], Problem::PageLeft);
+        chat.retry(lost);
+        run_until_stalled();
+        assert!(server.received.borrow().is_empty());
+        assert_eq!(
+            chat.with(|c| c.get(lost).unwrap().problem.clone()),
+            Some(Problem::FilesMissing)
+        );
+        // Once uploaded, Retry sends it, with the ids.
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["ok"]));
+        chat.set_files(
+            id,
+            vec![file("a.txt", Some("as-1")), file("b.txt", Some("as-2"))],
+        );
+        chat.retry(id);
+        run_until_stalled();
+        assert_eq!(
+            server.received.borrow()[0].fields.assets.as_deref(),
+            Some(&["as-1".to_string(), "as-2".into()][..])
+        );
+        // Sending the same text again replaces the failed attempt.
+        let again = chat.add_unsent("look".into(), vec![], Problem::Upload(None));
+        assert_eq!(
+            chat.with(|c| c.messages.iter().filter(|m| m.text == "look").count()),
+            2
+        );
+        assert!(chat.with(|c| c.get(again).is_some()));
     }
 
     #[test]

@@ -89,6 +89,13 @@ pub enum Problem {
     Send(ClientError),
     /// The page was left before the server had accepted the message.
     PageLeft,
+    /// Its files did not upload, so it was not sent: the whole upload
+    /// failed (`Some`), or the service refused some files (`None`; each
+    /// file's reason is on its chip).
+    Upload(Option<ClientError>),
+    /// Its files are no longer attached (the page was reloaded before they
+    /// uploaded): it cannot be sent without them.
+    FilesMissing,
 }
 
 /// One message.

@@ -7,6 +7,7 @@
 //! Leptos' todomvc (throttled while an answer streams, flushed when the
 //! page is hidden or left).
 
+pub mod attachments;
 pub mod chat;
 pub mod conversation;
 mod storage;
@@ -36,6 +37,8 @@ struct Inner {
     save_timer: Option<i32>,
     /// The session was made by this page: the server has nothing of it.
     fresh: bool,
+    /// Where attachments are uploaded.
+    endpoint: Endpoint,
     _watch: Option<storage::Watch>,
     _page_listeners: Vec<WindowListenerHandle>,
 }
@@ -58,6 +61,8 @@ pub struct ChatState {
     pub unread: RwSignal<u32>,
     /// Bumped on every change of the model; the save effect follows it.
     revision: RwSignal<u64>,
+    /// The files attached to the next message.
+    pub attachments: attachments::Attachments,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
@@ -72,6 +77,7 @@ impl ChatState {
         session_id: Option<String>,
         persistence: Persistence,
         open: bool,
+        attachments: attachments::Attachments,
     ) -> Self {
         let env = Rc::new(BrowserEnv);
         let store = Rc::new(Store::new(&settings.agent_id, persistence));
@@ -89,7 +95,9 @@ impl ChatState {
         let chat = Chat::new(
             conversation,
             settings,
-            Rc::new(HttpTransport { endpoint }),
+            Rc::new(HttpTransport {
+                endpoint: endpoint.clone(),
+            }),
             env,
         );
         chat.set_online(online);
@@ -104,6 +112,7 @@ impl ChatState {
             notice: RwSignal::new(None),
             unread: RwSignal::new(unread),
             revision: RwSignal::new(0),
+            attachments,
             inner: StoredValue::new_local(Inner {
                 chat: chat.clone(),
                 store: store.clone(),
@@ -111,6 +120,7 @@ impl ChatState {
                 listener: None,
                 save_timer: None,
                 fresh,
+                endpoint,
                 _watch: None,
                 _page_listeners: Vec::new(),
             }),
@@ -191,6 +201,8 @@ impl ChatState {
             }
             Change::Notice(notice) => self.notice.set(notice),
             Change::Accepted(text) => {
+                // The files, like the text, were kept until now.
+                self.attachments.accepted(&text);
                 // Clear the composer unless the visitor changed it meanwhile.
                 if self.draft.get_untracked() == text {
                     self.set_draft(String::new());
@@ -379,9 +391,14 @@ impl ChatState {
         self.draft.set(text);
     }
 
-    /// Sends `text` as the visitor's next message.
+    /// Sends `text` as the visitor's next message, with the attached
+    /// files (uploaded first).
     pub fn send(&self, text: String) {
-        self.chat().send(text, Vec::new());
+        if self.attachments.is_empty() {
+            self.chat().send(text, Vec::new());
+        } else {
+            self.send_with_attachments(text);
+        }
     }
 
     /// Sends `text` with files that are already uploaded.
@@ -416,7 +433,9 @@ impl ChatState {
 
     /// Sends a message not sent, or asks again for an answer that broke off.
     pub fn retry(&self, id: u64) {
-        self.chat().retry(id);
+        if !self.retry_with_attachments(id) {
+            self.chat().retry(id);
+        }
     }
 
     /// Takes a message not sent back into the composer.

@@ -2,11 +2,13 @@
 //! while an answer is coming. Enter sends, Shift+Enter starts a new line;
 //! IME composition is never interrupted.
 
+use super::attachments::AttachButton;
+use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
 
 #[component]
-pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
+pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
     // Focus the textarea whenever the panel opens.
@@ -34,6 +36,9 @@ pub fn Composer(state: ChatState, placeholder: String) -> impl IntoView {
                 submit();
             }
         >
+            {attachments
+                .enabled()
+                .then(|| view! { <AttachButton attachments=attachments/> })}
             <textarea
                 class="lc-input"
                 node_ref=input

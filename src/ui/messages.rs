@@ -296,7 +296,14 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                         .into_iter()
                         .map(|f| {
                             let size = words::file_size(f.size);
-                            view! { class="lc", <li class="lc-sent-file">{f.name}" · "{size}</li> }
+                            view! { class="lc",
+                                <li class="lc-sent-file" title=size>
+                                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                                        <path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7"></path>
+                                    </svg>
+                                    {f.name}
+                                </li>
+                            }
                         })
                         .collect_view()}
                 </ul>

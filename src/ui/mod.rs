@@ -6,12 +6,15 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
+pub mod attachments;
 mod composer;
 mod messages;
 mod options;
 pub mod words;
 
+use crate::state::attachments::Attachments;
 use crate::state::ChatState;
+use attachments::{AttachmentTray, DropZone};
 use composer::Composer;
 use leptos::prelude::*;
 use messages::MessageList;
@@ -35,6 +38,7 @@ pub fn Widget(
     text: UiText,
     options: UiOptions,
     theme: RwSignal<Theme>,
+    attachments: Attachments,
 ) -> impl IntoView {
     let open = state.open;
     let floating = options.mode == Mode::Floating;
@@ -84,14 +88,26 @@ pub fn Widget(
         placeholder,
         welcome,
     } = text;
+    let drop_zone = DropZone::new(attachments);
+    let panel_class = move || {
+        if drop_zone.dragging.get() {
+            "lc-panel lc-dragging"
+        } else {
+            "lc-panel"
+        }
+    };
     view! { class="lc",
         <div class=root_class>
             <section
-                class="lc-panel"
+                class=panel_class
                 role="dialog"
                 aria-label=title.clone()
                 hidden=move || !open.get()
                 on:keydown=on_panel_key
+                on:dragover=move |ev| drop_zone.dragover(ev)
+                on:dragleave=move |ev| drop_zone.dragleave(ev)
+                on:drop=move |ev| drop_zone.drop(ev)
+                on:paste=move |ev| drop_zone.paste(ev)
             >
                 <header class="lc-header">
                     <div class="lc-titles">
@@ -154,7 +170,8 @@ pub fn Widget(
                         })}
                     </p>
                 })}
-                <Composer state=state placeholder=placeholder/>
+                <AttachmentTray attachments=attachments/>
+                <Composer state=state placeholder=placeholder attachments=attachments/>
             </section>
             <Show when=move || floating>
             <button

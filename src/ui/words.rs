@@ -13,6 +13,23 @@ pub fn problem(problem: &Problem) -> String {
             "This message had not been answered when the page was closed. Press Retry to send it."
                 .into()
         }
+        Problem::Upload(Some(error)) => {
+            let reason = match error {
+                ClientError::Api(e) => match &e.detail {
+                    Some(detail) => format!(" (Server said: {detail})"),
+                    None => format!(" (HTTP {})", e.status),
+                },
+                ClientError::Network { .. } => " (the server could not be reached)".into(),
+                _ => String::new(),
+            };
+            format!("Your files could not be uploaded, so the message was not sent. Press Retry to try again.{reason}")
+        }
+        Problem::Upload(None) => {
+            "Some files could not be uploaded (see the attached files below), so the message was not sent. Press Retry, or remove those files and send again.".into()
+        }
+        Problem::FilesMissing => {
+            "This message's files are no longer attached, so it cannot be sent. Press Edit, attach them again and send.".into()
+        }
     }
 }
 
@@ -119,22 +136,36 @@ pub fn times(ms: u64) -> (String, String) {
     )
 }
 
-/// A file size for people, e.g. `1.2 MB`, in the visitor's locale.
+/// A file size for people: `512 B`, `12 KB`, `3.4 MB` (1 KB = 1024 B, as
+/// the attachment limits count).
 pub fn file_size(bytes: u64) -> String {
-    use js_sys::{Array, Intl, Object, Reflect};
-    let (value, unit) = match bytes {
-        b if b >= 1 << 20 => (bytes as f64 / (1u64 << 20) as f64, "megabyte"),
-        b if b >= 1 << 10 => (bytes as f64 / 1024.0, "kilobyte"),
-        _ => (bytes as f64, "byte"),
-    };
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"style".into(), &"unit".into());
-    let _ = Reflect::set(&options, &"unit".into(), &unit.into());
-    let _ = Reflect::set(&options, &"maximumFractionDigits".into(), &1.into());
-    Intl::NumberFormat::new(&Array::new(), &options)
-        .format()
-        .call1(&wasm_bindgen::JsValue::UNDEFINED, &value.into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", (b / KB).max(1.0))
+    } else {
+        let mb = b / (KB * KB);
+        if mb < 10.0 && mb.fract() > 0.05 {
+            format!("{mb:.1} MB")
+        } else {
+            format!("{mb:.0} MB")
+        }
+    }
+}
+
+#[cfg(test)]
+mod file_size_tests {
+    use super::file_size;
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(file_size(0), "0 B");
+        assert_eq!(file_size(1023), "1023 B");
+        assert_eq!(file_size(1024), "1 KB");
+        assert_eq!(file_size(350_000), "342 KB");
+        assert_eq!(file_size(10 * 1024 * 1024), "10 MB");
+        assert_eq!(file_size(3_565_158), "3.4 MB");
+    }
 }

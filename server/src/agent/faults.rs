@@ -258,7 +258,7 @@ fn status(value: &str) -> Result<u16, String> {
     }
 }
 
-fn split_words(spec: &str) -> Vec<String> {
+pub(crate) fn split_words(spec: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut quoted = false;

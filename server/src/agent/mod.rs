@@ -8,6 +8,7 @@ pub mod faults;
 pub mod history;
 pub mod origin;
 mod stats;
+pub mod upload;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -17,8 +18,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use faults::{Fault, FAULT_HEADER};
 use lyzr_chat_protocol::{
-    parse_chat_request, ChatRequest, ChatResponse, HistoryRole, API_KEY_HEADER, CHAT_PATH,
-    STREAM_PATH,
+    parse_chat_request, ChatRequest, ChatResponse, HistoryRole, API_KEY_HEADER, ASSETS_UPLOAD_PATH,
+    CHAT_PATH, STREAM_PATH,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -87,6 +88,12 @@ pub fn router_for(api_key: &str, extra_origins: &[String]) -> (Router, AgentStat
         .route(
             "/v3/inference/session/{session_id}/stop",
             post(stop).fallback(only_post),
+        )
+        .route(ASSETS_UPLOAD_PATH, post(upload::upload).fallback(only_post))
+        .route("/v3/assets/{asset_id}", get(upload::download))
+        .route(
+            upload::FAULT_PATH,
+            post(upload::script_fault).fallback(only_post),
         )
         .route(
             "/v1/sessions/{session_id}/history",
@@ -430,9 +437,19 @@ fn answer(state: &AgentState, accepted: &Accepted) -> String {
         HistoryRole::User,
         &accepted.req.message,
     );
+    let files = state
+        .stats
+        .uploads
+        .describe_message_assets(accepted.req.fields.assets.as_deref());
     match accepted.message.strip_prefix(ECHO_PREFIX) {
         Some(verbatim) => verbatim.to_string(),
-        None => reply_text(&accepted.req, &accepted.message, turn),
+        None => {
+            let text = reply_text(&accepted.req, &accepted.message, turn);
+            match files {
+                Some(files) => format!("{text}\n\n{files}"),
+                None => text,
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub struct AgentStats {
     inner: Arc<Mutex<Inner>>,
     /// The activity sockets: who listens, scripted faults.
     pub events: super::events::Hub,
+    /// Uploaded files and the assets of each message.
+    pub(crate) uploads: super::upload::Uploads,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +42,11 @@ struct Inner {
 impl AgentStats {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the agent knows of uploads: files, message assets, faults.
+    pub fn uploads(&self) -> &super::upload::Uploads {
+        &self.uploads
     }
 
     /// POSTs to the chat path, accepted or not.
