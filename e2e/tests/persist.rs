@@ -336,3 +336,66 @@ async fn the_unread_badge_counts_answers_while_closed_and_clears_on_open() {
     );
     h.finish().await;
 }
+
+/// Calls one of the local agent's test controls from the page.
+async fn control(h: &Harness, path: &str, body: serde_json::Value) {
+    let status = h
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], {method: 'POST', headers: {'content-type': 'application/json',
+               'x-api-key': 'lyzr-chat-demo-key'}, body: JSON.stringify(arguments[1])})
+               .then(r => done(r.status), e => done(String(e)));",
+            vec![path.into(), body],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, serde_json::json!(200), "{path}");
+}
+
+#[tokio::test]
+async fn a_failed_history_load_is_a_quiet_retryable_note_and_chatting_goes_on() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.clear_storage().await;
+    let session = "demo-agent-hostsession0123456789abcdef";
+    control(
+        &h,
+        "/test/seed-history",
+        serde_json::json!({"session_id": session, "count": 4}),
+    )
+    .await;
+    control(
+        &h,
+        "/test/history-fault",
+        serde_json::json!({"session_id": session, "fault": "status=503 times=1"}),
+    )
+    .await;
+    let root = open(&h, "/e2e/session.html").await;
+    h.wait_for_count(&root, ".lc-banner .lc-banner-retry", 1)
+        .await;
+    assert!(h.texts(&root, ".lc-banner").await[0].contains("could not be loaded"));
+    assert!(
+        h.texts(&root, ".lc-error").await.is_empty(),
+        "no error bubble"
+    );
+    // Chatting is not blocked; the older messages stay offered at the top.
+    ask(&h, &root, "/echo still here", "still here").await;
+    root.find(Locator::Css(".lc-load-older"))
+        .await
+        .expect("Show earlier messages")
+        .click()
+        .await
+        .unwrap();
+    h.wait_until("the older messages above", || async {
+        h.texts(&root, ".lc-user .lc-text").await.len() == 3
+    })
+    .await;
+    let users = h.texts(&root, ".lc-user .lc-text").await;
+    assert_eq!(
+        users.last().map(String::as_str),
+        Some("/echo still here"),
+        "{users:?}"
+    );
+    assert!(!h.has(&root, ".lc-banner").await);
+    h.finish().await;
+}

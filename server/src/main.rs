@@ -146,15 +146,24 @@ async fn run_proxy(args: ProxyArgs) -> ExitCode {
     }
     proxy::log_start(&config, addr);
     let log = config.log.clone();
-    let router = proxy::router(config);
+    let app = proxy::router(config);
+    let signal = std::sync::Arc::new(std::sync::OnceLock::new());
+    let got = signal.clone();
     let shutdown = async move {
-        let signal = wait_for_signal().await;
-        let mut f = serde_json::Map::new();
-        f.insert("signal".into(), signal.into());
-        log.emit("info", "shutdown", f);
+        let _ = got.set(wait_for_signal().await);
     };
-    match proxy::serve(listener, router, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
+    match proxy::serve(listener, app, shutdown).await {
+        Ok(drained) => {
+            let mut f = serde_json::Map::new();
+            f.insert(
+                "signal".into(),
+                signal.get().copied().unwrap_or("none").into(),
+            );
+            f.insert("connections_open".into(), drained.open.into());
+            f.insert("drained".into(), drained.all.into());
+            log.emit("info", "shutdown", f);
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("lyzr-chat-server proxy: {e}");
             ExitCode::FAILURE

@@ -680,6 +680,9 @@ impl Chat {
                 crate::console::warn(&format!(
                     "loading the conversation's history failed: {error}"
                 ));
+                // Older messages stay to be fetched: "Show earlier" retries.
+                self.conversation.borrow_mut().older = true;
+                self.tell(Change::List);
                 self.tell(Change::Notice(Some(Notice::HistoryFailed(error))));
             }
         }
@@ -1123,6 +1126,10 @@ mod tests {
         assert!(changes
             .borrow()
             .contains(&Change::Notice(Some(Notice::HistoryFailed(refused(500))))));
+        assert!(
+            chat.with(|c| c.older),
+            "retry offered at the top of the list"
+        );
         *server.history.borrow_mut() = Some(Ok(vec![
             HistoryItem {
                 role: Role::User,
