@@ -226,7 +226,8 @@ async fn mounts_in_a_shadow_root_and_opens_and_closes() {
     let suffix = session
         .strip_prefix("mount-test-")
         .expect("{agent}-{random}");
-    assert_eq!(suffix.len(), 10);
+    assert_eq!(suffix.len(), 32, "128 random bits in hex: {suffix}");
+    assert!(suffix.bytes().all(|b| b.is_ascii_hexdigit()), "{suffix}");
 
     handle.destroy();
     assert!(document()

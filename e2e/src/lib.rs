@@ -213,8 +213,9 @@ impl Harness {
     pub async fn open_widget(&self) -> ShadowRoot {
         self.goto("/").await;
         let root = self.widget().await;
-        // The widget's own launcher: the loader's stand-in goes when it mounts.
-        self.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
+        // The widget's own launcher (the panel is drawn by the wasm only; the
+        // loader's stand-in launcher goes when it mounts).
+        self.wait_for_count(&root, ".lc-panel", 1).await;
         root.find(Locator::Css(".lc-root .lc-launcher"))
             .await
             .expect("launcher")

@@ -280,6 +280,9 @@ async fn load_interaction_fetches_nothing_until_the_launcher_is_reached() {
     assert_eq!(widget_fetches(&h), (1, 1), "the idle page loads by itself");
 
     for trigger in [Trigger::Focus, Trigger::Hover, Trigger::Click] {
+        // Each round starts with no saved conversation (it follows the
+        // visitor across pages otherwise).
+        h.clear_storage().await;
         move_pointer_away(&h).await;
         let before = widget_fetches(&h);
         h.goto("/e2e/load-interaction.html").await;

@@ -22,8 +22,9 @@ async fn last_answer(h: &Harness, root: &ShadowRoot) -> String {
 async fn open(h: &Harness, path: &str) -> ShadowRoot {
     h.goto(path).await;
     let root = h.widget().await;
-    // The widget's own launcher (the loader's stand-in goes when it mounts).
-    h.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
+    // The widget's own launcher (the panel is drawn by the wasm only; the
+    // loader's stand-in launcher goes when it mounts).
+    h.wait_for_count(&root, ".lc-panel", 1).await;
     root.find(Locator::Css(".lc-root .lc-launcher"))
         .await
         .expect("launcher")
