@@ -30,7 +30,7 @@ export interface LyzrChatConfig {
   apiKey?: string;
   /** The user_id of the requests. Default: a visitor id kept in localStorage. Applies live. */
   userId?: string;
-  /** The conversation to continue: letters, digits, _ and - only, at most 128. Default: the one saved for this agent, else {agentId}-{random}. */
+  /** The conversation to continue: {agentId}- then letters, digits or _ (no other -), 256 characters at most. Default: the one saved for this agent, else {agentId}-{random}. */
   sessionId?: string;
   /** The panel's title. Default: Chat. */
   title?: string;

@@ -78,11 +78,13 @@
     return config;
   }
 
-  // The launcher the loader draws before the wasm arrives: the same markup
-  // and look as the widget's own, so nothing jumps when it takes over.
+  // The launcher the loader draws before the wasm arrives: the same button
+  // and look as the widget's own, so nothing jumps when it takes over. Its
+  // root is .lc-loader, not the widget's .lc-root, so a test (or a page)
+  // can tell the stand-in from the widget.
   var LAUNCHER_CSS =
     ":host(:not(lyzr-chat)){all:initial!important;display:block!important}:host(lyzr-chat){display:block}" +
-    ".lc-root{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px}" +
+    ".lc-loader{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px}" +
     ".lc-launcher{position:fixed;right:var(--lc-offset-x);bottom:var(--lc-offset-y);z-index:var(--lc-z);" +
     "width:56px;height:56px;border:0;border-radius:50%;background:var(--lc-primary);color:#fff;" +
     "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08);display:grid;place-items:center;" +
@@ -102,7 +104,7 @@
   function drawLauncher(shadow, config) {
     var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
-    root.className = "lc-root lc-pos-" + position;
+    root.className = "lc-loader lc-pos-" + position;
     var sheet = new CSSStyleSheet();
     var custom = "";
     if (config.primaryColor && COLOR_SYNTAX.test(config.primaryColor) &&
@@ -112,7 +114,7 @@
     if (/^-?\d+$/.test(String(config.zIndex))) custom += "--lc-z:" + config.zIndex + ";";
     if (/^\d+$/.test(String(config.offsetX))) custom += "--lc-offset-x:" + config.offsetX + "px;";
     if (/^\d+$/.test(String(config.offsetY))) custom += "--lc-offset-y:" + config.offsetY + "px;";
-    sheet.replaceSync(LAUNCHER_CSS + (custom ? ".lc-root{" + custom + "}" : ""));
+    sheet.replaceSync(LAUNCHER_CSS + (custom ? ".lc-loader{" + custom + "}" : ""));
     shadow.adoptedStyleSheets = [sheet];
     var button = createElement("button");
     button.type = "button";

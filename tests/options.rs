@@ -90,8 +90,10 @@ fn attribute_strings_are_read_as_their_kind_json_included() {
     let spy = ConsoleSpy::new();
     let mut pairs = vec![("agentId", "attr-strings"), ("apiUrl", DEAD_API)];
     for option in OPTIONS {
-        if !matches!(option.name, "agentId" | "apiUrl" | "container" | "mode") {
-            pairs.push((option.name, sample(option.kind)));
+        match option.name {
+            "agentId" | "apiUrl" | "container" | "mode" => {}
+            "sessionId" => pairs.push((option.name, "attr-strings-0123abc")),
+            _ => pairs.push((option.name, sample(option.kind))),
         }
     }
     let mut handle = lyzr_chat::mount(attributes(&pairs)).expect("mounted");
@@ -105,12 +107,15 @@ fn attribute_strings_are_read_as_their_kind_json_included() {
         ("apiUrl", DEAD_API),
         ("systemPromptVariables", "{plan: gold}"),
         ("linkSchemes", "https"),
+        ("sessionId", "other-agent-1"),
     ]))
     .expect("bad optional options do not stop the widget");
     let text = spy.text();
     for needle in [
         "option `systemPromptVariables` must be an object of name: value pairs; as an attribute, written as JSON",
         "option `linkSchemes` must be an array of strings; as an attribute, written as JSON",
+        "option `sessionId` must be `attr-bad-json-` followed by letters, digits or `_` \
+         (it does not start with the agent id and a dash)",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -325,15 +325,20 @@ async fn load_interaction_fetches_nothing_until_the_launcher_is_reached() {
             open_launcher(&h, &root).await;
         }
         h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
-        h.type_and_send(&root, &format!("after {trigger:?}")).await;
-        h.wait_for_count(
-            &root,
-            ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
-            1,
-        )
+        // (The conversation is kept across the page loads: wait for this
+        // message's own answer.)
+        let message = format!("after {trigger:?}");
+        h.type_and_send(&root, &message).await;
+        h.wait_until("the answer to the message", || async {
+            h.texts(
+                &root,
+                ".lc-agent:not(.lc-pending):not(.lc-streaming) .lc-text",
+            )
+            .await
+            .iter()
+            .any(|answer| answer.contains(&message))
+        })
         .await;
-        let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
-        assert!(answer.contains(&format!("after {trigger:?}")), "{answer}");
     }
     assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;

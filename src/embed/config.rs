@@ -90,11 +90,14 @@ impl WidgetConfig {
         reader.choice(&options::LOAD);
         let config =
             WidgetConfig {
-                agent_id: agent_id.unwrap_or_default(),
+                agent_id: agent_id.clone().unwrap_or_default(),
                 api_url,
                 api_key: reader.text(&options::API_KEY),
                 user_id: reader.text(&options::USER_ID),
-                session_id: reader.session_id(&options::SESSION_ID),
+                session_id: reader.session_id(
+                    &options::SESSION_ID,
+                    agent_id.as_deref().unwrap_or_default(),
+                ),
                 title: reader
                     .text(&options::TITLE)
                     .unwrap_or_else(|| "Chat".to_string()),
@@ -238,22 +241,20 @@ impl Reader<'_> {
         }
     }
 
-    /// `sessionId`: letters, digits, `_` and `-` only (the proxy refuses
-    /// anything else), at most 128 characters.
-    fn session_id(&mut self, spec: &OptionSpec) -> Option<String> {
+    /// `sessionId`: the form the proxy accepts (see [`check_session_id`]).
+    fn session_id(&mut self, spec: &OptionSpec, agent_id: &str) -> Option<String> {
         let id = self.text(spec)?;
-        let valid = id.len() <= 128
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid {
-            self.problems.push(format!(
-                "option `{}` must be letters, digits, `_` and `-` only (at most 128), e.g. `{{agentId}}-{{random}}`; got {id:?}",
-                spec.name
-            ));
-            return None;
+        match check_session_id(agent_id, &id) {
+            Ok(()) => Some(id),
+            Err(why) => {
+                self.problems.push(format!(
+                    "option `{}` must be `{agent_id}-` followed by letters, digits or `_` \
+                     ({why}), 256 characters at most, like \"{agent_id}-5f2c9a\"; got {id:?}",
+                    spec.name
+                ));
+                None
+            }
         }
-        Some(id)
     }
 
     /// `Kind::Bool`: a boolean, or as an attribute present / "true" / "false".
@@ -747,6 +748,31 @@ impl Reader<'_> {
     }
 }
 
+/// A host page's `sessionId` must have the form the widget makes and the
+/// proxy accepts: `{agentId}-` then letters, digits or `_` (no other `-`),
+/// 256 characters at most. `Err` says what is wrong.
+pub fn check_session_id(agent_id: &str, id: &str) -> Result<(), &'static str> {
+    let Some(suffix) = id
+        .strip_prefix(agent_id)
+        .and_then(|rest| rest.strip_prefix('-'))
+    else {
+        return Err("it does not start with the agent id and a dash");
+    };
+    if id.len() > 256 {
+        return Err("it is too long");
+    }
+    if suffix.is_empty() {
+        return Err("nothing follows the dash");
+    }
+    if !suffix
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err("after the dash it has something else");
+    }
+    Ok(())
+}
+
 /// Whether `text` is written as a colour and nothing else: `#` and 3, 4, 6
 /// or 8 hex digits; a name (letters only: `red`, `transparent`); or
 /// `rgb()`, `rgba()`, `hsl()`, `hsla()`, `oklch()` of numbers, percentages,
@@ -822,6 +848,36 @@ fn is_local_page() -> bool {
 #[cfg(test)]
 mod tests {
     use super::{is_color_syntax, lyzr_api_host};
+
+    #[test]
+    fn session_ids_take_the_form_the_proxy_accepts() {
+        use super::check_session_id;
+        for ok in [
+            "demo-agent-hostsession0123456789abcdef",
+            "demo-agent-5f2c9a",
+            "demo-agent-a_b",
+        ] {
+            assert_eq!(check_session_id("demo-agent", ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "demo-agent",
+            "demo-agent-",
+            "demo-agent-2-x",
+            "demo-agent-x y",
+            "demo-agent-x/../y",
+            "other-agent-x",
+            "demo-agentx",
+        ] {
+            assert!(check_session_id("demo-agent", bad).is_err(), "{bad}");
+        }
+        let long = format!("demo-agent-{}", "a".repeat(250));
+        assert_eq!(check_session_id("demo-agent", &long), Err("it is too long"));
+        assert_eq!(
+            check_session_id("demo-agent", &long[..256]),
+            Ok(()),
+            "256 characters are fine"
+        );
+    }
 
     #[test]
     fn colours_are_accepted_in_colour_syntax_only() {

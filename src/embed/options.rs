@@ -137,7 +137,7 @@ pub const SESSION_ID: OptionSpec = option(
     "sessionId",
     Kind::Text,
     Some("the one saved for this agent, else {agentId}-{random}"),
-    "the conversation to continue: letters, digits, _ and - only, at most 128",
+    "the conversation to continue: {agentId}- then letters, digits or _ (no other -), 256 characters at most",
     false,
 );
 pub const TITLE: OptionSpec = option(
