@@ -6,7 +6,8 @@ export type LyzrChatEvent =
   | "close"
   | "message-sent"
   | "message-received"
-  | "error";
+  | "error"
+  | "unread";
 
 export interface LyzrChatEventDetail {
   ready: { sessionId: string };
@@ -15,45 +16,74 @@ export interface LyzrChatEventDetail {
   "message-sent": { text: string; sessionId: string };
   "message-received": { text: string; sessionId: string };
   error: { message: string; detail: string; sessionId?: string };
+  /** Answers that arrived while the panel was closed (0 when it opens). */
+  unread: { count: number };
 }
 
+// options:start (generated from src/embed/options.rs)
 export interface LyzrChatConfig {
-  /** The id of your Lyzr agent. Required. */
+  /** The Lyzr agent's id. Required. */
   agentId: string;
-  /** API base URL (the widget appends /v3/inference/...). Default: the page's origin. */
+  /** API base URL (the widget appends /v3/inference/…). Default: the page's origin. */
   apiUrl?: string;
-  /** Sent as x-api-key. Visible to every visitor: prefer a proxy. */
+  /** Sent as x-api-key: a proxy's public widget key (the account key is warned about when it goes to *.lyzr.ai). Default: none. */
   apiKey?: string;
+  /** The user_id of the requests. Default: a visitor id kept in localStorage. Applies live. */
   userId?: string;
+  /** The conversation to continue: letters, digits, _ and - only, at most 128. Default: the one saved for this agent, else {agentId}-{random}. */
   sessionId?: string;
+  /** The panel's title. Default: Chat. */
   title?: string;
+  /** A line under the title. Default: none. */
   subtitle?: string;
+  /** The first agent bubble, not sent. Default: none. */
   welcomeMessage?: string;
+  /** The composer's placeholder. Default: Type a message…. */
   placeholder?: string;
+  /** Suggestions offered before the first message. Default: none. */
   starterPrompts?: string[];
+  /** Light, dark, or auto (follows the system). Default: light. Applies live. */
   theme?: "light" | "dark" | "auto";
-  /** Any CSS colour. */
+  /** A colour: hex, rgb(), rgba(), hsl(), hsla(), oklch() or a name; no var(), no url(). Default: #4f46e5. Applies live. */
   primaryColor?: string;
+  /** The corner of the launcher and panel. Default: bottom-right. */
   position?: "bottom-right" | "bottom-left" | "top-right" | "top-left";
-  /** Distance from the window's edges in px (default 20). */
+  /** Distance in px from the window's left or right edge. Default: 20. */
   offsetX?: number;
+  /** Distance in px from the window's top or bottom edge. Default: 20. */
   offsetY?: number;
+  /** Stacking order of the launcher and panel. Default: 2147483000. */
   zIndex?: number;
+  /** Floating (launcher + panel), inline (fills container) or fullpage. Default: floating. */
   mode?: "floating" | "inline" | "fullpage";
-  /** The element (or a selector of it) an inline widget fills. */
+  /** The element, or a CSS selector of it, that an inline widget fills. Default: none. */
   container?: Element | string;
+  /** Whether the panel is open. Default: false. Applies live. */
   open?: boolean;
+  /** Where the conversation is kept between pages: local (localStorage, per agent), session (this tab only) or none. Default: local. */
+  persistence?: "local" | "session" | "none";
+  /** The system_prompt_variables sent with every message. Default: none. Applies live. */
   systemPromptVariables?: Record<string, unknown>;
+  /** The filter_variables sent with every message. Default: none. Applies live. */
   filterVariables?: Record<string, unknown>;
+  /** The features sent with every message. Default: none. Applies live. */
   features?: Array<Record<string, unknown>>;
+  /** Ids of uploaded assets sent with every message. Default: none. Applies live. */
   assets?: string[];
-  /** Stream answers (default true) or use the chat call only. */
+  /** Stream answers; false uses the chat call only. Default: true. */
   stream?: boolean;
-  /** How long to wait for an answer, in ms (default 300000). */
+  /** How long to wait for an answer, in ms (heavy agents take minutes). Default: 300000. */
   timeoutMs?: number;
-  /** Load the wasm at once instead of when idle or on first interaction. */
+  /** Link schemes live in replies (javascript, data, vbscript, file, blob refused). Default: ["https", "http", "mailto"]. */
+  linkSchemes?: string[];
+  /** Hosts whose images in replies load without a click (*.cdn.example.com allowed); the page's own host too. Default: none. */
+  imageHosts?: string[];
+  /** When the loader fetches the wasm: when idle, on the launcher's first hover/focus/click, or at once. Default: idle. */
+  load?: "idle" | "interaction" | "eager";
+  /** `true` is the same as load: "eager". Default: false. */
   preload?: boolean;
 }
+// options:end
 
 export interface LyzrChatVariables {
   system_prompt_variables?: Record<string, unknown>;
@@ -75,6 +105,12 @@ export interface LyzrChatHandle {
   setUser(id: string, info?: unknown): boolean | undefined;
   setVariables(variables: LyzrChatVariables): boolean | undefined;
   setTheme(theme: "light" | "dark" | "auto" | { theme?: "light" | "dark" | "auto"; primaryColor?: string }): boolean | undefined;
+  /**
+   * Changes one option as an attribute string would (what <lyzr-chat> calls
+   * when an attribute changes): true when it applied live (a bad value is
+   * named in the console), false when the option needs a restart.
+   */
+  setOption(name: keyof LyzrChatConfig, value: string | null): boolean | undefined;
   on<E extends LyzrChatEvent>(event: E, callback: (detail: LyzrChatEventDetail[E]) => void): LyzrChatHandle;
   off<E extends LyzrChatEvent>(event: E, callback: (detail: LyzrChatEventDetail[E]) => void): LyzrChatHandle;
   /** Undefined until the widget is ready. */

@@ -5,28 +5,41 @@
  *
  * It draws the launcher at once (in its own shadow root), loads the widget's
  * wasm from beside itself when the browser is idle or on the first
- * hover/focus/click of the launcher (`preload` loads it at once), then hands
- * the shadow root to the widget. It defines window.LyzrChat (init, instances)
- * and the <lyzr-chat> element. Calls made before the wasm is ready are queued.
- * No framework, no eval, no innerHTML: it runs under a strict CSP with
- * Trusted Types.
+ * hover/focus/click of the launcher (option `load`: "idle", "interaction",
+ * "eager"), checking both files against the sha384 hashes the build wrote
+ * into it, then hands the shadow root to the widget. It defines
+ * window.LyzrChat (init, instances) and the <lyzr-chat> element. Calls made
+ * before the wasm is ready are queued. No framework, no eval, no innerHTML:
+ * it runs under a strict CSP with Trusted Types.
  */
 (function () {
   "use strict";
   var VERSION = "0.1.0";
   var WIDGET_JS = "lyzr-chat-widget.js";
   var WIDGET_WASM = "lyzr-chat-widget_bg.wasm";
-  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error"];
-  // Options whose data-/element attribute value is JSON.
-  var JSON_OPTIONS = ["starterPrompts", "systemPromptVariables", "filterVariables", "features", "assets"];
-  var OPTIONS = [
-    "agentId", "apiUrl", "apiKey", "userId", "sessionId", "title", "subtitle", "welcomeMessage",
-    "placeholder", "starterPrompts", "theme", "primaryColor", "position", "offsetX", "offsetY",
-    "zIndex", "mode", "container", "open", "systemPromptVariables", "filterVariables", "features",
-    "assets", "stream", "timeoutMs", "preload"
-  ];
+  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error", "unread"];
 
-  if (window.LyzrChat && window.LyzrChat.version) {
+  // Page HTML can shadow `document.*` and `window.*` names with its own
+  // elements (`<img name="currentScript">`, `<a id="LyzrChat">`: DOM
+  // clobbering). The loader reads what it trusts through the prototypes'
+  // own getters and methods, and marks its own objects with symbols, which
+  // no markup can create.
+  var OWN = Symbol.for("lyzr-chat.loader");
+  var BASE = Symbol.for("lyzr-chat.base");
+  var DocumentProto = Document.prototype;
+  function documentGet(name) {
+    return Object.getOwnPropertyDescriptor(DocumentProto, name).get.call(document);
+  }
+  function createElement(name) {
+    return DocumentProto.createElement.call(document, name);
+  }
+  function createSvg(name) {
+    return DocumentProto.createElementNS.call(document, "http://www.w3.org/2000/svg", name);
+  }
+
+  var existing = globalThis[OWN];
+  if (existing) {
+    window.LyzrChat = existing;
     return; // included twice: the first copy serves both
   }
 
@@ -34,35 +47,33 @@
     console.error("lyzr-chat: " + message);
   }
 
-  // Where the widget's files are: beside this script (or the module that
-  // imported it, which sets __lyzrChatBase).
-  var script = document.currentScript;
+  // Where the widget's files are: beside this script, or, when lyzr-chat.mjs
+  // imported it, beside that module (its import.meta.url, handed over under a
+  // symbol key).
+  var script = documentGet("currentScript");
+  if (!(script instanceof HTMLScriptElement)) script = null;
+  var moduleBase = globalThis[BASE];
+  delete globalThis[BASE];
   var base = script && script.src
     ? new URL(".", script.src).href
-    : (globalThis.__lyzrChatBase || new URL(".", location.href).href);
+    : (typeof moduleBase === "string" ? moduleBase : new URL(".", location.href).href);
 
-  function kebab(name) {
-    return name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
+  // Options are the widget's business: it has the one table of them, and
+  // checks and parses every value (JSON included). The loader hands over the
+  // attributes as they are, and reads only what it needs before the wasm
+  // arrives: where and how to draw the launcher, and when to load.
+  function camel(name) {
+    return name.replace(/-([a-z0-9])/g, function (_, c) { return c.toUpperCase(); });
   }
 
-  /** Reads options from attributes (`prefix` "data-" for the script tag). */
-  function optionsFromAttributes(element, prefix) {
+  // Attributes of <lyzr-chat> that are HTML's own, not options.
+  var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|dir|tabindex|role|nonce|is|aria-.*|data-.*)$/;
+
+  /** The options written as attributes of `<lyzr-chat>`, names in camelCase. */
+  function elementOptions(element) {
     var config = {};
-    OPTIONS.forEach(function (name) {
-      var attribute = prefix + kebab(name);
-      if (!element.hasAttribute(attribute)) return;
-      var value = element.getAttribute(attribute);
-      if (JSON_OPTIONS.indexOf(name) >= 0) {
-        try {
-          value = JSON.parse(value);
-        } catch (e) {
-          error("attribute `" + attribute + "` must be JSON, e.g. " +
-            (name === "starterPrompts" || name === "assets" || name === "features" ? "[\"...\"]" : "{\"name\": \"value\"}") +
-            "; it was ignored (" + e.message + ")");
-          return;
-        }
-      }
-      config[name] = value;
+    Array.prototype.forEach.call(element.attributes, function (attribute) {
+      if (!HTML_ATTRIBUTE.test(attribute.name)) config[camel(attribute.name)] = attribute.value;
     });
     return config;
   }
@@ -82,13 +93,20 @@
     ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +
     ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}";
 
+  // Colour syntax only (hex, a name, rgb/hsl/oklch of plain values): no
+  // var(), url() or anything else that could fetch, and nothing that could
+  // end the declaration. The widget checks the option again, more strictly,
+  // and names it in the console.
+  var COLOR_SYNTAX = /^\s*(#[0-9a-f]{3,8}|[a-z]+|(rgba?|hsla?|oklch)\([0-9a-z.%+\-\s,\/]*\))\s*$/i;
+
   function drawLauncher(shadow, config) {
-    var root = document.createElement("div");
+    var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
     root.className = "lc-root lc-pos-" + position;
     var sheet = new CSSStyleSheet();
     var custom = "";
-    if (config.primaryColor && CSS.supports("color", config.primaryColor)) {
+    if (config.primaryColor && COLOR_SYNTAX.test(config.primaryColor) &&
+        CSS.supports("color", config.primaryColor)) {
       custom += "--lc-primary:" + config.primaryColor + ";";
     }
     if (/^-?\d+$/.test(String(config.zIndex))) custom += "--lc-z:" + config.zIndex + ";";
@@ -96,15 +114,15 @@
     if (/^\d+$/.test(String(config.offsetY))) custom += "--lc-offset-y:" + config.offsetY + "px;";
     sheet.replaceSync(LAUNCHER_CSS + (custom ? ".lc-root{" + custom + "}" : ""));
     shadow.adoptedStyleSheets = [sheet];
-    var button = document.createElement("button");
+    var button = createElement("button");
     button.type = "button";
     button.className = "lc-launcher";
     button.setAttribute("aria-label", "Open chat");
     button.setAttribute("aria-expanded", "false");
-    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    var svg = createSvg("svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    var path = createSvg("path");
     path.setAttribute("d", "M4 5h16v11H8l-4 4z");
     svg.appendChild(path);
     button.appendChild(svg);
@@ -113,15 +131,63 @@
     return button;
   }
 
+  // The build (scripts/sri.sh) writes the sha384 of the widget's two files
+  // here, so pinning this loader with `integrity` pins them too.
+  var INTEGRITY_JS = "__LYZR_CHAT_SRI_JS__";
+  var INTEGRITY_WASM = "__LYZR_CHAT_SRI_WASM__";
+
+  /** Why `file` failed to load with its hash check: a mismatch or the network. */
+  function integrityFailure(file, integrity, cause) {
+    var url = base + file;
+    return fetch(url, { method: "HEAD", cache: "no-store" }).then(function (response) {
+      return response.ok
+        ? new Error(file + " does not match the sha384 this loader was built with (" + integrity +
+          "): it was changed after the build, or it belongs to another version of lyzr-chat; " +
+          "serve the files of one build together")
+        : new Error("could not fetch " + url + ": HTTP " + response.status);
+    }, function () {
+      return new Error("could not fetch " + url + " (" + cause + ")");
+    }).then(function (e) { throw e; });
+  }
+
+  /**
+   * Fetches the widget's JS glue through `<link rel="modulepreload"
+   * integrity>`: the browser checks the hash and puts the module in the page's
+   * module map, where the import() that follows finds it (a plain import()
+   * cannot carry `integrity`). Same CSP as import(): script-src.
+   */
+  function preloadGlue() {
+    return new Promise(function (resolve, reject) {
+      var link = createElement("link");
+      link.rel = "modulepreload";
+      link.integrity = INTEGRITY_JS;
+      link.href = base + WIDGET_JS;
+      link.addEventListener("load", function () { link.remove(); resolve(); });
+      link.addEventListener("error", function () {
+        link.remove();
+        integrityFailure(WIDGET_JS, INTEGRITY_JS, "error").then(resolve, reject);
+      });
+      (documentGet("head") || documentGet("documentElement")).appendChild(link);
+    });
+  }
+
   // One wasm module for every instance on the page.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
-      widgetModule = import(base + WIDGET_JS).then(function (module) {
-        return module.default({ module_or_path: base + WIDGET_WASM }).then(function () {
-          return module;
+      widgetModule = INTEGRITY_JS.indexOf("sha384-") !== 0 || INTEGRITY_WASM.indexOf("sha384-") !== 0
+        ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
+          "use the one the build wrote (trunk build runs scripts/sri.sh)"))
+        : preloadGlue().then(function () {
+          return import(base + WIDGET_JS);
+        }).then(function (module) {
+          var wasm = fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
+            return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
+          });
+          return module.default({ module_or_path: wasm }).then(function () {
+            return module;
+          });
         });
-      });
       widgetModule.catch(function (e) {
         var text = String((e && e.message) || e);
         if (/Content Security Policy|wasm-unsafe-eval|wasm-eval|Refused to compile/i.test(text)) {
@@ -129,7 +195,7 @@
             "Add 'wasm-unsafe-eval' to the script-src directive, e.g. " +
             "Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval' (" + text + ")");
         } else {
-          error("could not load the chat widget from " + base + WIDGET_JS + ": " + text);
+          error("could not load the chat widget from " + base + ": " + text);
         }
       });
     }
@@ -185,6 +251,7 @@
       },
       setVariables: function (variables) { return call("setVariables", [variables]); },
       setTheme: function (theme) { return call("setTheme", [theme]); },
+      setOption: function (name, value) { return call("setOption", [String(name), value]); },
       on: function (name, callback) {
         if (EVENTS.indexOf(name) < 0) {
           error("on(event): unknown event `" + name + "`; events: " + EVENTS.join(", "));
@@ -220,11 +287,11 @@
     var mode = String(config.mode || "floating").toLowerCase();
     var hostElement = host || null;
     if (!hostElement) {
-      hostElement = document.createElement("div");
-      var parent = document.body;
+      hostElement = createElement("div");
+      var parent = documentGet("body");
       if (mode === "inline") {
         var container = typeof config.container === "string"
-          ? document.querySelector(config.container) : config.container;
+          ? DocumentProto.querySelector.call(document, config.container) : config.container;
         if (!(container instanceof Element)) {
           error("option `container` is required with mode \"inline\": an element or a CSS selector " +
             "of the element to fill" + (config.container ? "; nothing matches " + JSON.stringify(config.container) : ""));
@@ -248,9 +315,7 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       loadWidget().then(function (module) {
         if (destroyed) return;
-        var rustConfig = Object.assign({}, config);
-        delete rustConfig.preload;
-        real = module.mountIn(hostElement, rustConfig, emit);
+        real = module.mountIn(hostElement, Object.assign({}, config), emit);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;
@@ -270,7 +335,11 @@
     }
 
     var launcher = null;
+    // When to fetch the wasm: "idle" (default), "interaction" (the launcher's
+    // first hover, focus or click: a visitor who never chats downloads only
+    // this loader) or "eager" (at once; `preload: true` is the same).
     var preload = config.preload === true || config.preload === "" || config.preload === "true";
+    var load = String(config.load || (preload ? "eager" : "idle")).toLowerCase();
     if (mode === "floating") {
       launcher = drawLauncher(shadow, config);
       launcher.addEventListener("click", function () {
@@ -281,8 +350,10 @@
         launcher.addEventListener(type, start, { once: true, passive: true });
       });
       var wantsOpen = config.open === true || config.open === "" || config.open === "true";
-      if (preload || wantsOpen) {
+      if (load === "eager" || wantsOpen) {
         start();
+      } else if (load === "interaction") {
+        // Nothing until the visitor reaches for the launcher.
       } else if ("requestIdleCallback" in window) {
         requestIdleCallback(start, { timeout: 4000 });
       } else {
@@ -294,28 +365,27 @@
     return handle;
   }
 
-  // <lyzr-chat agent-id="..." api-url="..."> with attributes mirroring the options.
-  var LIVE = {
-    "open": function (handle, value) { return value === null || value === "false" ? handle.close() : handle.open(); },
-    "theme": function (handle, value) { return handle.setTheme(value || "light"); },
-    "primary-color": function (handle, value) { return value && handle.setTheme({ primaryColor: value }); },
-    "user-id": function (handle, value) { return value && handle.setUser(value); },
-    "system-prompt-variables": function (handle) { return handle.setVariables({ system_prompt_variables: readJson(handle, "systemPromptVariables") }); },
-    "filter-variables": function (handle) { return handle.setVariables({ filter_variables: readJson(handle, "filterVariables") }); },
-    "features": function (handle) { return handle.setVariables({ features: readJson(handle, "features") }); }
-  };
-  function readJson(handle, name) {
-    var value = optionsFromAttributes(handle.element, "")[name];
-    return value === undefined ? null : value;
-  }
-
+  // <lyzr-chat agent-id="..." api-url="..."> with attributes mirroring the
+  // options. A change applies live where the widget can (it says which);
+  // otherwise the widget starts again with the new attributes.
   if (window.customElements && !customElements.get("lyzr-chat")) {
     customElements.define("lyzr-chat", class extends HTMLElement {
-      static get observedAttributes() {
-        return OPTIONS.map(kebab);
-      }
       connectedCallback() {
-        if (!this.chat) this.chat = init(optionsFromAttributes(this, ""), this);
+        var element = this;
+        if (!element.chat) element.chat = init(elementOptions(element), element);
+        if (!element.watcher) {
+          element.watcher = new MutationObserver(function (records) {
+            records.forEach(function (record) {
+              var name = record.attributeName;
+              var value = element.getAttribute(name);
+              if (!element.chat || HTML_ATTRIBUTE.test(name) || record.oldValue === value) return;
+              if (element.chat.ready && element.chat.setOption(camel(name), value)) return;
+              element.chat.destroy();
+              element.chat = init(elementOptions(element), element);
+            });
+          });
+          element.watcher.observe(element, { attributes: true, attributeOldValue: true });
+        }
       }
       disconnectedCallback() {
         var element = this;
@@ -324,31 +394,26 @@
           if (!element.isConnected && element.chat) {
             element.chat.destroy();
             element.chat = null;
+            if (element.watcher) element.watcher.disconnect();
+            element.watcher = null;
           }
         });
-      }
-      attributeChangedCallback(name, old, value) {
-        if (!this.chat || old === value) return;
-        if (LIVE[name]) {
-          LIVE[name](this.chat, value);
-          return;
-        }
-        // Anything else (agent, URL, texts, mode): start again with the new options.
-        this.chat.destroy();
-        this.chat = init(optionsFromAttributes(this, ""), this);
       }
     });
   }
 
-  window.LyzrChat = {
+  var api = {
     version: VERSION,
     init: function (config) { return init(config, null); },
     instances: instances,
     events: EVENTS.slice()
   };
+  Object.defineProperty(globalThis, OWN, { value: api });
+  // An own property of window: it hides any element named LyzrChat.
+  window.LyzrChat = api;
 
   // <script src=".../lyzr-chat.js" data-agent-id="..."> is the whole install.
   if (script && script.hasAttribute("data-agent-id")) {
-    init(optionsFromAttributes(script, "data-"), null);
+    init(Object.assign({}, script.dataset), null);
   }
 })();

@@ -94,13 +94,23 @@ ensure_browser() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The proxy's two-replica rate-limit test runs a private redis-server.
+ensure_redis() {
+  command -v redis-server >/dev/null && return
+  log "installing Debian package: redis-server"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server
+}
+
 setup_all() {
   ensure_wasm_target
   ensure_wasm_opt
   ensure_terser
   ensure_trunk
   ensure_wasm_bindgen
-  if [ "${1:-}" = "--browser" ]; then ensure_browser; fi
+  # The test command's extras: a browser, and redis for the proxy's replica test.
+  if [ "${1:-}" = "--browser" ]; then ensure_browser; ensure_redis; fi
   (cd "$ROOT" && cargo fetch --locked >/dev/null)
 }
 

@@ -24,7 +24,7 @@ cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked -p lyzr-chat-widget --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-step "native unit tests (protocol, server, widget lib)"
+step "native unit tests (protocol, server incl. the proxy's two-replica Redis test, widget lib)"
 cargo test --locked -p lyzr-chat-protocol -p lyzr-chat-server
 cargo test --locked -p lyzr-chat-widget --lib
 

@@ -10,7 +10,9 @@ pub mod client;
 mod console;
 pub mod embed;
 pub mod markdown;
+mod spawn;
 pub mod state;
 pub mod ui;
 
 pub use embed::{mount, ChatHandle};
+pub(crate) use spawn::spawn;

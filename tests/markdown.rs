@@ -228,7 +228,8 @@ fn strings(items: &[&str]) -> JsValue {
 #[wasm_bindgen_test]
 async fn options_decide_which_links_and_images_are_live() {
     let welcome = "[plain](http://127.0.0.1:9/a) [tel](tel:123) \
-                   ![ok](http://127.0.0.2:9/a.png) ![wait](http://127.0.0.3:9/b.png)";
+                   ![ok](http://127.0.0.2:9/a.png) ![wait](http://127.0.0.3:9/b.png) \
+                   ![own](/account/delete?confirm=1)";
     let mut handle = lyzr_chat::mount(config(&[
         ("agentId", "md-options".into()),
         ("apiUrl", "http://127.0.0.1:9".into()),
@@ -262,10 +263,41 @@ async fn options_decide_which_links_and_images_are_live() {
         img.get_attribute("src").as_deref(),
         Some("http://127.0.0.2:9/a.png")
     );
-    assert!(shadow
-        .query_selector(".lc-md-img-placeholder")
+    // The page's own origin is not trusted either: its image waits for a click.
+    let placeholders = shadow.query_selector_all(".lc-md-img-placeholder").unwrap();
+    assert_eq!(placeholders.length(), 2);
+    let own: Element = placeholders.item(1).unwrap().unchecked_into();
+    assert_eq!(
+        own.get_attribute("data-src").as_deref(),
+        Some("/account/delete?confirm=1")
+    );
+    handle.destroy();
+
+    // Listing the page's host in imageHosts lets its images load.
+    let page_host = web_sys::window().unwrap().location().hostname().unwrap();
+    let mut handle = lyzr_chat::mount(config(&[
+        ("agentId", "md-own-host".into()),
+        ("apiUrl", "http://127.0.0.1:9".into()),
+        ("welcomeMessage", "![own](/own.png)".into()),
+        ("imageHosts", strings(&[&page_host])),
+    ]))
+    .expect("mounted");
+    let shadow = document()
+        .query_selector("[data-lyzr-chat='md-own-host']")
         .unwrap()
-        .is_some());
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let mut img = None;
+    for _ in 0..100 {
+        img = shadow.query_selector(".lc-md img").unwrap();
+        if img.is_some() {
+            break;
+        }
+        tick(20).await;
+    }
+    let img = img.expect("a listed host's image loads");
+    assert_eq!(img.get_attribute("src").as_deref(), Some("/own.png"));
     handle.destroy();
 }
 

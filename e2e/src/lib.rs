@@ -87,12 +87,34 @@ pub struct Harness {
     shutdown: Option<oneshot::Sender<()>>,
 }
 
+/// The built widget the tests serve: `LYZR_CHAT_DIST`, else `<workspace>/dist`.
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("LYZR_CHAT_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"))
+}
+
+/// A copy of the built widget in a scratch folder, for tests that alter it.
+pub fn dist_copy(name: &str) -> PathBuf {
+    let from = dist_dir();
+    let to = scratch_dir(name);
+    for entry in std::fs::read_dir(&from).expect("read dist") {
+        let entry = entry.expect("dist entry");
+        if entry.file_type().expect("file type").is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy dist file");
+        }
+    }
+    to
+}
+
 impl Harness {
     /// Starts the local agent server accepting `api_key`, and a browser.
     pub async fn start(api_key: &str) -> Harness {
-        let dist = std::env::var_os("LYZR_CHAT_DIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("dist"));
+        Self::start_serving(api_key, dist_dir()).await
+    }
+
+    /// [`start`](Self::start), serving the widget from `dist`.
+    pub async fn start_serving(api_key: &str, dist: PathBuf) -> Harness {
         assert!(
             dist.join("index.html").is_file(),
             "{} holds no built widget: run `trunk build --release` first (scripts/test.sh does)",
@@ -101,11 +123,18 @@ impl Harness {
         let config = ServerConfig {
             api_key: api_key.to_string(),
             dist,
+            ..ServerConfig::default()
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (router, stats) = app(&config);
         let router = test_pages(router);
+        // Nothing is cached: every fetch the page makes reaches the request log,
+        // however many times a test loads a page.
+        let router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
         let requests = RequestLog::default();
         let router = requests.record(router);
         let (tx, rx) = oneshot::channel::<()>();
@@ -172,11 +201,21 @@ impl Harness {
         }
     }
 
+    /// Clears the site's storage from a page without the widget (a widget
+    /// page saves its conversation again as it unloads).
+    pub async fn clear_storage(&self) {
+        self.goto("/e2e/blank.html").await;
+        self.js("localStorage.clear(); sessionStorage.clear()")
+            .await;
+    }
+
     /// Loads the demo page and opens the widget.
     pub async fn open_widget(&self) -> ShadowRoot {
         self.goto("/").await;
         let root = self.widget().await;
-        root.find(Locator::Css(".lc-launcher"))
+        // The widget's own launcher: the loader's stand-in goes when it mounts.
+        self.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
+        root.find(Locator::Css(".lc-root .lc-launcher"))
             .await
             .expect("launcher")
             .click()
@@ -261,6 +300,33 @@ impl Harness {
         path
     }
 
+    /// Every URL the browser asked for since the session began, on any host,
+    /// including requests that failed (from Chromium's performance log: the
+    /// DevTools `Network.requestWillBeSent` events). Each call returns the
+    /// requests seen since the previous call.
+    pub async fn browser_requests(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(BrowserLog("performance"))
+            .await
+            .expect("read the performance log");
+        let mut urls = Vec::new();
+        for entry in entries.as_array().into_iter().flatten() {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let Ok(event) = serde_json::from_str::<Value>(message) else {
+                continue;
+            };
+            if event["message"]["method"] == "Network.requestWillBeSent" {
+                if let Some(url) = event["message"]["params"]["request"]["url"].as_str() {
+                    urls.push(url.to_string());
+                }
+            }
+        }
+        urls
+    }
+
     /// Closes the browser and stops the server.
     pub async fn finish(mut self) {
         let _ = self.client.clone().close().await;
@@ -279,6 +345,30 @@ impl Drop for Harness {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// chromedriver's log command (`POST /session/{id}/se/log`).
+#[derive(Debug)]
+struct BrowserLog(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": self.0 }).to_string()),
+        )
     }
 }
 
@@ -341,10 +431,14 @@ async fn start_browser() -> (Child, Client) {
 
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
+    // Network events, for `browser_requests`.
+    capabilities.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
+
     capabilities.insert(
         "goog:chromeOptions".into(),
         json!({
             "binary": chrome,
+            "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update",

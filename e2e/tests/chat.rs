@@ -58,7 +58,7 @@ async fn two_turns_share_one_session() {
     assert_eq!(h.stats.turns("demo-agent", &session), 2);
     assert_eq!(h.stats.message_posts(), 2, "one POST per message");
     assert_eq!(
-        h.texts(&root, ".lc-user").await,
+        h.texts(&root, ".lc-user .lc-text").await,
         ["Hello agent", "And a second one"]
     );
     assert!(h.texts(&root, ".lc-error").await.is_empty());
@@ -86,7 +86,10 @@ async fn shift_enter_adds_a_line_and_does_not_send() {
     input.send_keys(ENTER).await.unwrap();
     h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 2)
         .await;
-    assert_eq!(h.texts(&root, ".lc-user").await, ["line one\nline two"]);
+    assert_eq!(
+        h.texts(&root, ".lc-user .lc-text").await,
+        ["line one\nline two"]
+    );
     assert_eq!(h.stats.message_posts(), 1);
     h.finish().await;
 }

@@ -190,7 +190,8 @@ async fn javascript_api_methods_events_and_queued_calls() {
         .collect();
     assert_eq!(
         names,
-        ["ready", "message-sent", "message-received"],
+        // The panel is closed: the answer also counts as unread.
+        ["ready", "message-sent", "message-received", "unread"],
         "{events}"
     );
     assert_eq!(events[2][1]["text"], json!("queued before ready"));
@@ -218,13 +219,17 @@ async fn javascript_api_methods_events_and_queued_calls() {
     let dom = h.js("return window.__domEvents").await;
     assert_eq!(
         dom,
+        // Answers while the panel is closed are unread; opening clears them.
         json!([
             "ready",
             "message-sent",
             "message-received",
+            "unread",
             "message-sent",
             "message-received",
+            "unread",
             "open",
+            "unread",
             "close",
             "open"
         ])
@@ -319,9 +324,17 @@ async fn two_instances_with_different_agents_are_independent() {
         answer_b.contains("for B") && answer_b.contains("to agent agent-b"),
         "{answer_b}"
     );
-    assert_eq!(h.texts(&a, ".lc-user").await, ["for A"]);
-    assert_eq!(h.texts(&b, ".lc-user").await, ["for B"]);
-    let sessions = h.js("return [chatA.sessionId, localStorage.getItem('lyzr-chat:agent-a:session'), chatB.sessionId, localStorage.getItem('lyzr-chat:agent-b:session')]").await;
+    assert_eq!(h.texts(&a, ".lc-user .lc-text").await, ["for A"]);
+    assert_eq!(h.texts(&b, ".lc-user .lc-text").await, ["for B"]);
+    // Each agent's conversation is saved under its own key (saves are throttled).
+    let saved = "const s = a => (JSON.parse(localStorage.getItem(`lyzr-chat:${a}:conversation`) || '{}')).session_id || null; \
+                 return [chatA.sessionId, s('agent-a'), chatB.sessionId, s('agent-b')]";
+    h.wait_until("both conversations saved", || async {
+        let s = h.js(saved).await;
+        s[1].is_string() && s[3].is_string()
+    })
+    .await;
+    let sessions = h.js(saved).await;
     assert_eq!(sessions[0], sessions[1]);
     assert_eq!(sessions[2], sessions[3]);
     assert_ne!(sessions[0], sessions[2]);

@@ -17,8 +17,7 @@ async fn last_answer(h: &Harness, root: &ShadowRoot) -> String {
 
 /// A fresh page: storage cleared, widget open.
 async fn fresh(h: &Harness) -> ShadowRoot {
-    h.goto("/").await;
-    h.js("localStorage.clear()").await;
+    h.clear_storage().await;
     h.open_widget().await
 }
 

@@ -17,18 +17,16 @@ pub struct ChatRequest {
     pub agent_id: String,
     pub session_id: String,
     pub message: String,
-    /// Values for `{{placeholders}}` in the agent's system prompt.
+    /// The optional fields, at the top level of the body.
+    #[serde(flatten)]
+    pub fields: RequestFields,
+    /// The shape the answer should take (`{"type": "json_object"}`, a
+    /// JSON schema, ...), as Lyzr's SDK passes it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    /// Filter values for the agent's retrieval/prompt logic.
+    pub response_format: Option<Map<String, Value>>,
+    /// Per-request model provider settings, as Lyzr's SDK passes them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_variables: Option<Map<String, Value>>,
-    /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<Map<String, Value>>>,
-    /// Ids of previously uploaded assets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assets: Option<Vec<String>>,
+    pub provider_overrides: Option<Map<String, Value>>,
 }
 
 impl ChatRequest {
@@ -44,16 +42,80 @@ impl ChatRequest {
             agent_id: agent_id.into(),
             session_id: session_id.into(),
             message: message.into(),
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
+            fields: RequestFields::default(),
+            response_format: None,
+            provider_overrides: None,
+        }
+    }
+
+    /// This request with `fields` as its optional fields.
+    pub fn with_fields(self, fields: RequestFields) -> Self {
+        Self { fields, ..self }
+    }
+}
+
+/// The optional fields a host page adds to every request
+/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`), in
+/// their wire names. One type from the page's options to the request body.
+///
+/// ```
+/// use lyzr_chat_protocol::RequestFields;
+/// use serde_json::json;
+/// let mut fields = RequestFields {
+///     assets: Some(vec!["a1".into()]),
+///     ..RequestFields::default()
+/// };
+/// // setVariables({system_prompt_variables: {...}}) changes that field only.
+/// fields.update(serde_json::from_value(json!({"system_prompt_variables": {"plan": "gold"}})).unwrap());
+/// assert_eq!(
+///     serde_json::to_value(&fields).unwrap(),
+///     json!({"system_prompt_variables": {"plan": "gold"}, "assets": ["a1"]})
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestFields {
+    /// Values for `{{placeholders}}` in the agent's system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    /// Filter values for the agent's retrieval/prompt logic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_variables: Option<Map<String, Value>>,
+    /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<Map<String, Value>>>,
+    /// Ids of previously uploaded assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Vec<String>>,
+}
+
+impl RequestFields {
+    /// A partial update (`setVariables`): each field `patch` sets replaces
+    /// this one's; the fields it leaves out stay as they are.
+    pub fn update(&mut self, patch: RequestFields) {
+        let RequestFields {
+            system_prompt_variables,
+            filter_variables,
+            features,
+            assets,
+        } = patch;
+        if system_prompt_variables.is_some() {
+            self.system_prompt_variables = system_prompt_variables;
+        }
+        if filter_variables.is_some() {
+            self.filter_variables = filter_variables;
+        }
+        if features.is_some() {
+            self.features = features;
+        }
+        if assets.is_some() {
+            self.assets = assets;
         }
     }
 }
 
 /// Reply of the chat call. Only the answer text is guaranteed; one of Lyzr's
 /// docs pages names it `agent_response` instead of `response`, so both are read.
+/// The rest is kept as sent, for the host page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +125,31 @@ pub struct ChatResponse {
     /// Tool outputs; `artifact_files` lists files the agent produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module_outputs: Option<Value>,
+    /// The service's id of this answer (a string; a number is read as one).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_number"
+    )]
+    pub message_id: Option<String>,
+    /// Whatever the agent attaches (usage, model, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    /// Tools the agent called or asks to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Value>,
+}
+
+/// An optional id that may come as a JSON string or number (other types and
+/// `null` read as absent rather than failing the whole reply).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 impl ChatResponse {
@@ -70,8 +157,7 @@ impl ChatResponse {
     pub fn reply(text: impl Into<String>) -> Self {
         Self {
             response: Some(text.into()),
-            agent_response: None,
-            module_outputs: None,
+            ..Self::default()
         }
     }
 
@@ -143,7 +229,12 @@ impl RequestError {
 }
 
 const REQUIRED_STRINGS: [&str; 4] = ["user_id", "agent_id", "session_id", "message"];
-const OPTIONAL_OBJECTS: [&str; 2] = ["system_prompt_variables", "filter_variables"];
+const OPTIONAL_OBJECTS: [&str; 4] = [
+    "system_prompt_variables",
+    "filter_variables",
+    "response_format",
+    "provider_overrides",
+];
 
 /// Parses and validates a chat request body, reporting every bad field.
 ///
@@ -284,8 +375,8 @@ mod tests {
             serde_json::to_value(&req).unwrap(),
             json!({"user_id":"u","agent_id":"a","session_id":"s","message":"m"})
         );
-        req.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
-        req.features = Some(vec![]);
+        req.fields.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
+        req.fields.features = Some(vec![]);
         let v = serde_json::to_value(&req).unwrap();
         assert_eq!(v["system_prompt_variables"], json!({"name": "Ada"}));
         assert_eq!(v["features"], json!([]));
@@ -299,9 +390,9 @@ mod tests {
             "features":[{"type":"MEMORY","config":{},"priority":0}],"assets":["id1"],
             "unknown_extra":true}"#;
         let req = parse_chat_request(body.as_bytes()).unwrap();
-        assert_eq!(req.system_prompt_variables.unwrap()["x"], json!(1));
-        assert_eq!(req.features.unwrap()[0]["type"], json!("MEMORY"));
-        assert_eq!(req.assets.unwrap(), vec!["id1".to_string()]);
+        assert_eq!(req.fields.system_prompt_variables.unwrap()["x"], json!(1));
+        assert_eq!(req.fields.features.unwrap()[0]["type"], json!("MEMORY"));
+        assert_eq!(req.fields.assets.unwrap(), vec!["id1".to_string()]);
     }
 
     #[test]
@@ -382,5 +473,104 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.artifacts()[0].name, "a.csv");
+    }
+
+    #[test]
+    fn request_fields_update_only_what_the_patch_sets() {
+        let mut fields = RequestFields {
+            system_prompt_variables: Some(Map::from_iter([("a".into(), json!(1))])),
+            features: Some(vec![Map::new()]),
+            ..RequestFields::default()
+        };
+        fields.update(RequestFields {
+            system_prompt_variables: Some(Map::from_iter([("b".into(), json!(2))])),
+            assets: Some(vec!["x".into()]),
+            ..RequestFields::default()
+        });
+        assert_eq!(
+            serde_json::to_value(&fields).unwrap(),
+            json!({"system_prompt_variables": {"b": 2}, "features": [{}], "assets": ["x"]})
+        );
+        fields.update(RequestFields::default());
+        assert_eq!(fields.assets.as_deref(), Some(&["x".to_string()][..]));
+    }
+
+    #[test]
+    fn request_fields_go_into_the_body_at_the_top_level() {
+        let fields = RequestFields {
+            filter_variables: Some(Map::from_iter([("k".into(), json!("v"))])),
+            assets: Some(vec!["a1".into()]),
+            ..RequestFields::default()
+        };
+        let req = ChatRequest::new("u", "a", "s", "m").with_fields(fields.clone());
+        let body = serde_json::to_value(&req).unwrap();
+        assert_eq!(body["filter_variables"], json!({"k": "v"}));
+        assert_eq!(body["assets"], json!(["a1"]));
+        assert!(body.get("system_prompt_variables").is_none());
+        assert!(body.get("fields").is_none());
+        let back: ChatRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(back.fields, fields);
+    }
+
+    #[test]
+    fn reply_keeps_message_id_metadata_and_tool_calls() {
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"response":"ok","message_id":"m-1","metadata":{"model":"x","usage":{"tokens":3}},
+                "tool_calls":[{"name":"get_weather","arguments":{"city":"Oslo"}}],"extra":true}"#,
+        )
+        .unwrap();
+        assert_eq!(r.message_id.as_deref(), Some("m-1"));
+        assert_eq!(r.metadata.as_ref().unwrap()["usage"]["tokens"], json!(3));
+        assert_eq!(
+            r.tool_calls.as_ref().unwrap()[0]["name"],
+            json!("get_weather")
+        );
+        let r: ChatResponse = serde_json::from_str(r#"{"response":"ok","message_id":42}"#).unwrap();
+        assert_eq!(r.message_id.as_deref(), Some("42"));
+        let r: ChatResponse =
+            serde_json::from_str(r#"{"response":"ok","message_id":null,"metadata":null}"#).unwrap();
+        assert_eq!((r.message_id, r.metadata), (None, None));
+        // Written back only when present.
+        let v = serde_json::to_value(ChatResponse::reply("x")).unwrap();
+        assert_eq!(v, json!({"response": "x"}));
+    }
+
+    #[test]
+    fn response_format_and_provider_overrides_are_optional_objects() {
+        let req = parse_chat_request(
+            br#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+                "response_format":{"type":"json_object"},"provider_overrides":{"temperature":0.2}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            req.response_format.as_ref().unwrap()["type"],
+            json!("json_object")
+        );
+        assert_eq!(
+            req.provider_overrides.as_ref().unwrap()["temperature"],
+            json!(0.2)
+        );
+        let v = serde_json::to_value(&req).unwrap();
+        assert_eq!(v["response_format"], json!({"type": "json_object"}));
+        let plain = serde_json::to_value(ChatRequest::new("u", "a", "s", "m")).unwrap();
+        assert!(
+            plain.get("response_format").is_none() && plain.get("provider_overrides").is_none()
+        );
+
+        let err = parse_chat_request(
+            br#"{"user_id":"u","agent_id":"a","session_id":"s","message":"m",
+                "response_format":"json","provider_overrides":[1]}"#,
+        )
+        .unwrap_err();
+        let body = err.to_body().to_string();
+        assert_eq!(err.status(), 422);
+        assert!(
+            body.contains("field `response_format` must be an object, not a string"),
+            "{body}"
+        );
+        assert!(
+            body.contains("field `provider_overrides` must be an object, not an array"),
+            "{body}"
+        );
     }
 }

@@ -2,11 +2,12 @@
 //! list of `{loc, msg, type}`) turned into a typed error with a message a
 //! visitor can act on and a detail the site owner can debug with.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
 /// What kind of failure a status code means for the person chatting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorKind {
     /// 400, 404, 405, 413, 422: the widget sent something the API refused.
     BadRequest,
@@ -34,7 +35,7 @@ impl ErrorKind {
 }
 
 /// A non-success reply of the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub status: u16,
     pub kind: ErrorKind,

@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod history;
 pub mod paths;
 pub mod reply;
 pub mod retry;
@@ -13,11 +14,14 @@ pub mod stream;
 
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
-    API_KEY_HEADER,
+    RequestFields, API_KEY_HEADER,
 };
 pub use error::{ApiError, ErrorKind};
+pub use history::{history_json, parse_history, HistoryEntry, HistoryRole};
 pub use paths::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
-pub use reply::{Artifact, PartsDelta, ReplyParts};
+pub use reply::{Artifact, FilesNote, PartsDelta, ReplyParts};
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use session::{new_session_id, random_suffix};
-pub use stream::{encode_delta, StreamDecoder, StreamEvent};
+pub use stream::{
+    encode_delta, looks_like_stream, sniff_body, BodyKind, StreamDecoder, StreamEvent,
+};

@@ -1,11 +1,16 @@
 //! An agent's reply split into its parts while it arrives: the answer, the
 //! `<think>...</think>` reasoning (never mixed into the answer) and the
 //! `<artifacts>[...]</artifacts>` files, in time proportional to new text.
+//!
+//! As in Lyzr's UI, an artifacts block holding one JSON object is a list of
+//! one. A block that is not JSON is kept apart as a [`FilesNote`], never put
+//! back into the answer.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A file the agent produced, offered as a download link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     pub name: String,
     /// An `http:` or `https:` URL (others are dropped).
@@ -45,13 +50,23 @@ impl Artifact {
         })
     }
 
-    /// Every artifact in a JSON array (other values are skipped).
+    /// Every artifact in a JSON array (other values are skipped); a single
+    /// object is a list of one.
     pub fn list_from_json(value: &Value) -> Vec<Artifact> {
-        value
-            .as_array()
-            .map(|items| items.iter().filter_map(Artifact::from_json).collect())
-            .unwrap_or_default()
+        match value {
+            Value::Array(items) => items.iter().filter_map(Artifact::from_json).collect(),
+            Value::Object(_) => Artifact::from_json(value).into_iter().collect(),
+            _ => Vec::new(),
+        }
     }
+}
+
+/// An `<artifacts>` block whose content is not JSON: the agent meant to
+/// list files, and the widget says so apart from the answer (with the raw
+/// text, trimmed) instead of mixing it into the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesNote {
+    pub raw: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +87,8 @@ pub struct PartsDelta {
     pub answer: String,
     pub thinking: String,
     pub artifacts: Vec<Artifact>,
+    /// Artifacts blocks that were not JSON.
+    pub files_notes: Vec<FilesNote>,
 }
 
 /// Splits a growing reply into answer, thinking and artifacts.
@@ -163,8 +180,11 @@ impl ReplyParts {
                 let json = std::mem::take(&mut self.artifacts_json);
                 match serde_json::from_str::<Value>(json.trim()) {
                     Ok(value) => out.artifacts.extend(Artifact::list_from_json(&value)),
-                    // Not the documented JSON: show it rather than lose it.
-                    Err(_) => out.answer.push_str(&json),
+                    // Not the documented JSON: kept apart rather than lost.
+                    Err(_) if !json.trim().is_empty() => out.files_notes.push(FilesNote {
+                        raw: json.trim().to_string(),
+                    }),
+                    Err(_) => {}
                 }
                 Part::Answer
             }
@@ -191,17 +211,43 @@ fn partial_tag_suffix(text: &str, tags: &[&str]) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_single_artifact_object_is_a_list_of_one() {
+        let (answer, _, artifacts, notes) = split_all(&[
+            "See <artifacts>{\"name\":\"r.csv\",\"file_url\":\"https://f.example/r.csv\",\"format_type\":\"csv\"}</artifacts>.",
+        ]);
+        assert_eq!(answer, "See .");
+        assert!(notes.is_empty());
+        assert_eq!(
+            artifacts,
+            [Artifact {
+                name: "r.csv".into(),
+                url: "https://f.example/r.csv".into(),
+                format: Some("csv".into()),
+            }]
+        );
+        assert!(Artifact::list_from_json(&serde_json::json!("x")).is_empty());
+        assert!(Artifact::list_from_json(&serde_json::json!({"name": "no url"})).is_empty());
+    }
+
     fn split(chunks: &[&str]) -> (String, String, Vec<Artifact>) {
+        let (answer, thinking, artifacts, _) = split_all(chunks);
+        (answer, thinking, artifacts)
+    }
+
+    fn split_all(chunks: &[&str]) -> (String, String, Vec<Artifact>, Vec<FilesNote>) {
         let mut parts = ReplyParts::new();
         let (mut answer, mut thinking, mut artifacts) = (String::new(), String::new(), Vec::new());
+        let mut notes = Vec::new();
         let mut deltas: Vec<PartsDelta> = chunks.iter().map(|c| parts.push(c)).collect();
         deltas.push(parts.finish());
         for delta in deltas {
             answer.push_str(&delta.answer);
             thinking.push_str(&delta.thinking);
             artifacts.extend(delta.artifacts);
+            notes.extend(delta.files_notes);
         }
-        (answer, thinking, artifacts)
+        (answer, thinking, artifacts, notes)
     }
 
     const REPLY: &str = "<think>plan: be brief</think>The answer <b>is</b> 42.\
@@ -254,11 +300,23 @@ mod tests {
     }
 
     #[test]
-    fn unparseable_artifacts_are_shown_not_lost() {
+    fn unparseable_artifacts_are_a_files_note_not_answer_text() {
+        let (answer, _, artifacts, notes) = split_all(&["a<artifacts> not json [{ </artifacts>b"]);
+        assert_eq!(answer, "ab");
+        assert!(artifacts.is_empty());
         assert_eq!(
-            split(&["a<artifacts>not json</artifacts>b"]).0,
-            "anot jsonb"
+            notes,
+            [FilesNote {
+                raw: "not json [{".into()
+            }]
         );
+        // Unclosed and unparsable at the end: the same note.
+        let (answer, _, _, notes) = split_all(&["a<artifacts>{\"name\": \"x\""]);
+        assert_eq!(answer, "a");
+        assert_eq!(notes.len(), 1);
+        // An empty block is neither.
+        let (_, _, artifacts, notes) = split_all(&["a<artifacts> </artifacts>"]);
+        assert!(artifacts.is_empty() && notes.is_empty());
         let (answer, _, artifacts) =
             split(&["a<artifacts>[{\"name\":\"n\",\"url\":\"http://h/x\"}]"]);
         assert_eq!(answer, "a");

@@ -8,7 +8,12 @@
 //! ends the stream; `[ERROR] <msg>` is a terminal error; a JSON object line
 //! carries its text in `content` or `delta`; any other payload is a text
 //! delta escaped to fit on one line, decoded as a JSON string body, else by
-//! Lyzr's replacement chain, then the five HTML entities.
+//! Lyzr's replacement chain, then the five HTML entities; a
+//! `{"type": "local_tool_call", ...}` line is a [`StreamEvent::ToolCall`].
+//!
+//! Whether a reply body is a stream at all is told by its first bytes
+//! ([`sniff_body`]), never by its `Content-Type`: the only documented type of
+//! the stream call's 200 is `application/json`, and no Lyzr client checks it.
 
 use serde_json::Value;
 
@@ -21,6 +26,55 @@ pub enum StreamEvent {
     Done,
     /// `data: [ERROR] <message>`: the service failed mid-answer.
     Error(String),
+    /// `{"type": "local_tool_call", "tool_name", "arguments", ...}`: the agent
+    /// asks the client to run a tool (a local tool round: this, then
+    /// `[DONE]`, with no text).
+    ToolCall {
+        name: String,
+        /// As sent: usually an object, sometimes a JSON-encoded string.
+        arguments: Value,
+    },
+}
+
+/// What the first bytes of a reply body say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// Starts (after whitespace) with `data:`: read it with [`StreamDecoder`].
+    Stream,
+    /// Anything else: one reply, read whole (a chat reply or an error body).
+    Whole,
+    /// Too few bytes to tell yet (only whitespace, or a prefix of `data:`).
+    Undecided,
+}
+
+/// Tells a stream from a one-piece reply by its first bytes, whatever its
+/// `Content-Type`: after whitespace (and a UTF-8 byte order mark), a stream
+/// starts with an event-stream line, `data:` (all Lyzr sends), or a `:`
+/// comment or `event:`, `id:`, `retry:` field (a proxy's keep-alive); no
+/// JSON value starts that way. Feed it everything received so far; at the
+/// end of the body, treat [`BodyKind::Undecided`] as [`BodyKind::Whole`].
+pub fn sniff_body(first_bytes: &[u8]) -> BodyKind {
+    const MARKS: [&[u8]; 5] = [b"data:", b":", b"event:", b"id:", b"retry:"];
+    let rest = first_bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(first_bytes);
+    let start = rest
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(rest.len());
+    let rest = &rest[start..];
+    if MARKS.iter().any(|mark| rest.starts_with(mark)) {
+        BodyKind::Stream
+    } else if MARKS.iter().any(|mark| mark.starts_with(rest)) {
+        BodyKind::Undecided
+    } else {
+        BodyKind::Whole
+    }
+}
+
+/// [`sniff_body`] for a complete prefix: true for a stream.
+pub fn looks_like_stream(first_bytes: &[u8]) -> bool {
+    sniff_body(first_bytes) == BodyKind::Stream
 }
 
 /// Turns body chunks into [`StreamEvent`]s. Feed it with [`push`](Self::push)
@@ -133,7 +187,16 @@ pub fn decode_payload(payload: &str) -> Option<StreamEvent> {
             if let Some(Value::String(error)) = object.get("error") {
                 return Some(StreamEvent::Error(error.clone()));
             }
-            // `{"type": "local_tool_call", ...}` and the like carry no text.
+            if object.get("type").and_then(Value::as_str) == Some("local_tool_call") {
+                let name = ["tool_name", "name"]
+                    .iter()
+                    .find_map(|k| object.get(*k).and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_string();
+                let arguments = object.get("arguments").cloned().unwrap_or(Value::Null);
+                return Some(StreamEvent::ToolCall { name, arguments });
+            }
+            // Other JSON notices carry no text.
             return None;
         }
     }
@@ -338,11 +401,88 @@ mod tests {
     fn json_object_lines() {
         let events = decode_all(&[br#"data: {"content": "x\ny"}
 data: {"delta": "z"}
-data: {"type": "local_tool_call", "name": "search"}
+data: {"type": "other_notice", "name": "search"}
 data: {"delta": {"content": "w"}}
 "#]);
         assert_eq!(text_of(&events), "x\nyzw");
         assert_eq!(events.len(), 3);
+    }
+
+    #[test]
+    fn local_tool_call_is_its_own_event_not_an_empty_answer() {
+        let events = decode_all(&[br#"data: {"type": "local_tool_call", "tool_name": "get_weather", "arguments": {"city": "Paris"}, "messages": [{"role": "user"}]}
+
+data: [DONE]
+
+"#]);
+        assert_eq!(
+            events,
+            [
+                StreamEvent::ToolCall {
+                    name: "get_weather".into(),
+                    arguments: serde_json::json!({"city": "Paris"}),
+                },
+                StreamEvent::Done
+            ]
+        );
+        assert_eq!(text_of(&events), "");
+        // `name` instead of `tool_name`, arguments as a JSON string, or none.
+        assert_eq!(
+            decode_payload(r#"{"type":"local_tool_call","name":"f","arguments":"{\"a\":1}"}"#),
+            Some(StreamEvent::ToolCall {
+                name: "f".into(),
+                arguments: Value::String("{\"a\":1}".into()),
+            })
+        );
+        assert_eq!(
+            decode_payload(r#"{"type":"local_tool_call"}"#),
+            Some(StreamEvent::ToolCall {
+                name: String::new(),
+                arguments: Value::Null,
+            })
+        );
+    }
+
+    #[test]
+    fn a_stream_is_told_by_its_first_bytes() {
+        for stream in [
+            &b"data: Hello"[..],
+            b"data:x",
+            b"\n\r\n  data: [DONE]",
+            b"\xEF\xBB\xBFdata: a",
+            b": keep-alive\n\ndata: a",
+            b"event: message\ndata: y",
+            b"id: 1\n",
+            b"retry: 10\n",
+        ] {
+            assert_eq!(sniff_body(stream), BodyKind::Stream, "{stream:?}");
+            assert!(looks_like_stream(stream));
+        }
+        for whole in [
+            &br#"{"response": "data: not a stream"}"#[..],
+            b"[]",
+            b"Internal Server Error",
+            b"dat a",
+            b"\"data: a quoted string\"",
+            b"true",
+            b"<html>",
+        ] {
+            assert_eq!(sniff_body(whole), BodyKind::Whole, "{whole:?}");
+            assert!(!looks_like_stream(whole));
+        }
+        for early in [
+            &b""[..],
+            b"  \n",
+            b"d",
+            b"dat",
+            b" data",
+            b"ev",
+            b"i",
+            b"retry",
+        ] {
+            assert_eq!(sniff_body(early), BodyKind::Undecided, "{early:?}");
+            assert!(!looks_like_stream(early));
+        }
     }
 
     #[test]
@@ -363,6 +503,27 @@ data: {"delta": {"content": "w"}}
             "a <b> \"c\" 'd' &lt;"
         );
         assert_eq!(unescape_delta("AT&T &copy;"), "AT&T &copy;");
+    }
+
+    /// Lyzr's UI runs its replacement chain (`\n \" \' \& \r \\ \t`), then
+    /// HTML entities, then `\uXXXX`; the widget decodes a JSON string body
+    /// first. These are the inputs where the two differ, pinned to the
+    /// widget's choice (README, "How stream text is unescaped").
+    #[test]
+    fn unescape_edge_cases_where_lyzr_differs() {
+        // A literal backslash then `n` (code samples): Lyzr gives `\` + newline.
+        assert_eq!(unescape_delta(r#"printf(\"a\\n\")"#), "printf(\"a\\n\")");
+        assert_eq!(unescape_delta(r"\\n"), "\\n");
+        // An escaped slash is a slash: Lyzr keeps the backslash.
+        assert_eq!(
+            unescape_delta(r"</b> and https:\/\/x.example\/a"),
+            "</b> and https://x.example/a"
+        );
+        // `\u0026lt;` is `&lt;` once JSON-decoded, then the entity pass
+        // makes it `<`: Lyzr, decoding `\uXXXX` last, shows `&lt;`.
+        assert_eq!(unescape_delta(r"\u0026lt;b\u0026gt;"), "<b>");
+        // Once only: `&amp;lt;` is `&lt;`, not `<`.
+        assert_eq!(unescape_delta(r"\u0026amp;lt;"), "&lt;");
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct ServerConfig {
     pub api_key: String,
     /// Folder of built widget files (trunk's `dist/`), served at `/`.
     pub dist: PathBuf,
+    /// Origins whose pages may call the agent besides its own and the dev
+    /// ones ([`agent::origin::DEV_ORIGINS`]): `--allow-origin`.
+    pub allow_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +34,7 @@ impl Default for ServerConfig {
         Self {
             api_key: DEMO_API_KEY.to_string(),
             dist: PathBuf::from("dist"),
+            allow_origins: Vec::new(),
         }
     }
 }
@@ -38,7 +42,7 @@ impl Default for ServerConfig {
 /// The whole app: the agent's API under `/v3/` and the widget files at `/`.
 /// The returned stats let tests see what the agent received.
 pub fn app(config: &ServerConfig) -> (Router, AgentStats) {
-    let (api, stats) = agent::router(&config.api_key);
+    let (api, stats) = agent::router_for(&config.api_key, &config.allow_origins);
     let router = api.fallback_service(static_files(&config.dist));
     (router, stats)
 }

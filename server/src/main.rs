@@ -39,6 +39,13 @@ struct Cli {
     /// Folder of built widget files (trunk's output) served at `/`.
     #[arg(long, value_name = "DIR", default_value = "dist")]
     dist: PathBuf,
+
+    /// Another origin (scheme://host:port) whose pages may call the agent,
+    /// e.g. a host app under development. Repeatable. The agent always
+    /// answers its own origin and `trunk serve`'s http://127.0.0.1:8080 and
+    /// http://localhost:8080; calls from any other site get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = lyzr_chat_server::agent::origin::check_origin)]
+    allow_origin: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +70,7 @@ async fn main() -> ExitCode {
     let config = ServerConfig {
         api_key: cli.api_key,
         dist: cli.dist,
+        allow_origins: cli.allow_origin,
     };
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
         Ok(listener) => listener,
@@ -87,6 +95,10 @@ async fn main() -> ExitCode {
     };
     println!("  chat API:   POST http://{addr}/v3/inference/chat/  ({key_note})");
     println!("  widget dir: {}", config.dist.display());
+    println!(
+        "  pages allowed to call it: its own origin, {}",
+        lyzr_chat_server::agent::origin::allowed_origins(&config.allow_origins).join(", ")
+    );
     let (router, _stats) = app(&config);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -134,15 +146,24 @@ async fn run_proxy(args: ProxyArgs) -> ExitCode {
     }
     proxy::log_start(&config, addr);
     let log = config.log.clone();
-    let router = proxy::router(config);
+    let app = proxy::router(config);
+    let signal = std::sync::Arc::new(std::sync::OnceLock::new());
+    let got = signal.clone();
     let shutdown = async move {
-        let signal = wait_for_signal().await;
-        let mut f = serde_json::Map::new();
-        f.insert("signal".into(), signal.into());
-        log.emit("info", "shutdown", f);
+        let _ = got.set(wait_for_signal().await);
     };
-    match proxy::serve(listener, router, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
+    match proxy::serve(listener, app, shutdown).await {
+        Ok(drained) => {
+            let mut f = serde_json::Map::new();
+            f.insert(
+                "signal".into(),
+                signal.get().copied().unwrap_or("none").into(),
+            );
+            f.insert("connections_open".into(), drained.open.into());
+            f.insert("drained".into(), drained.all.into());
+            log.emit("info", "shutdown", f);
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("lyzr-chat-server proxy: {e}");
             ExitCode::FAILURE

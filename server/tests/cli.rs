@@ -47,6 +47,18 @@ fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (status, _, body) = request_with_head(addr, method, path, headers, body);
+    (status, body)
+}
+
+/// [`request`], also returning the response head (lower-cased).
+fn request_with_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
@@ -61,11 +73,11 @@ fn request(
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
-    let body = response
+    let (head, body) = response
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
+        .map(|(h, b)| (h.to_ascii_lowercase(), b.to_string()))
         .unwrap_or_default();
-    (status, body)
+    (status, head, body)
 }
 
 const CHAT: &str = "/v3/inference/chat/";
@@ -80,6 +92,7 @@ fn help_documents_every_flag() {
         "--listen",
         "--api-key",
         "--dist",
+        "--allow-origin",
         "127.0.0.1:8787",
         "lyzr-chat-demo-key",
     ] {
@@ -141,4 +154,82 @@ fn bad_listen_address_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn only_its_own_origin_the_dev_origins_and_allow_origin_may_call_it() {
+    let (_server, addr) = start(&[
+        "--dist",
+        "/nonexistent",
+        "--allow-origin",
+        "http://app.example:3000/",
+    ]);
+    let json = ("content-type", "application/json");
+    let key = ("x-api-key", "lyzr-chat-demo-key");
+    let own = format!("http://{addr}");
+    for origin in [
+        "http://app.example:3000",
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+    ] {
+        let (status, head, body) =
+            request_with_head(&addr, "POST", CHAT, &[json, key, ("origin", origin)], VALID);
+        assert_eq!(status, 200, "{origin}: {body}");
+        assert!(
+            head.contains(&format!("access-control-allow-origin: {origin}")),
+            "{origin}: {head}"
+        );
+        // The preflight a cross-origin JSON POST needs.
+        let (status, head, _) = request_with_head(
+            &addr,
+            "OPTIONS",
+            CHAT,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type,x-api-key"),
+            ],
+            "",
+        );
+        assert_eq!(status, 200, "{origin} preflight");
+        assert!(head.contains("access-control-allow-headers"), "{head}");
+    }
+    let (status, head, body) =
+        request_with_head(&addr, "POST", CHAT, &[json, key, ("origin", &own)], VALID);
+    assert_eq!(status, 200, "own origin: {body}");
+    assert!(!head.contains("access-control-allow-origin: *"), "{head}");
+
+    for (method, headers) in [
+        ("POST", vec![json, key, ("origin", "https://evil.example")]),
+        (
+            "OPTIONS",
+            vec![
+                ("origin", "https://evil.example"),
+                ("access-control-request-method", "POST"),
+            ],
+        ),
+    ] {
+        let (status, head, body) = request_with_head(&addr, method, CHAT, &headers, VALID);
+        assert_eq!(status, 403, "{method}: {body}");
+        assert!(!head.contains("access-control-allow-origin"), "{head}");
+        assert!(
+            body.contains("--allow-origin https://evil.example"),
+            "{body}"
+        );
+    }
+    // Not a browser: no Origin, no gate.
+    let (status, _) = request(&addr, "POST", CHAT, &[json, key], VALID);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn a_bad_allow_origin_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .args(["--allow-origin", "localhost:3000"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--allow-origin"), "{err}");
+    assert!(err.contains("starts with http://"), "{err}");
 }

@@ -39,6 +39,7 @@ async fn start_agent(key: &str) -> (String, AgentStats) {
     let (router, stats) = app(&ServerConfig {
         api_key: key.into(),
         dist: "no-dist-here".into(),
+        ..ServerConfig::default()
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -503,7 +504,7 @@ async fn stop_history_and_upload_are_forwarded_with_the_real_key() {
     let proxy = start_proxy(c).await;
     let browser_with_fake_key = [("origin", ORIGIN), ("x-api-key", "page-supplied")];
     let r = call(
-        &format!("{proxy}/v3/inference/session/{AGENT}-a%20b/stop"),
+        &format!("{proxy}/v3/inference/session/{AGENT}-a_b/stop"),
         "POST",
         &browser_with_fake_key,
         "",
@@ -520,7 +521,7 @@ async fn stop_history_and_upload_are_forwarded_with_the_real_key() {
     assert_eq!(r.status, 200, "{}", r.text());
     let multipart = "--XX\r\ncontent-disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhello\r\n--XX--\r\n";
     let r = call(
-        &format!("{proxy}/v3/assets/upload"),
+        &format!("{proxy}/v3/assets/upload?agent_id={AGENT}"),
         "POST",
         &[
             ("origin", ORIGIN),
@@ -535,7 +536,7 @@ async fn stop_history_and_upload_are_forwarded_with_the_real_key() {
     assert_eq!(seen[0].method, "POST");
     assert_eq!(
         seen[0].path,
-        format!("/v3/inference/session/{AGENT}-a%20b/stop")
+        format!("/v3/inference/session/{AGENT}-a_b/stop")
     );
     assert_eq!(seen[1].method, "GET");
     assert_eq!(seen[1].path, format!("/v1/sessions/{AGENT}-s1/history"));
@@ -551,7 +552,7 @@ async fn stop_history_and_upload_are_forwarded_with_the_real_key() {
 
     let big = "x".repeat(1001);
     let r = call(
-        &format!("{proxy}/v3/assets/upload"),
+        &format!("{proxy}/v3/assets/upload?agent_id={AGENT}"),
         "POST",
         &[
             ("origin", ORIGIN),
@@ -561,7 +562,13 @@ async fn stop_history_and_upload_are_forwarded_with_the_real_key() {
     )
     .await;
     assert_eq!(r.status, 413);
-    let r = call(&format!("{proxy}/v3/assets/upload"), "POST", BROWSER, "{}").await;
+    let r = call(
+        &format!("{proxy}/v3/assets/upload?agent_id={AGENT}"),
+        "POST",
+        BROWSER,
+        "{}",
+    )
+    .await;
     assert_eq!(r.status, 415);
     assert_eq!(
         state.seen.lock().unwrap().len(),
@@ -850,6 +857,19 @@ fn proxy_help_documents_every_flag_and_the_key_variable() {
         "--connect-timeout",
         "--upstream-timeout",
         "--log-bodies",
+        "--rate-upload",
+        "--header-timeout",
+        "--body-timeout",
+        "--max-connections",
+        "--max-connections-per-ip",
+        "--allow-history",
+        "--allow-upload",
+        "--allow-field",
+        "--fixed-features",
+        "--allow-variables",
+        "--rate-limit-store",
+        "--events-upstream",
+        "--ws-idle-timeout",
         "LYZR_API_KEY",
         "/healthz",
     ] {

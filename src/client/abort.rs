@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Why a send was cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AbortReason {
     /// The visitor pressed Stop (or the host called `stop()`).
     Stopped,
@@ -21,7 +21,8 @@ pub enum AbortReason {
 /// A cancellable send. Cloning shares the same controller.
 #[derive(Clone)]
 pub struct Abort {
-    controller: web_sys::AbortController,
+    /// `None` off the browser (native tests): only the reason is kept.
+    controller: Option<web_sys::AbortController>,
     reason: Rc<Cell<Option<AbortReason>>>,
     timer: Rc<Cell<Option<i32>>>,
 }
@@ -29,7 +30,8 @@ pub struct Abort {
 impl Abort {
     pub fn new() -> Self {
         Self {
-            controller: web_sys::AbortController::new().expect("AbortController is available"),
+            controller: cfg!(target_arch = "wasm32")
+                .then(|| web_sys::AbortController::new().expect("AbortController is available")),
             reason: Rc::new(Cell::new(None)),
             timer: Rc::new(Cell::new(None)),
         }
@@ -37,7 +39,10 @@ impl Abort {
 
     /// The signal to hand to `fetch`.
     pub fn signal(&self) -> web_sys::AbortSignal {
-        self.controller.signal()
+        self.controller
+            .as_ref()
+            .expect("signal() is only used in the browser")
+            .signal()
     }
 
     /// Cancels, remembering the first reason given.
@@ -46,7 +51,14 @@ impl Abort {
             self.reason.set(Some(reason));
         }
         self.clear_timeout();
-        self.controller.abort();
+        if let Some(controller) = &self.controller {
+            controller.abort();
+        }
+    }
+
+    /// Whether two handles share one controller.
+    pub fn same(&self, other: &Abort) -> bool {
+        Rc::ptr_eq(&self.reason, &other.reason)
     }
 
     /// Why it was cancelled, if it was.
@@ -71,8 +83,10 @@ impl Abort {
 
     /// Stops the timeout (the send is over).
     pub fn clear_timeout(&self) {
-        if let (Some(id), Some(window)) = (self.timer.take(), web_sys::window()) {
-            window.clear_timeout_with_handle(id);
+        if let Some(id) = self.timer.take() {
+            if let Some(window) = web_sys::window() {
+                window.clear_timeout_with_handle(id);
+            }
         }
     }
 

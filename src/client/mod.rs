@@ -62,7 +62,8 @@ pub enum Progress {
 }
 
 /// Why a send failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClientError {
     /// No response at all (offline, DNS, refused, CORS).
     Network { detail: String, offline: bool },
@@ -83,36 +84,6 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// What the visitor sees in the error bubble.
-    pub fn visitor_message(&self) -> String {
-        match self {
-            ClientError::Network { offline: true, .. } => {
-                "You're offline. Your message is kept here: press Retry when you're back online.".into()
-            }
-            ClientError::Network { .. } => {
-                "Could not reach the assistant. Check your connection and press Retry.".into()
-            }
-            ClientError::Api(e) => e.visitor_message(),
-            ClientError::Timeout { after_ms } => format!(
-                "The assistant took longer than {} s to answer, so the chat stopped waiting. Press Retry to ask again.",
-                after_ms / 1000
-            ),
-            ClientError::Aborted(_) => "Stopped.".into(),
-            ClientError::StreamError(msg) => {
-                format!("The assistant ran into a problem while answering. (Server said: {msg})")
-            }
-            ClientError::Dropped(_) => {
-                "The connection broke while the assistant was answering. What arrived is kept; press Retry to ask again.".into()
-            }
-            ClientError::Truncated => {
-                "The answer ended early. What arrived is kept; press Retry to ask again.".into()
-            }
-            ClientError::BadReply(_) => {
-                "The assistant sent a reply this chat cannot read. Press Retry to ask again.".into()
-            }
-        }
-    }
-
     /// `Some(retry_after)` when the server cannot have accepted the message
     /// and retrying by itself is safe: no response at all (online), or
     /// 429/503 that says when to come back.
@@ -222,4 +193,14 @@ pub async fn stop_session(endpoint: &Endpoint, session_id: &str) {
     if let Err(e) = transport::post_stop(endpoint, session_id).await {
         crate::console::warn(&format!("the stop call failed: {e}"));
     }
+}
+
+/// The server's history of a session, parsed (both shapes Lyzr documents).
+pub async fn fetch_history(
+    endpoint: &Endpoint,
+    session_id: &str,
+) -> Result<Vec<lyzr_chat_protocol::HistoryEntry>, ClientError> {
+    let body = transport::get_history(endpoint, session_id).await?;
+    lyzr_chat_protocol::parse_history(&body)
+        .map_err(|e| ClientError::BadReply(format!("the history is unreadable: {e}")))
 }

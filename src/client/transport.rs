@@ -5,8 +5,8 @@ use super::{Abort, ClientError, Endpoint, Progress};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::{Reflect, Uint8Array};
 use lyzr_chat_protocol::{
-    parse_retry_after, stop_path, ApiError, Artifact, ChatResponse, StreamDecoder, StreamEvent,
-    API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    history_path, parse_retry_after, sniff_body, stop_path, ApiError, Artifact, BodyKind,
+    ChatResponse, StreamDecoder, StreamEvent, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -97,7 +97,26 @@ pub(super) async fn chat_once(
     chat_reply(response.status(), &text, on)
 }
 
-/// `POST /v3/inference/stream/`, text passed on as it arrives.
+/// One chunk of a body: `None` at its end.
+async fn read_chunk(
+    reader: &web_sys::ReadableStreamDefaultReader,
+) -> Result<Option<Vec<u8>>, wasm_bindgen::JsValue> {
+    let chunk = JsFuture::from(reader.read()).await?;
+    let done = Reflect::get(&chunk, &"done".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true);
+    if done {
+        return Ok(None);
+    }
+    let value = Reflect::get(&chunk, &"value".into())?;
+    Ok(Some(Uint8Array::new(&value).to_vec()))
+}
+
+/// `POST /v3/inference/stream/`, text passed on as it arrives. Whether the
+/// reply streams is told by its first bytes ([`sniff_body`]), not by its
+/// `Content-Type`: Lyzr documents `application/json` for it, and a server
+/// or proxy may also answer the stream call in one piece.
 pub(super) async fn stream_once(
     endpoint: &Endpoint,
     body: &str,
@@ -106,32 +125,41 @@ pub(super) async fn stream_once(
 ) -> Result<Vec<Artifact>, ClientError> {
     let response = post(endpoint, STREAM_PATH, body, abort).await?;
     on(Progress::Accepted);
-    let content_type = response.headers().get("content-type").unwrap_or_default();
-    if content_type.contains("application/json") {
-        // A server (or proxy) that answers the stream call in one piece.
-        let text = read_text(&response, abort).await?;
-        return chat_reply(response.status(), &text, on);
-    }
+    let status = response.status();
     let Some(stream) = response.body() else {
         return Err(ClientError::BadReply("the stream reply has no body".into()));
     };
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut decoder = StreamDecoder::new();
     let broken = |e: wasm_bindgen::JsValue| match abort.reason() {
         Some(reason) => ClientError::Aborted(reason),
         None => ClientError::Dropped(format!("{e:?}")),
     };
+    // The first bytes, until they tell a stream from a one-piece reply.
+    let mut head: Vec<u8> = Vec::new();
+    let mut decoder: Option<StreamDecoder> = None;
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(broken)?;
-        let done = Reflect::get(&chunk, &"done".into())
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true);
-        let events = if done {
-            decoder.finish()
-        } else {
-            let value = Reflect::get(&chunk, &"value".into()).map_err(broken)?;
-            decoder.push(&Uint8Array::new(&value).to_vec())
+        let chunk = read_chunk(&reader).await.map_err(broken)?;
+        let ended = chunk.is_none();
+        let events = match (decoder.as_mut(), chunk) {
+            (Some(decoder), Some(bytes)) => decoder.push(&bytes),
+            (Some(decoder), None) => decoder.finish(),
+            (None, Some(bytes)) => {
+                head.extend_from_slice(&bytes);
+                match sniff_body(&head) {
+                    BodyKind::Undecided => continue,
+                    BodyKind::Stream => decoder
+                        .insert(StreamDecoder::new())
+                        .push(&std::mem::take(&mut head)),
+                    BodyKind::Whole => {
+                        while let Some(more) = read_chunk(&reader).await.map_err(broken)? {
+                            head.extend_from_slice(&more);
+                        }
+                        return chat_reply(status, &String::from_utf8_lossy(&head), on);
+                    }
+                }
+            }
+            // Ended before it could tell: a (short) one-piece reply.
+            (None, None) => return chat_reply(status, &String::from_utf8_lossy(&head), on),
         };
         for event in events {
             match event {
@@ -144,9 +172,11 @@ pub(super) async fn stream_once(
                     let _ = reader.cancel();
                     return Err(ClientError::StreamError(message));
                 }
+                // Not shown yet (issue 13 §1): like before, it adds no text.
+                StreamEvent::ToolCall { .. } => {}
             }
         }
-        if done {
+        if ended {
             return Err(ClientError::Truncated);
         }
     }
@@ -163,5 +193,33 @@ pub(super) async fn post_stop(endpoint: &Endpoint, session_id: &str) -> Result<(
     } else {
         let text = response.text().await.unwrap_or_default();
         Err(ApiError::from_response(response.status(), &text).to_string())
+    }
+}
+
+/// `GET /v1/sessions/{id}/history`: the body of a 2xx, else the error.
+pub(super) async fn get_history(
+    endpoint: &Endpoint,
+    session_id: &str,
+) -> Result<String, ClientError> {
+    let builder = Request::get(&endpoint.url(&history_path(session_id)));
+    let builder = match &endpoint.api_key {
+        Some(key) => builder.header(API_KEY_HEADER, key),
+        None => builder,
+    };
+    let response = builder.send().await.map_err(|e| ClientError::Network {
+        detail: e.to_string(),
+        offline: browser_offline(),
+    })?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ClientError::Dropped(e.to_string()))?;
+    if response.ok() {
+        Ok(text)
+    } else {
+        Err(ClientError::Api(ApiError::from_response(
+            response.status(),
+            &text,
+        )))
     }
 }

@@ -1,46 +1,18 @@
 //! The host page's options (`mount({...})`), read and checked: each problem
 //! is reported naming the option and what it accepts.
 
+use super::options::{self, Kind, OptionSpec, DEFAULT_OFFSET, OPTIONS};
 use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
+use crate::state::Persistence;
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::json_type_name;
+use lyzr_chat_protocol::{json_type_name, RequestFields};
 use serde_json::{Map, Value};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
-/// Every option the widget knows, in the host page's spelling.
-pub const OPTIONS: &[&str] = &[
-    "agentId",
-    "apiUrl",
-    "apiKey",
-    "userId",
-    "sessionId",
-    "title",
-    "subtitle",
-    "welcomeMessage",
-    "placeholder",
-    "open",
-    "systemPromptVariables",
-    "filterVariables",
-    "features",
-    "assets",
-    "stream",
-    "timeoutMs",
-    "starterPrompts",
-    "theme",
-    "primaryColor",
-    "position",
-    "offsetX",
-    "offsetY",
-    "zIndex",
-    "mode",
-    "container",
-    "preload",
-    "linkSchemes",
-    "imageHosts",
-];
+pub use super::options::DEFAULT_TIMEOUT_MS;
 
 /// The widget's options after checking.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,11 +28,9 @@ pub struct WidgetConfig {
     pub welcome_message: Option<String>,
     pub placeholder: String,
     pub open: bool,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    /// Ids of uploaded assets sent with every message.
-    pub assets: Option<Vec<String>>,
+    /// `systemPromptVariables`, `filterVariables`, `features`, `assets`:
+    /// sent with every message.
+    pub fields: RequestFields,
     /// Use the stream call (default) or the chat call only.
     pub stream: bool,
     /// How long to wait for a complete answer, in milliseconds.
@@ -71,10 +41,9 @@ pub struct WidgetConfig {
     pub container: Option<web_sys::Element>,
     /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
     pub render_policy: RenderPolicy,
+    /// Where the conversation is kept between pages.
+    pub persistence: Persistence,
 }
-
-/// Default `timeoutMs`: five minutes, since heavy agents are slow.
-pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
 
 impl WidgetConfig {
     /// Reads a plain JavaScript object. Unknown options are warned about
@@ -88,10 +57,14 @@ impl WidgetConfig {
         }
         let object: &Object = js.unchecked_ref_object();
         for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-            if !OPTIONS.contains(&key.as_str()) {
+            if options::find(&key).is_none() {
                 console::warn(&format!(
                     "unknown option `{key}` ignored; known options: {}",
-                    OPTIONS.join(", ")
+                    OPTIONS
+                        .iter()
+                        .map(|o| o.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -99,69 +72,93 @@ impl WidgetConfig {
             object,
             problems: Vec::new(),
         };
-        let agent_id = reader.string("agentId", "the id of your Lyzr agent");
+        let agent_id = reader.text(&options::AGENT_ID);
         if agent_id.is_none() && reader.problems.is_empty() {
             reader.problems.push(
                 "option `agentId` is required: the id of your Lyzr agent (a string)".to_string(),
             );
         }
-        let api_url = reader.api_url();
-        let container = reader.container();
+        let api_url = reader.api_url(&options::API_URL);
+        let container = reader.element(&options::CONTAINER);
         // Without these the widget cannot work at all; any other bad option
         // is reported and replaced by its default.
         let fatal = !reader.problems.is_empty();
-        let config = WidgetConfig {
-            agent_id: agent_id.unwrap_or_default(),
-            api_url,
-            api_key: reader.string("apiKey", "the x-api-key to send"),
-            user_id: reader.string("userId", "a stable id of the visitor"),
-            session_id: reader.string("sessionId", "a conversation id to continue"),
-            title: reader
-                .string("title", "the panel's title")
-                .unwrap_or_else(|| "Chat".to_string()),
-            subtitle: reader.string("subtitle", "a line under the title"),
-            welcome_message: reader.string("welcomeMessage", "the first message shown"),
-            placeholder: reader
-                .string("placeholder", "the composer's placeholder")
-                .unwrap_or_else(|| "Type a message…".to_string()),
-            open: reader.boolean("open").unwrap_or(false),
-            system_prompt_variables: reader.json_object("systemPromptVariables"),
-            filter_variables: reader.json_object("filterVariables"),
-            features: reader.features(),
-            assets: reader.assets(),
-            stream: reader.boolean("stream").unwrap_or(true),
-            timeout_ms: reader.timeout_ms(),
-            ui: UiOptions {
-                theme: reader
-                    .choice("theme", &["light", "dark", "auto"])
-                    .map(Theme::from_name)
+        // Used by the loader before the wasm arrives; checked here, once.
+        reader.boolean(&options::PRELOAD);
+        reader.choice(&options::LOAD);
+        let config =
+            WidgetConfig {
+                agent_id: agent_id.unwrap_or_default(),
+                api_url,
+                api_key: reader.text(&options::API_KEY),
+                user_id: reader.text(&options::USER_ID),
+                session_id: reader.session_id(&options::SESSION_ID),
+                title: reader
+                    .text(&options::TITLE)
+                    .unwrap_or_else(|| "Chat".to_string()),
+                subtitle: reader.text(&options::SUBTITLE),
+                welcome_message: reader.text(&options::WELCOME_MESSAGE),
+                placeholder: reader
+                    .text(&options::PLACEHOLDER)
+                    .unwrap_or_else(|| "Type a message…".to_string()),
+                open: reader.boolean(&options::OPEN).unwrap_or(false),
+                persistence: reader
+                    .choice(&options::PERSISTENCE)
+                    .and_then(Persistence::parse)
                     .unwrap_or_default(),
-                primary_color: reader.color("primaryColor"),
-                position: reader
-                    .choice(
-                        "position",
-                        &["bottom-right", "bottom-left", "top-right", "top-left"],
-                    )
-                    .map(Position::from_name)
-                    .unwrap_or_default(),
-                offset_x: reader.integer("offsetX", 0, 2000).unwrap_or(20) as u32,
-                offset_y: reader.integer("offsetY", 0, 2000).unwrap_or(20) as u32,
-                z_index: reader.integer("zIndex", -2_147_483_647, 2_147_483_647),
-                mode: reader
-                    .choice("mode", &["floating", "inline", "fullpage"])
-                    .map(Mode::from_name)
-                    .unwrap_or_default(),
-                starter_prompts: reader.strings("starterPrompts"),
-            },
-            container,
-            render_policy: RenderPolicy {
-                link_schemes: reader.link_schemes().unwrap_or_else(|| {
-                    DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect()
-                }),
-                image_hosts: reader.image_hosts().unwrap_or_default(),
-                page_origin: None,
-            },
-        };
+                fields: RequestFields {
+                    system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
+                    filter_variables: reader.object(&options::FILTER_VARIABLES),
+                    features: reader.objects(&options::FEATURES),
+                    assets: reader.strings(&options::ASSETS),
+                },
+                stream: reader.boolean(&options::STREAM).unwrap_or(true),
+                timeout_ms: reader
+                    .whole(&options::TIMEOUT_MS)
+                    .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32),
+                ui: UiOptions {
+                    theme: reader
+                        .choice(&options::THEME)
+                        .map(Theme::from_name)
+                        .unwrap_or_default(),
+                    primary_color: reader.color(&options::PRIMARY_COLOR),
+                    position: reader
+                        .choice(&options::POSITION)
+                        .map(Position::from_name)
+                        .unwrap_or_default(),
+                    offset_x: reader
+                        .whole(&options::OFFSET_X)
+                        .map_or(DEFAULT_OFFSET, |px| px as u32),
+                    offset_y: reader
+                        .whole(&options::OFFSET_Y)
+                        .map_or(DEFAULT_OFFSET, |px| px as u32),
+                    z_index: reader.whole(&options::Z_INDEX).map(|z| z as i32),
+                    mode: reader
+                        .choice(&options::MODE)
+                        .map(Mode::from_name)
+                        .unwrap_or_default(),
+                    starter_prompts: reader
+                        .strings(&options::STARTER_PROMPTS)
+                        .map(|prompts| {
+                            prompts
+                                .into_iter()
+                                .map(|p| p.trim().to_string())
+                                .filter(|p| !p.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+                container,
+                render_policy: RenderPolicy {
+                    link_schemes: reader.link_schemes(&options::LINK_SCHEMES).unwrap_or_else(
+                        || DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect(),
+                    ),
+                    image_hosts: reader
+                        .image_hosts(&options::IMAGE_HOSTS)
+                        .unwrap_or_default(),
+                    page_origin: None,
+                },
+            };
         let mut fatal = fatal;
         if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
             fatal = true;
@@ -201,6 +198,9 @@ impl UncheckedObject for JsValue {
     }
 }
 
+/// Reads options out of a plain object, each one through its entry in the
+/// option table (`options.rs`): the spec gives the name, what it accepts and
+/// the words of the error.
 struct Reader<'a> {
     object: &'a Object,
     problems: Vec<String>,
@@ -208,24 +208,26 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// The option's value; `None` when absent, `undefined` or `null`.
-    fn get(&self, key: &str) -> Option<JsValue> {
-        let value = Reflect::get(self.object, &JsValue::from_str(key)).ok()?;
+    fn get(&self, spec: &OptionSpec) -> Option<JsValue> {
+        let value = Reflect::get(self.object, &JsValue::from_str(spec.name)).ok()?;
         (!value.is_undefined() && !value.is_null()).then_some(value)
     }
 
-    fn string(&mut self, key: &str, what: &str) -> Option<String> {
-        let value = self.get(key)?;
+    /// `Kind::Text`: a non-empty string, trimmed.
+    fn text(&mut self, spec: &OptionSpec) -> Option<String> {
+        debug_assert!(matches!(spec.kind, Kind::Text | Kind::Url | Kind::Color));
+        let key = spec.name;
+        let value = self.get(spec)?;
         match value.as_string() {
             Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(_) => {
-                self.problems.push(format!(
-                    "option `{key}` must not be empty: {what} (a string)"
-                ));
+                self.problems
+                    .push(format!("option `{key}` must be a non-empty string"));
                 None
             }
             None => {
                 self.problems.push(format!(
-                    "option `{key}` must be a string ({what}), not {}",
+                    "option `{key}` must be a string, not {}",
                     type_name(&value)
                 ));
                 None
@@ -233,12 +235,33 @@ impl Reader<'_> {
         }
     }
 
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        let value = self.get(key)?;
+    /// `sessionId`: letters, digits, `_` and `-` only (the proxy refuses
+    /// anything else), at most 128 characters.
+    fn session_id(&mut self, spec: &OptionSpec) -> Option<String> {
+        let id = self.text(spec)?;
+        let valid = id.len() <= 128
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            self.problems.push(format!(
+                "option `{}` must be letters, digits, `_` and `-` only (at most 128), e.g. `{{agentId}}-{{random}}`; got {id:?}",
+                spec.name
+            ));
+            return None;
+        }
+        Some(id)
+    }
+
+    /// `Kind::Bool`: a boolean, or as an attribute present / "true" / "false".
+    fn boolean(&mut self, spec: &OptionSpec) -> Option<bool> {
+        debug_assert_eq!(spec.kind, Kind::Bool);
+        let key = spec.name;
+        let value = self.get(spec)?;
         if let Some(b) = value.as_bool() {
             return Some(b);
         }
-        match value.as_string().as_deref() {
+        match value.as_string().as_deref().map(str::trim) {
             Some("true") | Some("") => Some(true),
             Some("false") => Some(false),
             _ => {
@@ -251,15 +274,19 @@ impl Reader<'_> {
         }
     }
 
-    /// One of `accepted` (case-insensitive).
-    fn choice(&mut self, key: &str, accepted: &[&'static str]) -> Option<&'static str> {
-        let value = self.get(key)?;
+    /// `Kind::Choice`: one of its words (case-insensitive).
+    fn choice(&mut self, spec: &OptionSpec) -> Option<&'static str> {
+        let Kind::Choice(accepted) = spec.kind else {
+            unreachable!("{} is not a choice", spec.name)
+        };
+        let value = self.get(spec)?;
         let text = value.as_string().map(|s| s.trim().to_ascii_lowercase());
         if let Some(found) = accepted.iter().find(|a| Some(a.to_string()) == text) {
             return Some(found);
         }
         self.problems.push(format!(
-            "option `{key}` must be one of {}, not {}",
+            "option `{}` must be one of {}, not {}",
+            spec.name,
             accepted
                 .iter()
                 .map(|a| format!("\"{a}\""))
@@ -270,17 +297,25 @@ impl Reader<'_> {
         None
     }
 
-    /// A whole number in `min..=max` (numeric strings accepted, as from HTML attributes).
-    fn integer(&mut self, key: &str, min: i64, max: i64) -> Option<i32> {
-        let value = self.get(key)?;
+    /// `Kind::Whole`: a whole number in its range (numeric strings accepted,
+    /// as from HTML attributes).
+    fn whole(&mut self, spec: &OptionSpec) -> Option<i64> {
+        let Kind::Whole { min, max } = spec.kind else {
+            unreachable!("{} is not a whole number", spec.name)
+        };
+        let value = self.get(spec)?;
         let number = value
             .as_f64()
             .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
         match number {
-            Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i32),
+            Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i64),
             _ => {
+                let default = spec
+                    .default
+                    .map_or_else(String::new, |d| format!(" (default {d})"));
                 self.problems.push(format!(
-                    "option `{key}` must be a whole number from {min} to {max}, not {}",
+                    "option `{}` must be a whole number from {min} to {max}{default}, not {}",
+                    spec.name,
                     describe(&value)
                 ));
                 None
@@ -288,47 +323,31 @@ impl Reader<'_> {
         }
     }
 
-    /// A CSS color the browser accepts (checked with `CSS.supports`).
-    fn color(&mut self, key: &str) -> Option<String> {
-        let color = self.string(key, "a CSS color such as #4f46e5")?;
-        if web_sys::css::supports_with_value("color", &color).unwrap_or(false) {
+    /// `Kind::Color`: colour syntax only ([`is_color_syntax`]) that the
+    /// browser also accepts (`CSS.supports`).
+    fn color(&mut self, spec: &OptionSpec) -> Option<String> {
+        debug_assert_eq!(spec.kind, Kind::Color);
+        let color = self.text(spec)?;
+        if is_color_syntax(&color)
+            && web_sys::css::supports_with_value("color", &color).unwrap_or(false)
+        {
             Some(color)
         } else {
             self.problems.push(format!(
-                "option `{key}` must be a CSS color such as \"#4f46e5\" or \"rgb(79 70 229)\", not {color:?}"
+                "option `{}` must be a colour: hex (\"#4f46e5\"), rgb(), rgba(), hsl(), \
+                 hsla(), oklch() or a colour name; var(), url() and other CSS are not \
+                 accepted; got {color:?}",
+                spec.name
             ));
             None
         }
     }
 
-    /// An array of strings (a JSON array string is accepted, as from HTML attributes).
-    fn strings(&mut self, key: &str) -> Vec<String> {
-        let Some(value) = self.get(key) else {
-            return Vec::new();
-        };
-        let json = match value.as_string() {
-            Some(text) => serde_json::from_str::<Value>(&text).ok(),
-            None => self.json(key),
-        };
-        match json {
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-                .into_iter()
-                .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
-                .filter(|s| !s.is_empty())
-                .collect(),
-            _ => {
-                self.problems.push(format!(
-                    "option `{key}` must be an array of strings, e.g. [\"What can you do?\"], not {}",
-                    describe(&value)
-                ));
-                Vec::new()
-            }
-        }
-    }
-
-    /// An element, or a CSS selector of one.
-    fn container(&mut self) -> Option<web_sys::Element> {
-        let value = self.get("container")?;
+    /// `Kind::Element`: an element, or a CSS selector of one.
+    fn element(&mut self, spec: &OptionSpec) -> Option<web_sys::Element> {
+        debug_assert_eq!(spec.kind, Kind::Element);
+        let key = spec.name;
+        let value = self.get(spec)?;
         if let Some(element) = value.dyn_ref::<web_sys::Element>() {
             return Some(element.clone());
         }
@@ -338,43 +357,23 @@ impl Reader<'_> {
                 .and_then(|d| d.query_selector(&selector).ok().flatten());
             if found.is_none() {
                 self.problems.push(format!(
-                    "option `container`: no element matches the selector {selector:?}"
+                    "option `{key}`: no element matches the selector {selector:?}"
                 ));
             }
             return found;
         }
         self.problems.push(format!(
-            "option `container` must be an element or a CSS selector, not {}",
+            "option `{key}` must be an element or a CSS selector, not {}",
             describe(&value)
         ));
         None
     }
 
-    fn timeout_ms(&mut self) -> u32 {
-        let Some(value) = self.get("timeoutMs") else {
-            return DEFAULT_TIMEOUT_MS;
-        };
-        let number = value
-            .as_f64()
-            .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
-        match number {
-            Some(ms) if (1000.0..=3_600_000.0).contains(&ms) => ms as u32,
-            _ => {
-                self.problems.push(format!(
-                    "option `timeoutMs` must be a number of milliseconds from 1000 to 3600000 \
-                     (default {DEFAULT_TIMEOUT_MS}), not {}",
-                    describe(&value)
-                ));
-                DEFAULT_TIMEOUT_MS
-            }
-        }
-    }
-
-    fn api_url(&mut self) -> String {
-        let Some(url) = self.string(
-            "apiUrl",
-            "the API base URL, e.g. https://agent-prod.studio.lyzr.ai",
-        ) else {
+    /// `Kind::Url`: an http(s) URL or a path, without a trailing slash;
+    /// empty (the page's origin) when absent or bad.
+    fn api_url(&mut self, spec: &OptionSpec) -> String {
+        debug_assert_eq!(spec.kind, Kind::Url);
+        let Some(url) = self.text(spec) else {
             return String::new();
         };
         let lower = url.to_ascii_lowercase();
@@ -382,36 +381,77 @@ impl Reader<'_> {
             url.trim_end_matches('/').to_string()
         } else {
             self.problems.push(format!(
-                "option `apiUrl` must be an http(s) URL or a path on this site, like \
-                 https://agent-prod.studio.lyzr.ai or /lyzr; got {url:?}"
+                "option `{}` must be an http(s) URL or a path on this site, like \
+                 https://agent-prod.studio.lyzr.ai or /lyzr; got {url:?}",
+                spec.name
             ));
             String::new()
         }
     }
 
-    fn json(&mut self, key: &str) -> Option<Value> {
-        let value = self.get(key)?;
+    /// The value as JSON. A string is read as JSON text: that is how
+    /// objects and arrays arrive from HTML attributes.
+    fn json(&mut self, spec: &OptionSpec) -> Option<Value> {
+        let value = self.get(spec)?;
+        if let Some(text) = value.as_string() {
+            return match serde_json::from_str(&text) {
+                Ok(json) => Some(json),
+                Err(e) => {
+                    self.problems.push(format!(
+                        "option `{}` must be {}; as an attribute, written as JSON \
+                         (it was not: {e})",
+                        spec.name,
+                        match spec.kind {
+                            Kind::Object => "an object of name: value pairs",
+                            Kind::Objects => "an array of objects",
+                            _ => "an array of strings",
+                        }
+                    ));
+                    None
+                }
+            };
+        }
         let text = js_sys::JSON::stringify(&value).ok()?.as_string()?;
         serde_json::from_str(&text).ok()
     }
 
-    fn json_object(&mut self, key: &str) -> Option<Map<String, Value>> {
-        let value = self.json(key)?;
-        self.checked(check_object(key, value))
+    /// `Kind::Object`: an object of name: value pairs.
+    fn object(&mut self, spec: &OptionSpec) -> Option<Map<String, Value>> {
+        debug_assert_eq!(spec.kind, Kind::Object);
+        let value = self.json(spec)?;
+        self.checked(check_object(spec.name, value))
     }
 
-    fn features(&mut self) -> Option<Vec<Map<String, Value>>> {
-        let value = self.json("features")?;
-        self.checked(check_features("features", value))
+    /// `Kind::Objects`: an array of objects (`features`).
+    fn objects(&mut self, spec: &OptionSpec) -> Option<Vec<Map<String, Value>>> {
+        debug_assert_eq!(spec.kind, Kind::Objects);
+        let value = self.json(spec)?;
+        self.checked(check_features(spec.name, value))
     }
 
-    fn assets(&mut self) -> Option<Vec<String>> {
-        let value = self.json("assets")?;
-        self.checked(check_assets("assets", value))
+    /// `Kind::Strings`: an array of strings.
+    fn strings(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        debug_assert_eq!(spec.kind, Kind::Strings);
+        let value = self.json(spec)?;
+        self.checked(check_strings(spec.name, value))
     }
 
     fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.problems.push(problem)).ok()
+    }
+}
+
+/// An array of strings (`starterPrompts`, `assets`, `linkSchemes`, ...).
+pub fn check_strings(key: &str, value: Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()),
+        other => Err(format!(
+            "option `{key}` must be an array of strings, e.g. [\"one\", \"two\"], not {}",
+            json_type_name(&other)
+        )),
     }
 }
 
@@ -480,10 +520,8 @@ pub fn theme_from_js(js: &JsValue) -> Result<(Option<Theme>, Option<String>), Ve
             ));
         }
     }
-    let theme = reader
-        .choice("theme", &["light", "dark", "auto"])
-        .map(Theme::from_name);
-    let color = reader.color("primaryColor");
+    let theme = reader.choice(&options::THEME).map(Theme::from_name);
+    let color = reader.color(&options::PRIMARY_COLOR);
     if reader.problems.is_empty() {
         Ok((theme, color))
     } else {
@@ -491,9 +529,78 @@ pub fn theme_from_js(js: &JsValue) -> Result<(Option<Theme>, Option<String>), Ve
     }
 }
 
+/// A change of one live option (see [`live_option`]).
+#[derive(Debug)]
+pub enum LiveChange {
+    Theme(Theme),
+    PrimaryColor(String),
+    Open(bool),
+    User(String),
+    /// A partial update of the request fields.
+    Variables(RequestFields),
+    /// Removed, or nothing to change.
+    Nothing,
+}
+
+/// Reads one option given alone (an attribute of `<lyzr-chat>` that
+/// changed). `Ok(None)` when the option does not apply live; errors name it.
+pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec<String>> {
+    let Some(spec) = options::find(name) else {
+        console::warn(&format!("unknown option `{name}` ignored"));
+        return Ok(Some(LiveChange::Nothing));
+    };
+    if !spec.live {
+        return Ok(None);
+    }
+    let object = Object::new();
+    let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
+    let mut reader = Reader {
+        object: &object,
+        problems: Vec::new(),
+    };
+    let mut variables = RequestFields::default();
+    let change = match spec.name {
+        "theme" => LiveChange::Theme(
+            reader
+                .choice(spec)
+                .map(Theme::from_name)
+                .unwrap_or_default(),
+        ),
+        "primaryColor" => reader
+            .color(spec)
+            .map_or(LiveChange::Nothing, LiveChange::PrimaryColor),
+        "open" => LiveChange::Open(reader.boolean(spec).unwrap_or(false)),
+        "userId" => reader
+            .text(spec)
+            .map_or(LiveChange::Nothing, LiveChange::User),
+        "systemPromptVariables" => {
+            variables.system_prompt_variables = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
+        "filterVariables" => {
+            variables.filter_variables = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
+        "features" => {
+            variables.features = reader.objects(spec);
+            LiveChange::Variables(variables)
+        }
+        "assets" => {
+            variables.assets = reader.strings(spec);
+            LiveChange::Variables(variables)
+        }
+        other => unreachable!("option `{other}` is marked live but has no live change"),
+    };
+    if reader.problems.is_empty() {
+        Ok(Some(change))
+    } else {
+        Err(reader.problems)
+    }
+}
+
 /// Reads `setVariables({...})`: snake_case names as in the API body, or the
 /// camelCase option names.
-pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<String>> {
+pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
     let json = js_sys::JSON::stringify(js)
         .ok()
         .and_then(|s| s.as_string())
@@ -516,7 +623,7 @@ pub fn variables_from_js(js: &JsValue) -> Result<crate::state::Variables, Vec<St
             .filter(|v| !v.is_null())
             .map(|v| (key.to_string(), v))
     };
-    let mut variables = crate::state::Variables::default();
+    let mut variables = RequestFields::default();
     if let Some((key, value)) = take("system_prompt_variables", "systemPromptVariables") {
         variables.system_prompt_variables =
             check_object(&key, value).map_err(|p| problems.push(p)).ok();
@@ -553,37 +660,27 @@ fn describe(value: &JsValue) -> String {
 }
 
 impl Reader<'_> {
-    fn string_list(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
-        let items = match self.json(key)? {
-            Value::Array(items) => items,
-            other => {
+    /// Non-empty strings, lowercased (schemes and hosts).
+    fn lowercase_list(&mut self, spec: &OptionSpec, example: &str) -> Option<Vec<String>> {
+        let key = spec.name;
+        let items = self.strings(spec)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            if item.trim().is_empty() {
                 self.problems.push(format!(
-                    "option `{key}` must be an array of strings like {example}, not {}",
-                    json_type_name(&other)
+                    "option `{key}` item {i} must be a non-empty string like {example}"
                 ));
                 return None;
             }
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_ascii_lowercase()),
-                other => {
-                    self.problems.push(format!(
-                        "option `{key}` item {i} must be a non-empty string like {example}, not {}",
-                        json_type_name(&other)
-                    ));
-                    return None;
-                }
-            }
+            out.push(item.trim().to_ascii_lowercase());
         }
         Some(out)
     }
 
     /// `linkSchemes`: the URL schemes links in replies may use.
-    fn link_schemes(&mut self) -> Option<Vec<String>> {
-        let key = "linkSchemes";
-        let schemes = self.string_list(key, r#"["https", "mailto"]"#)?;
+    fn link_schemes(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        let key = spec.name;
+        let schemes = self.lowercase_list(spec, r#"["https", "mailto"]"#)?;
         let mut out = Vec::with_capacity(schemes.len());
         for scheme in schemes {
             let scheme = scheme.trim_end_matches(':').to_string();
@@ -609,9 +706,9 @@ impl Reader<'_> {
     }
 
     /// `imageHosts`: hosts whose images in replies load without a click.
-    fn image_hosts(&mut self) -> Option<Vec<String>> {
-        let key = "imageHosts";
-        let hosts = self.string_list(key, r#"["images.example.com", "*.cdn.example.com"]"#)?;
+    fn image_hosts(&mut self, spec: &OptionSpec) -> Option<Vec<String>> {
+        let key = spec.name;
+        let hosts = self.lowercase_list(spec, r#"["images.example.com", "*.cdn.example.com"]"#)?;
         for host in &hosts {
             let name = host.strip_prefix("*.").unwrap_or(host);
             let valid = !name.is_empty()
@@ -628,6 +725,48 @@ impl Reader<'_> {
         }
         Some(hosts)
     }
+}
+
+/// Whether `text` is written as a colour and nothing else: `#` and 3, 4, 6
+/// or 8 hex digits; a name (letters only: `red`, `transparent`); or
+/// `rgb()`, `rgba()`, `hsl()`, `hsla()`, `oklch()` of numbers, percentages,
+/// angles and `none`. Anything that could make the browser fetch or read
+/// something else (`var()`, `url()`, `image-set()`, nested functions) fails.
+pub fn is_color_syntax(text: &str) -> bool {
+    let text = text.trim().to_ascii_lowercase();
+    if let Some(hex) = text.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic()) {
+        return true;
+    }
+    let Some((name, rest)) = text.split_once('(') else {
+        return false;
+    };
+    let Some(args) = rest.strip_suffix(')') else {
+        return false;
+    };
+    if !matches!(name, "rgb" | "rgba" | "hsl" | "hsla" | "oklch") {
+        return false;
+    }
+    let mut count = 0;
+    for token in args
+        .split([' ', '\t', '\n', ',', '/'])
+        .filter(|t| !t.is_empty())
+    {
+        count += 1;
+        if token == "none" {
+            continue;
+        }
+        let number = ["%", "deg", "grad", "rad", "turn"]
+            .iter()
+            .find_map(|unit| token.strip_suffix(unit))
+            .unwrap_or(token);
+        if number.parse::<f64>().map_or(true, |n| !n.is_finite()) {
+            return false;
+        }
+    }
+    (3..=4).contains(&count)
 }
 
 fn type_name(value: &JsValue) -> String {
@@ -662,7 +801,56 @@ fn is_local_page() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::lyzr_api_host;
+    use super::{is_color_syntax, lyzr_api_host};
+
+    #[test]
+    fn colours_are_accepted_in_colour_syntax_only() {
+        for colour in [
+            "#4f46e5",
+            "#FFF",
+            "#ffd400cc",
+            "#abcd",
+            "RebeccaPurple",
+            "transparent",
+            "rgb(79, 70, 229)",
+            "rgb(79 70 229 / 50%)",
+            "RGBA(79,70,229,0.5)",
+            "hsl(243deg 75% 59%)",
+            "hsla(243, 75%, 59%, .5)",
+            "hsl(0.5turn 10% 10%)",
+            "oklch(0.51 0.23 277)",
+            "oklch(51% 0.23 277 / 0.8)",
+            "oklch(none 0.1 20)",
+            " #fff ",
+        ] {
+            assert!(is_color_syntax(colour), "{colour}");
+        }
+        for other in [
+            "var(--x, url(https://evil.example/c.png))",
+            "var(--brand)",
+            "url(https://evil.example/x.png)",
+            "rgb(var(--r) 0 0)",
+            "rgb(calc(1 + 2) 0 0)",
+            "image-set(\"x.png\" 1x)",
+            "light-dark(red, blue)",
+            "color-mix(in srgb, red, blue)",
+            "red;background:url(x)",
+            "red }",
+            "#12",
+            "#ggg",
+            "rgb(1 2)",
+            "rgb(1 2 3 4 5)",
+            "rgb(1 2 3",
+            "rgb(1 2 3))",
+            "rgb(inf 0 0)",
+            "rgb(1e999 0 0)",
+            "rgb()",
+            "attr(data-x)",
+            "",
+        ] {
+            assert!(!is_color_syntax(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_lyzr_hosts_count_as_lyzr() {

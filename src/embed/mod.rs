@@ -3,6 +3,7 @@
 //! return. The only module that reads values handed over by the host page.
 
 mod config;
+pub mod options;
 mod styles;
 
 pub use config::WidgetConfig;
@@ -10,6 +11,7 @@ pub use config::WidgetConfig;
 use crate::client::Endpoint;
 use crate::console;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::ui::words;
 use crate::ui::{Mode, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
@@ -65,7 +67,7 @@ impl ChatHandle {
     pub fn set_variables(&self, variables: JsValue) -> bool {
         match config::variables_from_js(&variables) {
             Ok(variables) => {
-                self.state.set_variables(variables);
+                self.state.set_variables(to_state(variables));
                 true
             }
             Err(problems) => {
@@ -127,6 +129,39 @@ impl ChatHandle {
                     console::error(&problem);
                 }
                 false
+            }
+        }
+    }
+
+    /// Changes one option of the running widget, as when an attribute of
+    /// `<lyzr-chat>` changes (`value` null when it was removed). Returns
+    /// false when the option does not apply live (the loader then starts the
+    /// widget again with the new options); true otherwise, a bad value being
+    /// named in the console.
+    #[wasm_bindgen(js_name = setOption)]
+    pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
+        match config::live_option(&name, value) {
+            Err(problems) => {
+                for problem in problems {
+                    console::error(&problem);
+                }
+                true
+            }
+            Ok(None) => false,
+            Ok(Some(change)) => {
+                match change {
+                    config::LiveChange::Theme(theme) => self.theme.set(theme),
+                    config::LiveChange::PrimaryColor(color) => {
+                        self.styles.set_primary_color(&color)
+                    }
+                    config::LiveChange::Open(open) => self.state.set_open(open),
+                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
+                    config::LiveChange::Variables(variables) => {
+                        self.state.set_variables(to_state(variables))
+                    }
+                    config::LiveChange::Nothing => {}
+                }
+                true
             }
         }
     }
@@ -267,18 +302,26 @@ fn mount_widget(
         base_url: config.api_url.clone(),
         api_key: config.api_key.clone(),
     };
-    let user_id = config.user_id.clone().unwrap_or_else(visitor_id);
-    let mut settings = ChatSettings::new(endpoint, config.agent_id.clone(), user_id);
-    settings.system_prompt_variables = config.system_prompt_variables.clone();
-    settings.filter_variables = config.filter_variables.clone();
-    settings.features = config.features.clone();
-    settings.assets = config.assets.clone();
+    let user_id = config
+        .user_id
+        .clone()
+        .unwrap_or_else(|| visitor_id(config.persistence));
+    let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
+    let fields = config.fields.clone();
+    settings.system_prompt_variables = fields.system_prompt_variables;
+    settings.filter_variables = fields.filter_variables;
+    settings.features = fields.features;
+    settings.assets = fields.assets;
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
         title: config.title.clone(),
         subtitle: config.subtitle.clone(),
         placeholder: config.placeholder.clone(),
+        welcome: config
+            .welcome_message
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
     };
     let options = config.ui.clone();
 
@@ -288,14 +331,17 @@ fn mount_widget(
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
         let state = ChatState::new(
+            endpoint,
             settings,
             config.session_id.clone(),
-            config.welcome_message.clone(),
+            config.persistence,
             config.open,
         );
         let theme = RwSignal::new(options.theme);
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
+            // Saving, other tabs, history: started once effects can run.
+            state.start();
             view! { <Widget state=state text=text options=options theme=theme/> }
         });
         if let Some(emit) = emit {
@@ -312,6 +358,17 @@ fn mount_widget(
         view: Some(view),
         owner: Some(owner),
     })
+}
+
+/// The state's copy of a partial update of the request fields (until the
+/// state keeps a `RequestFields` itself).
+fn to_state(fields: lyzr_chat_protocol::RequestFields) -> crate::state::Variables {
+    crate::state::Variables {
+        system_prompt_variables: fields.system_prompt_variables,
+        filter_variables: fields.filter_variables,
+        features: fields.features,
+        assets: fields.assets,
+    }
 }
 
 /// Passes the conversation's events to the loader's `emit`.
@@ -343,17 +400,15 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
             "message-received",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
-        ChatEvent::Error {
-            message,
-            detail: why,
-        } => call(
+        ChatEvent::Error { problem } => call(
             "error",
             detail(&[
-                ("message", message.into()),
-                ("detail", why.into()),
+                ("message", words::client_error(&problem).into()),
+                ("detail", problem.to_string().into()),
                 ("sessionId", session()),
             ]),
         ),
+        ChatEvent::Unread { count } => call("unread", detail(&[("count", count.into())])),
         ChatEvent::Opened => call("open", JsValue::UNDEFINED),
         ChatEvent::Closed => call("close", JsValue::UNDEFINED),
     });

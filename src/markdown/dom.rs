@@ -40,7 +40,7 @@ pub struct DomRenderer {
 
 impl DomRenderer {
     /// Renders into `root` (which it owns from now on). The page's origin is
-    /// added to `policy` when missing, so same-origin images load.
+    /// added to `policy` when missing: it names the host of relative images.
     pub fn new(root: Element, mut policy: RenderPolicy) -> Self {
         if policy.page_origin.is_none() {
             policy.page_origin = web_sys::window().and_then(|w| w.location().origin().ok());

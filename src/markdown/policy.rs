@@ -13,13 +13,15 @@
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderPolicy {
-    /// Lowercase schemes a link may use, without `:`.
+    /// Schemes a link may use, without `:` (compared in any case).
     pub link_schemes: Vec<String>,
     /// Hosts whose images load without a click: `cdn.example.com`, or
-    /// `*.example.com` for every subdomain.
+    /// `*.example.com` for every subdomain. The page's own host is no
+    /// exception: an image there is a request carrying the visitor's cookies
+    /// (`![x](/account/delete?confirm=1)`), so it needs a click unless listed.
     pub image_hosts: Vec<String>,
-    /// The page's origin (`https://shop.example.com`): its images load
-    /// directly. Filled in by the DOM layer.
+    /// The page's origin (`https://shop.example.com`), which names the host
+    /// of relative image URLs. Filled in by the DOM layer.
     pub page_origin: Option<String>,
 }
 
@@ -42,9 +44,10 @@ impl Default for RenderPolicy {
 /// What to do with an image's URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
-    /// Same origin, `blob:`, or an allowlisted host: load it.
+    /// `blob:`, or a host listed in `imageHosts`: load it.
     Direct(String),
-    /// Another host: show a placeholder naming `host`; load only on a click.
+    /// Any other host, the page's own included: show a placeholder naming
+    /// `host`; load only on a click.
     Remote { url: String, host: String },
     /// Any other scheme (`data:`, `javascript:`, ...): never load it.
     Blocked,
@@ -57,7 +60,11 @@ impl RenderPolicy {
     pub fn link_href(&self, raw: &str) -> Option<String> {
         let url = normalise(raw)?;
         match scheme_of(&url) {
-            Scheme::Named(scheme) => self.link_schemes.contains(&scheme).then_some(url),
+            Scheme::Named(scheme) => self
+                .link_schemes
+                .iter()
+                .any(|allowed| allowed.trim_end_matches(':').eq_ignore_ascii_case(&scheme))
+                .then_some(url),
             Scheme::Relative => Some(url),
             Scheme::Ambiguous => None,
         }
@@ -72,40 +79,45 @@ impl RenderPolicy {
             Scheme::Named(scheme) if scheme == "blob" => ImageSource::Direct(url),
             Scheme::Named(scheme) if scheme == "http" || scheme == "https" => {
                 let rest = &url[scheme.len() + 1..];
-                self.network_image(&url, &scheme, rest)
+                self.network_image(&url, rest)
             }
             Scheme::Named(_) | Scheme::Ambiguous => ImageSource::Blocked,
             Scheme::Relative => {
                 let slashes = url.chars().take_while(|c| *c == '/' || *c == '\\').count();
                 if slashes >= 2 {
                     // `//host/x.png` takes the page's scheme but another host.
-                    self.network_image(&url, "https", &url)
+                    self.network_image(&url, &url)
                 } else {
-                    ImageSource::Direct(url)
+                    let page_host = self
+                        .page_origin
+                        .as_deref()
+                        .and_then(|origin| origin.split_once("://"))
+                        .and_then(|(_, rest)| authority(rest))
+                        .map(|(host, _)| host);
+                    self.listed_or_placeholder(url, page_host)
                 }
             }
         }
     }
 
-    fn network_image(&self, url: &str, scheme: &str, after_scheme: &str) -> ImageSource {
-        let Some((host, port)) = authority(after_scheme) else {
-            return ImageSource::Blocked;
-        };
-        let origin = match port {
-            Some(port) if !is_default_port(scheme, port) => format!("{scheme}://{host}:{port}"),
-            _ => format!("{scheme}://{host}"),
-        };
-        let same_origin = self
-            .page_origin
-            .as_deref()
-            .is_some_and(|o| o.eq_ignore_ascii_case(&origin));
-        if same_origin || self.image_hosts.iter().any(|h| host_matches(h, &host)) {
-            ImageSource::Direct(url.to_string())
-        } else {
-            ImageSource::Remote {
-                url: url.to_string(),
-                host,
+    fn network_image(&self, url: &str, after_scheme: &str) -> ImageSource {
+        match authority(after_scheme) {
+            Some((host, _port)) => self.listed_or_placeholder(url.to_string(), Some(host)),
+            None => ImageSource::Blocked,
+        }
+    }
+
+    /// `Direct` when `host` is in `imageHosts`, else a placeholder naming it
+    /// (`this site` for a relative URL on a page of unknown origin).
+    fn listed_or_placeholder(&self, url: String, host: Option<String>) -> ImageSource {
+        match host {
+            Some(host) if self.image_hosts.iter().any(|h| host_matches(h, &host)) => {
+                ImageSource::Direct(url)
             }
+            host => ImageSource::Remote {
+                url,
+                host: host.unwrap_or_else(|| "this site".to_string()),
+            },
         }
     }
 }
@@ -169,10 +181,6 @@ fn authority(after_scheme: &str) -> Option<(String, Option<&str>)> {
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     (!host.is_empty()).then_some((host, port.filter(|p| !p.is_empty())))
-}
-
-fn is_default_port(scheme: &str, port: &str) -> bool {
-    matches!((scheme, port), ("http", "80") | ("https", "443"))
 }
 
 /// `pattern` is `host` or `*.domain` (any subdomain of `domain`).
@@ -289,13 +297,10 @@ mod tests {
     }
 
     #[test]
-    fn same_origin_blob_and_allowlisted_images_load() {
+    fn blob_and_allowlisted_images_load() {
         let p = policy();
         for url in [
-            "/uploads/a.png",
-            "a.png",
             "blob:http://127.0.0.1:8787/1234",
-            "http://127.0.0.1:8787/a.png",
             "https://img.example.com/a.png",
             "https://IMG.example.com./a.png",
             "https://a.cdn.example/a.png",
@@ -306,6 +311,61 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn images_from_the_page_s_own_origin_wait_for_a_click_unless_listed() {
+        // An image is a GET with the visitor's cookies: on the page's own
+        // host it could act on their account.
+        let p = policy();
+        for url in [
+            "/account/delete?confirm=1",
+            "a.png",
+            "http://127.0.0.1:8787/a.png",
+        ] {
+            assert_eq!(
+                p.image_source(url),
+                ImageSource::Remote {
+                    url: url.into(),
+                    host: "127.0.0.1".into()
+                },
+                "{url}"
+            );
+        }
+        let unknown_page = RenderPolicy::default();
+        assert_eq!(
+            unknown_page.image_source("/a.png"),
+            ImageSource::Remote {
+                url: "/a.png".into(),
+                host: "this site".into()
+            }
+        );
+        let listed = RenderPolicy {
+            image_hosts: vec!["127.0.0.1".into()],
+            ..policy()
+        };
+        for url in [
+            "/account/avatar.png",
+            "a.png",
+            "http://127.0.0.1:8787/a.png",
+        ] {
+            assert_eq!(listed.image_source(url), ImageSource::Direct(url.into()));
+        }
+    }
+
+    #[test]
+    fn link_schemes_match_in_any_case() {
+        let p = RenderPolicy {
+            link_schemes: vec!["HTTPS".into(), "Mailto:".into()],
+            ..RenderPolicy::default()
+        };
+        assert_eq!(
+            p.link_href("https://a.example"),
+            Some("https://a.example".into())
+        );
+        assert!(p.link_href("HTTPS://a.example").is_some());
+        assert!(p.link_href("mailto:a@b.example").is_some());
+        assert_eq!(p.link_href("http://a.example"), None);
     }
 
     #[test]

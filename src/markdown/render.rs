@@ -739,8 +739,19 @@ mod tests {
              title=\"cat\"><span class=\"lc-md-img-host\">Image from evil.example: cat</span>\
              <button class=\"lc-md-load\" type=\"button\">Load image</button></span></p>"
         );
+        // The page's own host needs a click too, unless `imageHosts` lists it.
         assert_eq!(
             md("![a *b*](/up/a.png)"),
+            "<p><span class=\"lc-md-img-placeholder\" data-src=\"/up/a.png\" title=\"a b\">\
+             <span class=\"lc-md-img-host\">Image from 127.0.0.1: a b</span>\
+             <button class=\"lc-md-load\" type=\"button\">Load image</button></span></p>"
+        );
+        let listed = RenderPolicy {
+            image_hosts: vec!["127.0.0.1".into()],
+            ..policy()
+        };
+        assert_eq!(
+            html(&render("![a *b*](/up/a.png)", &listed)),
             "<p><img class=\"lc-md-img\" src=\"/up/a.png\" alt=\"a b\" loading=\"lazy\" \
              referrerpolicy=\"no-referrer\"></img></p>"
         );

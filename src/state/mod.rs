@@ -1,136 +1,50 @@
-//! The conversation model: messages, draft, open/closed, and the actions the
-//! UI triggers (send, retry, edit, stop, reset). The only layer that reads
-//! or writes localStorage.
+//! The conversation's state: a pure [`Conversation`] model
+//! ([`conversation`]), the actions on it ([`chat`]), where it is kept
+//! ([`storage`]), and [`ChatState`], which makes it reactive for the UI.
+//! The only layer that reads or writes storage.
 //!
-//! Nothing typed is lost: the composer keeps a message's text until the
-//! server accepts it (a 2xx), the outbox in localStorage keeps it across
-//! reloads, and a failed send stays in the list with Retry and Edit.
+//! One place writes storage: an effect over the model's revision, as in
+//! Leptos' todomvc (throttled while an answer streams, flushed when the
+//! page is hidden or left).
 
+pub mod chat;
+pub mod conversation;
 mod storage;
+mod transport;
 
-use crate::client::{self, Abort, AbortReason, ClientError, Endpoint, Progress, SendOptions};
-use crate::console;
+pub use chat::{ChatEvent, ChatSettings, Notice, Variables};
+pub use conversation::{Conversation, FileRef, Message, Problem, Role, Status};
+pub use storage::{random_bytes, visitor_id, Persistence};
+
+use crate::client::Endpoint;
+use chat::{Change, Chat, Env};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use lyzr_chat_protocol::{new_session_id, Artifact, ChatRequest, ReplyParts};
-use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::rc::Rc;
+use storage::Store;
+use transport::{BrowserEnv, HttpTransport};
 
-pub use storage::{random_bytes, visitor_id, Store};
-
-/// Who a bubble speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Agent,
-    /// A failed send: the reason, with Retry and Edit.
-    Error,
-}
-
-/// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// A user message on its way, not accepted yet.
-    Pending,
-    /// An agent answer still arriving.
-    Streaming,
-    Done,
-    /// An agent answer cut short by Stop.
-    Stopped,
-    /// A user message that was not accepted, or an answer that broke off.
-    Failed,
-}
-
-/// One bubble. Its parts are signals, so a growing answer re-renders only
-/// itself.
-#[derive(Debug, Clone, Copy)]
-pub struct Message {
-    pub id: u64,
-    pub role: Role,
-    pub text: RwSignal<String>,
-    /// `<think>` reasoning, shown folded, never mixed into `text`.
-    pub thinking: RwSignal<String>,
-    pub artifacts: RwSignal<Vec<Artifact>>,
-    pub status: RwSignal<Status>,
-    /// For an error bubble: the id of the user message it is about.
-    pub about: Option<u64>,
-}
-
-/// Who is talking to which agent, and the optional request fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatSettings {
-    pub endpoint: Endpoint,
-    pub agent_id: String,
-    pub user_id: String,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
-    pub options: SendOptions,
-}
-
-/// Request fields the host page may change while the widget runs; `None`
-/// leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Variables {
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
-}
-
-impl ChatSettings {
-    pub fn new(endpoint: Endpoint, agent_id: String, user_id: String) -> Self {
-        Self {
-            endpoint,
-            agent_id,
-            user_id,
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
-            options: SendOptions::default(),
-        }
-    }
-}
-
-/// What happened in a conversation, for the host page.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChatEvent {
-    /// The visitor sent a message (before the server answers).
-    MessageSent {
-        text: String,
-    },
-    /// An answer is complete.
-    MessageReceived {
-        text: String,
-    },
-    /// A send failed; `message` is what the visitor was shown.
-    Error {
-        message: String,
-        detail: String,
-    },
-    /// The panel opened or closed.
-    Opened,
-    Closed,
-}
-
-type Listener = std::rc::Rc<dyn Fn(ChatEvent)>;
+/// How often a growing answer is saved at most.
+const SAVE_THROTTLE_MS: i32 = 300;
 
 struct Inner {
-    listener: Option<Listener>,
-    settings: ChatSettings,
-    session_id: String,
-    store: Store,
-    welcome: Option<String>,
-    next_id: u64,
-    inflight: Option<(Abort, u64)>,
-    owner: Owner,
+    chat: Rc<Chat>,
+    store: Rc<Store>,
+    /// One trigger per message: a growing answer re-renders only itself.
+    triggers: HashMap<u64, ArcTrigger>,
+    listener: Option<Rc<dyn Fn(ChatEvent)>>,
+    save_timer: Option<i32>,
+    /// The session was made by this page: the server has nothing of it.
+    fresh: bool,
+    _watch: Option<storage::Watch>,
+    _page_listeners: Vec<WindowListenerHandle>,
 }
 
 /// The state of one widget instance. `Copy`: pass it around freely.
 #[derive(Clone, Copy)]
 pub struct ChatState {
-    pub messages: RwSignal<Vec<Message>>,
+    /// The messages' ids, in order.
+    pub list: RwSignal<Vec<u64>>,
     /// The composer's text (saved as a draft on every change).
     pub draft: RwSignal<String>,
     pub open: RwSignal<bool>,
@@ -139,428 +53,397 @@ pub struct ChatState {
     /// What the browser says about the network.
     pub online: RwSignal<bool>,
     /// A passing note, e.g. while waiting to retry.
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<Notice>>,
+    /// Answers that arrived while the panel was closed.
+    pub unread: RwSignal<u32>,
+    /// Bumped on every change of the model; the save effect follows it.
+    revision: RwSignal<u64>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
 impl ChatState {
-    /// A conversation for `settings`. The session is the host's `session_id`,
-    /// else the one saved for this agent, else a new `{agent_id}-{random}`.
-    /// The saved draft and unsent messages come back.
+    /// A conversation for `settings`. The session is the host's
+    /// `session_id`, else the one saved for this agent, else a new one. The
+    /// saved transcript is restored before anything paints; when there is
+    /// none, the server's history is asked for.
     pub fn new(
+        endpoint: Endpoint,
         settings: ChatSettings,
         session_id: Option<String>,
-        welcome: Option<String>,
+        persistence: Persistence,
         open: bool,
     ) -> Self {
-        let store = Store::for_agent(&settings.agent_id);
-        let session_id = session_id
-            .or_else(|| store.session())
-            .unwrap_or_else(|| new_session_id(&settings.agent_id, &random_bytes()));
-        store.set_session(&session_id);
-        let owner = Owner::current().unwrap_or_default();
+        let env = Rc::new(BrowserEnv);
+        let store = Rc::new(Store::new(&settings.agent_id, persistence));
+        let saved = store.load(session_id.as_deref());
+        let legacy = store.take_legacy_session();
+        // A session made here and now has no history on the server to ask for.
+        let fresh = saved.is_none() && session_id.is_none() && legacy.is_none();
+        let conversation = saved.unwrap_or_else(|| {
+            let session = session_id
+                .or(legacy)
+                .unwrap_or_else(|| env.new_session(&settings.agent_id));
+            Conversation::new(session)
+        });
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        let chat = Chat::new(
+            conversation,
+            settings,
+            Rc::new(HttpTransport { endpoint }),
+            env,
+        );
+        chat.set_online(online);
+        let ids = chat.with(|c| c.messages.iter().map(|m| m.id).collect());
+        let unread = chat.with(|c| c.unread);
         let state = Self {
-            messages: RwSignal::new(Vec::new()),
+            list: RwSignal::new(ids),
             draft: RwSignal::new(store.draft()),
-            open: RwSignal::new(open),
+            open: RwSignal::new(false),
             busy: RwSignal::new(false),
-            online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
+            online: RwSignal::new(online),
             notice: RwSignal::new(None),
+            unread: RwSignal::new(unread),
+            revision: RwSignal::new(0),
             inner: StoredValue::new_local(Inner {
+                chat: chat.clone(),
+                store: store.clone(),
+                triggers: HashMap::new(),
                 listener: None,
-                settings,
-                session_id,
-                store,
-                welcome: welcome.filter(|t| !t.trim().is_empty()),
-                next_id: 1,
-                inflight: None,
-                owner,
+                save_timer: None,
+                fresh,
+                _watch: None,
+                _page_listeners: Vec::new(),
             }),
         };
-        state.start_conversation();
-        for text in state.inner.with_value(|i| i.store.outbox()) {
-            let id = state.push(Role::User, &text, Status::Failed, None);
-            state.push(
-                Role::Error,
-                "This message had not been answered when the page was closed. Press Retry to send it.",
-                Status::Done,
-                Some(id),
-            );
-        }
+        chat.on_change(move |change| state.apply(change));
+        state.set_open(open);
         state
     }
 
-    fn start_conversation(&self) {
-        if let Some(welcome) = self.inner.with_value(|i| i.welcome.clone()) {
-            self.push(Role::Agent, &welcome, Status::Done, None);
+    /// Starts what runs beside the view (once Leptos' executor runs): the
+    /// save effect, other tabs' changes, the page's events, the server's
+    /// history when nothing is here, and the queue.
+    pub fn start(&self) {
+        let state = *self;
+        let store = self.store();
+        state.persist();
+        let watch = store.watch(move |theirs| {
+            if let Some(chat) = state.live_chat() {
+                chat.merge_external(theirs);
+            }
+        });
+        let listeners = state.page_listeners();
+        state.inner.update_value(|i| {
+            i._watch = watch;
+            i._page_listeners = listeners;
+        });
+        if !self.inner.with_value(|i| i.fresh) && state.chat().wants_history() {
+            state.load_history();
         }
+        state.send_queued();
+    }
+
+    fn chat(&self) -> Rc<Chat> {
+        self.inner.with_value(|i| i.chat.clone())
+    }
+
+    /// The conversation, unless the widget is gone (late browser events).
+    fn live_chat(&self) -> Option<Rc<Chat>> {
+        self.inner.try_with_value(|i| i.chat.clone())
+    }
+
+    fn store(&self) -> Rc<Store> {
+        self.inner.with_value(|i| i.store.clone())
+    }
+
+    /// Turns one change of the model into signals.
+    fn apply(&self, change: Change) {
+        match change {
+            Change::List => {
+                let ids: Vec<u64> = self
+                    .chat()
+                    .with(|c| c.messages.iter().map(|m| m.id).collect());
+                if self.list.with_untracked(|l| *l != ids) {
+                    self.list.set(ids);
+                }
+                // Anything may have changed (a merge): every bubble looks again.
+                self.inner
+                    .with_value(|i| i.triggers.values().for_each(ArcTrigger::notify));
+                let unread = self.chat().with(|c| c.unread);
+                if self.unread.get_untracked() != unread {
+                    self.unread.set(unread);
+                }
+                self.revision.update(|r| *r += 1);
+            }
+            Change::Message(id) => {
+                if let Some(t) = self.inner.with_value(|i| i.triggers.get(&id).cloned()) {
+                    t.notify();
+                }
+                self.revision.update(|r| *r += 1);
+            }
+            Change::Busy(busy) => {
+                self.busy.set(busy);
+                if !busy {
+                    // The next queued message, if any, once this send is settled.
+                    let state = *self;
+                    crate::spawn(async move { state.send_queued() });
+                }
+            }
+            Change::Notice(notice) => self.notice.set(notice),
+            Change::Accepted(text) => {
+                // Clear the composer unless the visitor changed it meanwhile.
+                if self.draft.get_untracked() == text {
+                    self.set_draft(String::new());
+                }
+            }
+            Change::Edit(text) => {
+                // Nothing typed is lost: an unfinished draft stays below.
+                let draft = self.draft.get_untracked();
+                let text = if draft.trim().is_empty() || draft == text {
+                    text
+                } else {
+                    format!("{text}\n{draft}")
+                };
+                self.set_draft(text);
+            }
+            Change::Event(event) => {
+                if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
+                    listener(event);
+                }
+            }
+        }
+    }
+
+    /// The one writer of storage: an effect over the model's revision,
+    /// saving at most every [`SAVE_THROTTLE_MS`].
+    fn persist(&self) {
+        let state = *self;
+        let revision = self.revision;
+        Effect::new(move |previous: Option<()>| {
+            revision.track();
+            if previous.is_none() {
+                return; // what was just restored is already saved
+            }
+            state.schedule_save();
+        });
+    }
+
+    fn schedule_save(&self) {
+        if self.inner.with_value(|i| i.save_timer.is_some()) {
+            return;
+        }
+        let state = *self;
+        let save = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let _ = state.inner.try_update_value(|i| i.save_timer = None);
+            state.save_now();
+        });
+        let timer = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                wasm_bindgen::JsCast::unchecked_ref(&save),
+                SAVE_THROTTLE_MS,
+            )
+            .ok()
+        });
+        self.inner.update_value(|i| i.save_timer = timer);
+    }
+
+    /// Writes the model now (the throttled save, a page being left).
+    fn save_now(&self) {
+        let Some((chat, store)) = self
+            .inner
+            .try_with_value(|i| (i.chat.clone(), i.store.clone()))
+        else {
+            return;
+        };
+        chat.with(|c| store.save(c));
+    }
+
+    /// Flushes a pending save when the page is hidden, and settles what is
+    /// in flight when it is left (a later page finds it interrupted).
+    fn page_listeners(&self) -> Vec<WindowListenerHandle> {
+        let state = *self;
+        let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if document().hidden() {
+                state.save_now();
+            }
+        });
+        // Requests break as soon as a navigation starts, before `pagehide`.
+        let before = window_event_listener(leptos::ev::beforeunload, move |_| {
+            if let Some(chat) = state.live_chat() {
+                chat.set_leaving(true);
+                // Still here a moment later (a download link, say): not leaving.
+                set_timeout(
+                    move || {
+                        if let Some(chat) = state.live_chat() {
+                            chat.set_leaving(false);
+                        }
+                    },
+                    std::time::Duration::from_secs(3),
+                );
+            }
+        });
+        let left = window_event_listener(leptos::ev::pagehide, move |_| {
+            if let Some(chat) = state.live_chat() {
+                chat.page_leaving();
+                state.save_now();
+            }
+        });
+        let online = self.online;
+        let on_line = window_event_listener(leptos::ev::online, move |_| {
+            if let Some(chat) = state.live_chat() {
+                online.set(true);
+                chat.set_online(true);
+                state.send_queued();
+            }
+        });
+        let off_line = window_event_listener(leptos::ev::offline, move |_| {
+            if let Some(chat) = state.live_chat() {
+                online.set(false);
+                chat.set_online(false);
+            }
+        });
+        on_cleanup(move || {
+            if let Some(handles) = state
+                .inner
+                .try_update_value(|i| std::mem::take(&mut i._page_listeners))
+            {
+                handles.into_iter().for_each(WindowListenerHandle::remove);
+            }
+        });
+        vec![hidden, before, left, on_line, off_line]
+    }
+
+    /// Sends the oldest queued message, if any, while holding the outbox
+    /// lease: with two tabs open, one sends it.
+    fn send_queued(&self) {
+        let state = *self;
+        let Some(chat) = self.live_chat() else { return };
+        if !chat.with(|c| c.queued().next().is_some()) || !self.online.get_untracked() {
+            return;
+        }
+        self.store().with_outbox_lease(move || {
+            let Some((chat, store)) = state
+                .inner
+                .try_with_value(|i| (i.chat.clone(), i.store.clone()))
+            else {
+                return;
+            };
+            // Another tab may have sent it a moment ago: look at what is saved now.
+            if let Some(fresh) = store.read_fresh() {
+                chat.merge_external(fresh);
+            }
+            if chat.send_queued() {
+                state.save_now(); // marked as on the wire before the lease goes
+            }
+        });
+    }
+
+    /// Loads the server's history (retry after a failure too).
+    pub fn load_history(&self) {
+        let chat = self.chat();
+        crate::spawn(chat.load_history());
+    }
+
+    /// Whether older messages may be on the server.
+    pub fn has_older(&self) -> bool {
+        self.chat().with(|c| c.older)
+    }
+
+    /// Reads message `id`, tracking its changes.
+    pub fn message(&self, id: u64) -> Option<Message> {
+        let trigger = self
+            .inner
+            .try_update_value(|i| i.triggers.entry(id).or_default().clone())?;
+        trigger.track();
+        self.chat().with(|c| c.get(id).cloned())
+    }
+
+    /// Reads the conversation without tracking.
+    pub fn with_conversation<R>(&self, read: impl FnOnce(&Conversation) -> R) -> R {
+        self.chat().with(read)
+    }
+
+    /// Stops tracking message `id` (its bubble is gone).
+    pub fn forget(&self, id: u64) {
+        let _ = self.inner.try_update_value(|i| i.triggers.remove(&id));
     }
 
     /// The session id this conversation sends.
     pub fn session_id(&self) -> String {
-        self.inner.with_value(|i| i.session_id.clone())
+        self.chat().session_id()
     }
 
     /// Sets the composer's text (and saves it as the draft).
     pub fn set_draft(&self, text: String) {
-        self.inner.with_value(|i| i.store.set_draft(&text));
+        self.store().set_draft(&text);
         self.draft.set(text);
     }
 
-    /// Sends `text` as the visitor's next message. Ignored while another
-    /// send runs (so a double click or a held Enter sends once) or when the
-    /// text is blank.
+    /// Sends `text` as the visitor's next message.
     pub fn send(&self, text: String) {
-        if text.trim().is_empty() || self.busy.get_untracked() {
-            return;
-        }
-        // Sending the text of a failed attempt again replaces that attempt.
-        self.remove_failed(|m| m.text.with_untracked(|t| *t == text));
-        self.outbox_update(|outbox| outbox.push(text.clone()));
-        let user_id = self.push(Role::User, &text, Status::Pending, None);
-        let abort = Abort::new();
-        self.inner
-            .update_value(|i| i.inflight = Some((abort.clone(), user_id)));
-        self.busy.set(true);
-        let (endpoint, request, options) = self.inner.with_value(|i| {
-            let s = &i.settings;
-            let request = ChatRequest {
-                system_prompt_variables: s.system_prompt_variables.clone(),
-                filter_variables: s.filter_variables.clone(),
-                features: s.features.clone(),
-                assets: s.assets.clone(),
-                ..ChatRequest::new(&s.user_id, &s.agent_id, &i.session_id, &text)
-            };
-            (s.endpoint.clone(), request, s.options)
-        });
-        self.emit(ChatEvent::MessageSent { text: text.clone() });
-        let state = *self;
-        spawn_local(async move {
-            let mut run = Run {
-                state,
-                text: &text,
-                user_id,
-                answer: None,
-                parts: ReplyParts::new(),
-                accepted: false,
-            };
-            let result = client::send_message(&endpoint, &request, options, &abort, &mut |p| {
-                run.progress(p)
-            })
-            .await;
-            run.finish(result, &abort);
-        });
+        self.chat().send(text, Vec::new());
+    }
+
+    /// Sends `text` with files that are already uploaded.
+    pub fn send_with_files(&self, text: String, files: Vec<FileRef>) {
+        self.chat().send(text, files);
     }
 
     /// Receives every [`ChatEvent`] from now on.
     pub fn set_listener(&self, listener: impl Fn(ChatEvent) + 'static) {
         self.inner
-            .update_value(|i| i.listener = Some(std::rc::Rc::new(listener)));
+            .update_value(|i| i.listener = Some(Rc::new(listener)));
     }
 
-    fn emit(&self, event: ChatEvent) {
-        if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
-            listener(event);
-        }
-    }
-
-    /// Opens or closes the panel (every change is an event).
+    /// Opens or closes the panel (every change is an event; opening clears
+    /// the unread count).
     pub fn set_open(&self, open: bool) {
         if self.open.get_untracked() != open {
             self.open.set(open);
-            self.emit(if open {
-                ChatEvent::Opened
-            } else {
-                ChatEvent::Closed
-            });
         }
+        self.chat().set_open(open);
     }
 
     /// Sends the next messages as `user_id`.
     pub fn set_user(&self, user_id: String) {
-        self.inner.update_value(|i| i.settings.user_id = user_id);
+        self.chat().set_user(user_id);
     }
 
     /// Changes request fields for the next messages.
     pub fn set_variables(&self, variables: Variables) {
-        self.inner.update_value(|i| {
-            let s = &mut i.settings;
-            if variables.system_prompt_variables.is_some() {
-                s.system_prompt_variables = variables.system_prompt_variables;
-            }
-            if variables.filter_variables.is_some() {
-                s.filter_variables = variables.filter_variables;
-            }
-            if variables.features.is_some() {
-                s.features = variables.features;
-            }
-            if variables.assets.is_some() {
-                s.assets = variables.assets;
-            }
-        });
+        self.chat().set_variables(variables);
     }
 
-    /// Sends the message an error bubble is about again.
-    pub fn retry(&self, error_id: u64) {
-        if let Some(text) = self.error_text(error_id) {
-            self.dismiss(error_id);
-            self.send(text);
-        }
+    /// Sends a message not sent, or asks again for an answer that broke off.
+    pub fn retry(&self, id: u64) {
+        self.chat().retry(id);
     }
 
-    /// Takes the message an error bubble is about back into the composer.
-    pub fn edit(&self, error_id: u64) {
-        if let Some(text) = self.error_text(error_id) {
-            self.dismiss(error_id);
-            self.set_draft(text);
-        }
+    /// Takes a message not sent back into the composer.
+    pub fn edit(&self, id: u64) {
+        self.chat().edit(id);
     }
 
-    /// Stops the running send: the fetch is aborted and the service told to
-    /// stop; what arrived stays, marked as stopped.
+    /// Stops the running answer (what arrived stays).
     pub fn stop(&self) {
-        let Some((abort, _)) = self.inner.with_value(|i| i.inflight.clone()) else {
+        self.chat().stop();
+    }
+
+    /// Starts a new conversation: in-flight work is dropped, the saved
+    /// transcript replaced by the new, empty one.
+    pub fn reset(&self) {
+        self.chat().reset();
+        self.save_now();
+    }
+
+    /// Aborts in-flight work without a trace (the widget is going away);
+    /// what is saved stays.
+    pub fn discard_inflight(&self) {
+        let Some(chat) = self.inner.try_with_value(|i| i.chat.clone()) else {
             return;
         };
-        abort.abort(AbortReason::Stopped);
-        let (endpoint, session_id) = self
-            .inner
-            .with_value(|i| (i.settings.endpoint.clone(), i.session_id.clone()));
-        spawn_local(async move { client::stop_session(&endpoint, &session_id).await });
-    }
-
-    /// Starts a new conversation: in-flight work is dropped, the list
-    /// cleared, and a new session id made and saved.
-    pub fn reset(&self) {
-        self.discard_inflight();
-        let session_id = self
-            .inner
-            .with_value(|i| new_session_id(&i.settings.agent_id, &random_bytes()));
-        self.inner.update_value(|i| {
-            i.store.set_session(&session_id);
-            i.store.set_outbox(&[]);
-            i.session_id = session_id;
-        });
-        self.messages.set(Vec::new());
-        self.notice.set(None);
-        self.start_conversation();
-    }
-
-    /// Aborts in-flight work without a trace (the widget is going away).
-    pub fn discard_inflight(&self) {
-        if let Some((abort, _)) = self.inner.try_update_value(|i| i.inflight.take()).flatten() {
-            abort.abort(AbortReason::Discarded);
-        }
-        self.busy.set(false);
-    }
-
-    fn error_text(&self, error_id: u64) -> Option<String> {
-        let about = self.find(error_id)?.about?;
-        Some(self.find(about)?.text.get_untracked())
-    }
-
-    /// Removes an error bubble, and its user message if that was never sent.
-    fn dismiss(&self, error_id: u64) {
-        let about = self.find(error_id).and_then(|m| m.about);
-        if let Some(user) = about.and_then(|id| self.find(id)) {
-            if user.status.get_untracked() == Status::Failed {
-                self.outbox_remove(&user.text.get_untracked());
-                self.messages
-                    .update(|list| list.retain(|m| m.id != user.id));
-            }
-        }
-        self.messages
-            .update(|list| list.retain(|m| m.id != error_id));
-    }
-
-    /// Removes failed user messages matching `pick`, with their error bubbles.
-    fn remove_failed(&self, pick: impl Fn(&Message) -> bool) {
-        let failed: Vec<u64> = self.messages.with_untracked(|list| {
-            list.iter()
-                .filter(|m| {
-                    m.role == Role::User && m.status.get_untracked() == Status::Failed && pick(m)
-                })
-                .map(|m| m.id)
-                .collect()
-        });
-        for id in failed {
-            let error = self
-                .messages
-                .with_untracked(|list| list.iter().find(|m| m.about == Some(id)).map(|m| m.id));
-            match error {
-                Some(error_id) => self.dismiss(error_id),
-                None => self.messages.update(|list| list.retain(|m| m.id != id)),
-            }
-        }
-    }
-
-    fn find(&self, id: u64) -> Option<Message> {
-        self.messages
-            .with_untracked(|list| list.iter().find(|m| m.id == id).copied())
-    }
-
-    fn outbox_update(&self, change: impl FnOnce(&mut Vec<String>)) {
-        self.inner.with_value(|i| {
-            let mut outbox = i.store.outbox();
-            change(&mut outbox);
-            i.store.set_outbox(&outbox);
-        });
-    }
-
-    /// Takes one copy of `text` out of the outbox (it was accepted or dropped).
-    fn outbox_remove(&self, text: &str) {
-        self.outbox_update(|o| {
-            if let Some(at) = o.iter().position(|t| t == text) {
-                o.remove(at);
-            }
-        });
-    }
-
-    fn push(&self, role: Role, text: &str, status: Status, about: Option<u64>) -> u64 {
-        let id = self.inner.with_value(|i| i.next_id);
-        self.inner.update_value(|i| i.next_id += 1);
-        let owner = self.inner.with_value(|i| i.owner.clone());
-        let message = owner.with(|| Message {
-            id,
-            role,
-            text: RwSignal::new(text.to_string()),
-            thinking: RwSignal::new(String::new()),
-            artifacts: RwSignal::new(Vec::new()),
-            status: RwSignal::new(status),
-            about,
-        });
-        self.messages.update(|list| list.push(message));
-        id
-    }
-}
-
-/// One send in progress: turns the client's progress into bubbles.
-struct Run<'a> {
-    state: ChatState,
-    text: &'a str,
-    user_id: u64,
-    answer: Option<Message>,
-    parts: ReplyParts,
-    accepted: bool,
-}
-
-impl Run<'_> {
-    fn progress(&mut self, progress: Progress) {
-        match progress {
-            Progress::Accepted => self.accept(),
-            Progress::Text(delta) => {
-                let parts = self.parts.push(&delta);
-                self.add(parts);
-            }
-            Progress::Retrying { in_ms, error } => {
-                console::warn(&format!("{error}; retrying in {in_ms} ms"));
-                let seconds = ((in_ms + 500) / 1000).max(1);
-                self.state.notice.set(Some(format!(
-                    "{} Trying again in {seconds} s…",
-                    error.visitor_message()
-                )));
-            }
-        }
-    }
-
-    fn accept(&mut self) {
-        self.accepted = true;
-        self.state.notice.set(None);
-        let state = self.state;
-        if let Some(user) = state.find(self.user_id) {
-            user.status.set(Status::Done);
-        }
-        state.outbox_remove(self.text);
-        // The composer kept the text until now; clear it unless the visitor
-        // has changed it meanwhile.
-        if state.draft.get_untracked() == self.text {
-            state.set_draft(String::new());
-        }
-    }
-
-    fn add(&mut self, parts: lyzr_chat_protocol::PartsDelta) {
-        if parts.answer.is_empty() && parts.thinking.is_empty() && parts.artifacts.is_empty() {
-            return;
-        }
-        let answer = self.answer_bubble();
-        if !parts.answer.is_empty() {
-            answer.text.update(|t| t.push_str(&parts.answer));
-        }
-        if !parts.thinking.is_empty() {
-            answer.thinking.update(|t| t.push_str(&parts.thinking));
-        }
-        if !parts.artifacts.is_empty() {
-            answer.artifacts.update(|a| a.extend(parts.artifacts));
-        }
-    }
-
-    fn answer_bubble(&mut self) -> Message {
-        if let Some(answer) = self.answer {
-            return answer;
-        }
-        let id = self.state.push(Role::Agent, "", Status::Streaming, None);
-        let answer = self.state.find(id).expect("just pushed");
-        self.answer = Some(answer);
-        answer
-    }
-
-    fn finish(mut self, result: Result<Vec<Artifact>, ClientError>, abort: &Abort) {
-        let state = self.state;
-        let current = state
-            .inner
-            .with_value(|i| i.inflight.as_ref().map(|(_, id)| *id));
-        if abort.reason() == Some(AbortReason::Discarded) || current != Some(self.user_id) {
-            return; // reset or destroyed meanwhile: nothing to show
-        }
-        let rest = self.parts.finish();
-        self.add(rest);
-        state.inner.update_value(|i| i.inflight = None);
-        state.busy.set(false);
-        state.notice.set(None);
-        match result {
-            Ok(artifacts) => {
-                let answer = self.answer_bubble();
-                if !artifacts.is_empty() {
-                    answer.artifacts.update(|a| a.extend(artifacts));
-                }
-                answer.status.set(Status::Done);
-                state.emit(ChatEvent::MessageReceived {
-                    text: answer.text.get_untracked(),
-                });
-            }
-            Err(ClientError::Aborted(AbortReason::Stopped)) if self.accepted => {
-                self.answer_bubble().status.set(Status::Stopped);
-            }
-            Err(error) => {
-                if !matches!(error, ClientError::Aborted(_)) {
-                    console::error(&format!("sending a message failed: {error}"));
-                }
-                let message = match &error {
-                    ClientError::Aborted(_) => {
-                        "Stopped before the assistant answered. Press Retry to send it again."
-                            .to_string()
-                    }
-                    other => other.visitor_message(),
-                };
-                match self.answer {
-                    // The message was accepted and the answer broke off:
-                    // what arrived stays.
-                    Some(answer) => answer.status.set(Status::Failed),
-                    None if !self.accepted => {
-                        if let Some(user) = state.find(self.user_id) {
-                            user.status.set(Status::Failed);
-                        }
-                    }
-                    None => {}
-                }
-                state.push(Role::Error, &message, Status::Done, Some(self.user_id));
-                if !matches!(error, ClientError::Aborted(_)) {
-                    state.emit(ChatEvent::Error {
-                        message,
-                        detail: error.to_string(),
-                    });
-                }
-            }
-        }
+        chat.page_leaving();
+        self.save_now();
+        chat.discard_inflight();
     }
 }

@@ -2,27 +2,87 @@
 //! and an agent answer's parts (thinking, text as safe markdown, files) as
 //! they arrive.
 
+use super::words;
 use crate::markdown::Markdown;
-use crate::state::{ChatState, Message, Role, Status};
+use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::either::Either;
 use leptos::prelude::*;
+
+/// Bubbles built at first, and added each time the visitor reaches the top.
+const PAGE: usize = 40;
 
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
 #[component]
-pub fn MessageList(state: ChatState) -> impl IntoView {
+pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {
         state.busy.get()
-            && state.messages.with(|list| {
-                !list.last().is_some_and(|m| {
-                    m.role == Role::Agent
-                        && m.status.get() == Status::Streaming
-                        && m.text.with(|t| !t.is_empty())
+            && !state
+                .list
+                .with(|l| l.last().copied())
+                .and_then(|id| state.message(id))
+                .is_some_and(|m| {
+                    m.role == Role::Agent && m.status == Status::Streaming && !m.text.is_empty()
                 })
-            })
+    };
+    // Only the newest messages are built at first; older ones as the visitor
+    // scrolls up, then older ones from the server. New messages always show.
+    // Opening a long conversation stays fast.
+    let first = RwSignal::new(
+        state
+            .list
+            .with_untracked(|l| (l.len() > PAGE).then(|| l[l.len() - PAGE])),
+    );
+    let start = move || {
+        let first = first.get();
+        state.list.with(|l| {
+            first
+                .and_then(|id| l.iter().position(|x| *x == id))
+                .unwrap_or(0)
+        })
+    };
+    let hidden = start;
+    let shown = move || {
+        let at = start();
+        state.list.with(|l| l[at..].to_vec())
+    };
+    let reveal = move || {
+        let at = start();
+        first.set(
+            state
+                .list
+                .with_untracked(|l| (at > PAGE).then(|| l[at - PAGE])),
+        );
+    };
+    // Older messages fetched on the visitor's request are shown when they come.
+    let asked = RwSignal::new(false);
+    Effect::new(move |_| {
+        let head = state.list.with(|l| l.first().copied());
+        if asked.get_untracked() && hidden() > 0 {
+            asked.set(false);
+            reveal();
+        }
+        head
+    });
+    let has_earlier = move || hidden() != 0 || state.list.with(|_| state.has_older());
+    let earlier = move || {
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        if hidden() > 0 {
+            // Keep the visitor's place while older bubbles go in above.
+            let (before, top) = (el.scroll_height(), el.scroll_top());
+            reveal();
+            request_animation_frame(move || {
+                el.set_scroll_top(top + el.scroll_height() - before);
+            });
+        } else if state.has_older() {
+            asked.set(true);
+            state.load_history();
+        }
     };
     let follow = RwSignal::new(true);
     let unseen = RwSignal::new(false);
@@ -34,9 +94,9 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
         unseen.set(false);
     };
     Effect::new(move |_| {
-        let newest_is_users = state
-            .messages
-            .with(|m| m.last().is_some_and(|m| m.role == Role::User));
+        let newest_is_users = state.list.with(|l| l.last().copied()).is_some_and(|id| {
+            state.with_conversation(|c| c.get(id).is_some_and(|m| m.role == Role::User))
+        });
         state.open.track();
         list.track();
         if newest_is_users || follow.get_untracked() {
@@ -48,6 +108,10 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
             follow.set(at_bottom);
+            // At the top: older messages, built or fetched.
+            if el.scroll_top() <= 8 && (hidden() > 0 || state.has_older()) {
+                earlier();
+            }
             if at_bottom {
                 unseen.set(false);
             }
@@ -62,10 +126,24 @@ pub fn MessageList(state: ChatState) -> impl IntoView {
                 aria-relevant="additions"
                 on:scroll=on_scroll
             >
+                <Show when=move || has_earlier()>
+                    <li class="lc-older">
+                        <button type="button" class="lc-load-older" on:click=move |_| earlier()>
+                            "Show earlier messages"
+                        </button>
+                    </li>
+                </Show>
+                {welcome.map(|text| view! { class="lc",
+                    <li class="lc-msg lc-agent lc-welcome">
+                        <div class="lc-bubble">
+                            <div class="lc-text" dir="auto"><Markdown text=Signal::stored(text)/></div>
+                        </div>
+                    </li>
+                })}
                 <For
-                    each=move || state.messages.get()
-                    key=|m| m.id
-                    children=move |m| view! { <Bubble state=state message=m/> }
+                    each=shown
+                    key=|id| *id
+                    children=move |id| view! { <Bubble state=state id=id/> }
                 />
                 <Show when=waiting>
                     <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
@@ -123,20 +201,20 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
 }
 
 #[component]
-fn Bubble(state: ChatState, message: Message) -> impl IntoView {
-    let Message {
-        id,
-        role,
-        text,
-        thinking,
-        artifacts,
-        status,
-        about,
-    } = message;
+fn Bubble(state: ChatState, id: u64) -> impl IntoView {
+    on_cleanup(move || state.forget(id));
+    let message = Memo::new(move |_| state.message(id));
+    let role = message.with_untracked(|m| m.as_ref().map_or(Role::Agent, |m| m.role));
+    let field = move |read: fn(&Message) -> String| {
+        Memo::new(move |_| message.with(|m| m.as_ref().map(read).unwrap_or_default()))
+    };
+    let text = field(|m| m.text.clone());
+    let thinking = field(|m| m.parts.thinking.clone());
+    let status =
+        Memo::new(move |_| message.with(|m| m.as_ref().map_or(Status::Done, |m| m.status)));
     let role_class = match role {
         Role::User => "lc-user",
         Role::Agent => "lc-agent",
-        Role::Error => "lc-error",
     };
     let class = move || {
         let status_class = match status.get() {
@@ -144,32 +222,50 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
             Status::Streaming => "lc-streaming",
             Status::Done => "",
             Status::Stopped => "lc-stopped",
-            Status::Failed => "lc-failed",
+            Status::Failed | Status::NotSent => "lc-failed",
+            Status::Interrupted => "lc-failed lc-interrupted",
         };
         format!("lc-msg {role_class} {status_class}")
     };
     let note = move || {
-        let words = match (role, status.get()) {
-            (Role::User, Status::Pending) => "Sending…",
-            (Role::User, Status::Failed) => "Not sent",
-            (Role::Agent, Status::Stopped) => "Stopped",
-            (Role::Agent, Status::Failed) => "Answer incomplete",
-            _ => return None,
-        };
-        Some(view! { <span class="lc-note">{words}</span> })
+        let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));
+        words::status_note(role, status.get(), sent)
+            .map(|words| view! { <span class="lc-note">{words}</span> })
     };
-    let actions = about.map(|_| {
-        view! { class="lc",
-            <div class="lc-actions">
-                <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
-                    "Retry"
-                </button>
-                <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
-                    "Edit"
-                </button>
+    let time = move || {
+        let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
+        (ms > 0).then(|| {
+            let (short, full) = words::times(ms);
+            view! { <span class="lc-time" title=full>{short}</span> }
+        })
+    };
+    // A failure: the reason, with Retry and Edit.
+    let problem = move || {
+        let (retryable, reason) = message.with(|m| {
+            let m = m.as_ref()?;
+            let reason = match (&m.problem, m.status) {
+                (Some(p), _) => words::problem(p),
+                (None, Status::Interrupted) => words::INTERRUPTED.to_string(),
+                _ => return None,
+            };
+            Some((m.retryable(), reason))
+        })?;
+        Some(view! { class="lc",
+            <div class="lc-error" role="alert">
+                <p class="lc-error-text">{reason}</p>
+                {retryable.then(|| view! { class="lc",
+                    <div class="lc-actions">
+                        <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
+                            "Retry"
+                        </button>
+                        <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
+                            "Edit"
+                        </button>
+                    </div>
+                })}
             </div>
-        }
-    });
+        })
+    };
     let thinking_view = move || {
         thinking.with(|t| !t.trim().is_empty()).then(|| {
             let label = move || {
@@ -187,12 +283,36 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
             }
         })
     };
+    let attached = move || {
+        let files = message.with(|m| {
+            m.as_ref()
+                .map(|m| m.parts.files.clone())
+                .unwrap_or_default()
+        });
+        (!files.is_empty()).then(|| {
+            view! { class="lc",
+                <ul class="lc-sent-files" aria-label="Attached files">
+                    {files
+                        .into_iter()
+                        .map(|f| {
+                            let size = words::file_size(f.size);
+                            view! { class="lc", <li class="lc-sent-file">{f.name}" · "{size}</li> }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+        })
+    };
     let files = move || {
-        artifacts.with(|list| !list.is_empty()).then(|| {
+        let artifacts = message.with(|m| {
+            m.as_ref()
+                .map(|m| m.parts.artifacts.clone())
+                .unwrap_or_default()
+        });
+        (!artifacts.is_empty()).then(|| {
             view! { class="lc",
                 <ul class="lc-files" aria-label="Files">
                     {artifacts
-                        .get()
                         .into_iter()
                         .map(|file| {
                             let label = match &file.format {
@@ -223,18 +343,33 @@ fn Bubble(state: ChatState, message: Message) -> impl IntoView {
         // complete, rather than every rebuilt piece of it.
         <li
             class=class
-            role=(role == Role::Error).then_some("alert")
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")
         >
-            {thinking_view}
-            {match role {
-                // Agent replies are untrusted: rendered as sanitized markdown.
-                Role::Agent => Either::Left(view! { <div class="lc-text"><Markdown text=text/></div> }),
-                _ => Either::Right(view! { <p class="lc-text">{move || text.get()}</p> }),
-            }}
-            {files}
-            {note}
-            {actions}
+            <div class="lc-bubble">
+                {thinking_view}
+                {match role {
+                    // Agent replies are untrusted: rendered as sanitized markdown.
+                    Role::Agent => Either::Left(view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }),
+                    Role::User => Either::Right(view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }),
+                }}
+                {attached}
+                {files}
+            </div>
+            <div class="lc-meta">{note}{time}</div>
+            {problem}
         </li>
+    }
+}
+
+/// The banner's text: offline first, else the passing notice.
+pub fn banner(state: ChatState) -> impl Fn() -> Option<(String, bool)> + Copy {
+    move || {
+        if !state.online.get() {
+            return Some((words::OFFLINE.to_string(), false));
+        }
+        state.notice.with(|n| {
+            n.as_ref()
+                .map(|n| (words::notice(n), matches!(n, Notice::HistoryFailed(_))))
+        })
     }
 }

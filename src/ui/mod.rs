@@ -9,6 +9,7 @@
 mod composer;
 mod messages;
 mod options;
+pub mod words;
 
 use crate::state::ChatState;
 use composer::Composer;
@@ -22,6 +23,8 @@ pub struct UiText {
     pub title: String,
     pub subtitle: Option<String>,
     pub placeholder: String,
+    /// The agent's first words, shown above the conversation (not sent).
+    pub welcome: Option<String>,
 }
 
 /// The whole widget: launcher plus panel (the panel alone, always open, in
@@ -51,9 +54,13 @@ pub fn Widget(
     let show_starters = move || {
         !starters.is_empty()
             && !state.busy.get()
-            && state
-                .messages
-                .with(|list| !list.iter().any(|m| m.role == crate::state::Role::User))
+            && state.list.with(|_| {
+                state.with_conversation(|c| {
+                    !c.messages
+                        .iter()
+                        .any(|m| m.role == crate::state::Role::User)
+                })
+            })
     };
     let starter_list = options.starter_prompts;
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
@@ -69,25 +76,13 @@ pub fn Widget(
             close();
         }
     };
-    // The browser's online/offline events are a hint shown to the visitor.
-    let online = state.online;
-    let on_line = window_event_listener(leptos::ev::online, move |_| online.set(true));
-    let off_line = window_event_listener(leptos::ev::offline, move |_| online.set(false));
-    on_cleanup(move || {
-        on_line.remove();
-        off_line.remove();
-    });
-    let banner = move || {
-        if !online.get() {
-            Some("You're offline. Anything you type is kept; send it when you're back.".to_string())
-        } else {
-            state.notice.get()
-        }
-    };
+    let banner = messages::banner(state);
+    let has_unread = move || !open.get() && state.unread.get() != 0;
     let UiText {
         title,
         subtitle,
         placeholder,
+        welcome,
     } = text;
     view! { class="lc",
         <div class=root_class>
@@ -128,7 +123,7 @@ pub fn Widget(
                         </button>
                     </Show>
                 </header>
-                <MessageList state=state/>
+                <MessageList state=state welcome=welcome/>
                 <Show when=show_starters.clone()>
                     <div class="lc-starters">
                         {starter_list
@@ -149,7 +144,16 @@ pub fn Widget(
                             .collect_view()}
                     </div>
                 </Show>
-                {move || banner().map(|text| view! { <p class="lc-banner" role="status">{text}</p> })}
+                {move || banner().map(|(text, retry)| view! { class="lc",
+                    <p class="lc-banner" role="status">
+                        {text}
+                        {retry.then(|| view! { class="lc",
+                            <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
+                                "Retry"
+                            </button>
+                        })}
+                    </p>
+                })}
                 <Composer state=state placeholder=placeholder/>
             </section>
             <Show when=move || floating>
@@ -157,7 +161,7 @@ pub fn Widget(
                 type="button"
                 class="lc-launcher"
                 node_ref=launcher
-                aria-label=move || if open.get() { "Close chat" } else { "Open chat" }
+                aria-label=move || words::launcher_label(open.get(), state.unread.get())
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| state.set_open(!open.get_untracked())
             >
@@ -167,6 +171,11 @@ pub fn Widget(
                 <svg class="lc-icon-close" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M6 6l12 12M18 6L6 18"></path>
                 </svg>
+                <Show when=move || has_unread()>
+                    <span class="lc-unread" aria-hidden="true">
+                        {move || state.unread.get().min(99).to_string()}
+                    </span>
+                </Show>
             </button>
             </Show>
         </div>

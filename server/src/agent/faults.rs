@@ -7,7 +7,7 @@
 //!
 //! | key | effect |
 //! |---|---|
-//! | `status=N` | answer with status N and a `{"detail"}` body |
+//! | `status=N` | answer with status N (200..599 but not the body-less 204, 205, 304) and a `{"detail"}` body |
 //! | `detail="..."` | that body's reason (default: one per status) |
 //! | `retry-after=S` | add a `Retry-After: S` header |
 //! | `latency=MS` | wait before answering |
@@ -19,6 +19,14 @@
 //! | `error-after=N` | stream: send `[ERROR] <detail>` after N tokens |
 //! | `encoding=json\|entities\|unicode` | stream: how tokens are escaped |
 //! | `chunk=N` | stream: write the body in N-byte pieces (splits characters) |
+//! | `stream-type=sse\|json\|text` | stream: label the body `text/event-stream` (default), `application/json` (what Lyzr documents) or `text/plain` |
+//! | `stream-whole` | stream: answer in one piece, a chat reply's JSON (with its `stream-type` label) |
+//! | `events=none\|drop\|malformed`, `events-delay=MS`, `events-gap=MS` | the activity socket, see [`super::events`] |
+//! | `shape=array\|wrapped` | history: a bare array (default) or `{"history": [...]}` |
+//!
+//! The history call (`GET`, no message) takes its fault from the header, or
+//! from one scripted for its session with `POST /test/history-fault`
+//! (see [`super::history`]).
 
 /// Header carrying a fault spec.
 pub const FAULT_HEADER: &str = "x-lyzr-fault";
@@ -37,6 +45,45 @@ pub enum Encoding {
     Unicode,
 }
 
+/// How the history call wraps its entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HistoryShape {
+    /// `[{role, content, created_at}, ...]`
+    #[default]
+    Array,
+    /// `{"history": [...]}`
+    Wrapped,
+}
+
+/// What the events socket does for a reply (see [`super::events`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EventsMode {
+    #[default]
+    Normal,
+    None,
+    Drop,
+    Malformed,
+}
+
+/// The `Content-Type` a stream reply is labelled with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StreamType {
+    #[default]
+    Sse,
+    Json,
+    Text,
+}
+
+impl StreamType {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            StreamType::Sse => "text/event-stream; charset=utf-8",
+            StreamType::Json => "application/json",
+            StreamType::Text => "text/plain; charset=utf-8",
+        }
+    }
+}
+
 /// A parsed fault spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fault {
@@ -52,6 +99,12 @@ pub struct Fault {
     pub error_after: Option<usize>,
     pub encoding: Encoding,
     pub chunk: Option<usize>,
+    pub shape: HistoryShape,
+    pub stream_type: StreamType,
+    pub stream_whole: bool,
+    pub events: EventsMode,
+    pub events_delay_ms: u64,
+    pub events_gap_ms: Option<u64>,
 }
 
 impl Fault {
@@ -84,6 +137,43 @@ impl Fault {
                             return Err(format!(
                                 "fault `encoding` is json, entities or unicode, not {other:?}"
                             ))
+                        }
+                    }
+                }
+                "stream-type" => {
+                    fault.stream_type = match value {
+                        "sse" => StreamType::Sse,
+                        "json" => StreamType::Json,
+                        "text" => StreamType::Text,
+                        other => {
+                            return Err(format!(
+                                "fault `stream-type` is sse, json or text, not {other:?}"
+                            ))
+                        }
+                    }
+                }
+                "stream-whole" => fault.stream_whole = true,
+                "events" => {
+                    fault.events = match value {
+                        "normal" => EventsMode::Normal,
+                        "none" => EventsMode::None,
+                        "drop" => EventsMode::Drop,
+                        "malformed" => EventsMode::Malformed,
+                        other => {
+                            return Err(format!(
+                                "fault `events` is normal, none, drop or malformed, not {other:?}"
+                            ))
+                        }
+                    }
+                }
+                "events-delay" => fault.events_delay_ms = number(value)?,
+                "events-gap" => fault.events_gap_ms = Some(number(value)?),
+                "shape" => {
+                    fault.shape = match value {
+                        "array" => HistoryShape::Array,
+                        "wrapped" => HistoryShape::Wrapped,
+                        other => {
+                            return Err(format!("fault `shape` is array or wrapped, not {other:?}"))
                         }
                     }
                 }
@@ -159,8 +249,12 @@ impl Fault {
 
 fn status(value: &str) -> Result<u16, String> {
     match value.parse::<u16>() {
-        Ok(s) if (100..=599).contains(&s) => Ok(s),
-        _ => Err(format!("fault status must be 100..599, got {value:?}")),
+        Ok(s @ (100..=199 | 204 | 205 | 304)) => Err(format!(
+            "fault status {s} cannot be scripted: a {s} response carries no body, \
+             so it could not hold the error detail (use 200..599 but not 204, 205 or 304)"
+        )),
+        Ok(s) if (200..=599).contains(&s) => Ok(s),
+        _ => Err(format!("fault status must be 200..599, got {value:?}")),
     }
 }
 
@@ -212,13 +306,37 @@ mod tests {
             (f.drip_ms, f.drop_after, f.no_done, f.error_after, f.chunk),
             (20, Some(3), true, Some(2), Some(3))
         );
-        assert!(Fault::parse("status=99").unwrap_err().contains("100..599"));
+        assert!(Fault::parse("status=99").unwrap_err().contains("200..599"));
+        assert!(Fault::parse("status=600").unwrap_err().contains("200..599"));
+        for bodiless in ["100", "101", "199", "204", "205", "304"] {
+            let reason = Fault::parse(&format!("status={bodiless}")).unwrap_err();
+            assert!(
+                reason.contains(&format!("fault status {bodiless} cannot be scripted")),
+                "{reason}"
+            );
+            let reason = Fault::parse(&format!("stream-status={bodiless}")).unwrap_err();
+            assert!(reason.contains("carries no body"), "{reason}");
+        }
+        for fine in ["200", "203", "206", "303", "305", "418", "599"] {
+            assert!(Fault::parse(&format!("status={fine}")).is_ok(), "{fine}");
+        }
         assert!(Fault::parse("bogus=1")
             .unwrap_err()
             .contains("unknown fault `bogus`"));
         assert!(Fault::parse("drip=x")
             .unwrap_err()
             .contains("needs a number"));
+    }
+
+    #[test]
+    fn stream_labels() {
+        let f = Fault::parse("stream-type=json stream-whole").unwrap();
+        assert_eq!((f.stream_type, f.stream_whole), (StreamType::Json, true));
+        assert_eq!(f.stream_type.content_type(), "application/json");
+        assert_eq!(Fault::default().stream_type, StreamType::Sse);
+        assert!(Fault::parse("stream-type=xml")
+            .unwrap_err()
+            .contains("sse, json or text"));
     }
 
     #[test]

@@ -1,27 +1,31 @@
-//! The local agent: the chat, stream and stop calls as the Lyzr API has them,
-//! with a deterministic reply that explains what it received (so a person or
-//! a test can see the request and the session continuity) and scripted
-//! faults (see [`faults`]).
+//! The local agent: the chat, stream, stop and history calls as the Lyzr API
+//! has them, with a deterministic reply that explains what it received (so a
+//! person or a test can see the request and the session continuity), a
+//! session memory (see [`history`]) and scripted faults (see [`faults`]).
 
+pub mod events;
 pub mod faults;
+pub mod history;
+pub mod origin;
 mod stats;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use faults::{Fault, FAULT_HEADER};
 use lyzr_chat_protocol::{
-    parse_chat_request, ChatRequest, ChatResponse, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    parse_chat_request, ChatRequest, ChatResponse, HistoryRole, API_KEY_HEADER, CHAT_PATH,
+    STREAM_PATH,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::CorsLayer;
 
-pub use stats::AgentStats;
+pub use stats::{iso8601, AgentStats, MAX_HISTORY};
 
 /// The key the local agent accepts unless told otherwise. Public on purpose:
 /// the local agent guards nothing, and the demo page must work out of the box.
@@ -42,8 +46,15 @@ struct AgentState {
     stats: AgentStats,
 }
 
-/// The agent's API routes.
+/// The agent's API routes, for pages on its own origin and the dev origins
+/// ([`origin::DEV_ORIGINS`]).
 pub fn router(api_key: &str) -> (Router, AgentStats) {
+    router_for(api_key, &[])
+}
+
+/// [`router`], also answering pages on `extra_origins` (`--allow-origin`).
+pub fn router_for(api_key: &str, extra_origins: &[String]) -> (Router, AgentStats) {
+    let allowed: Arc<[String]> = origin::allowed_origins(extra_origins).into();
     let stats = AgentStats::default();
     let state = AgentState {
         api_key: api_key.into(),
@@ -57,11 +68,11 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
     };
     let chat_route = post(chat).fallback(only_post);
     let stream_route = post(stream).fallback(only_post);
-    // Same-origin pages need no CORS; this lets a page on another local port
-    // (a host app under development) talk to the local agent.
+    // Same-origin pages need no CORS; this lets a page on an allowed origin
+    // (the dev loop, a host app under development) talk to the local agent.
     let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::POST])
+        .allow_origin(origin::cors_origins(allowed.clone()))
+        .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
             header::HeaderName::from_static(API_KEY_HEADER),
@@ -78,10 +89,31 @@ pub fn router(api_key: &str) -> (Router, AgentStats) {
             post(stop).fallback(only_post),
         )
         .route(
+            "/v1/sessions/{session_id}/history",
+            get(history::get_history).fallback(|| async {
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed: use GET",
+                )
+            }),
+        )
+        .route(history::SEED_PATH, post(history::seed).fallback(only_post))
+        .route(events::EVENTS_ROUTE, get(events::socket))
+        .route(events::LYZR_EVENTS_ROUTE, get(events::socket))
+        .route(
+            events::FAULT_PATH,
+            post(events::script_fault).fallback(only_post),
+        )
+        .route(
+            history::FAULT_PATH,
+            post(history::script_fault).fallback(only_post),
+        )
+        .route(
             "/v3/{*rest}",
             axum::routing::any(|| async { error(StatusCode::NOT_FOUND, "Not Found") }),
         )
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(allowed, origin::gate))
         .with_state(state);
     (router, stats)
 }
@@ -159,7 +191,7 @@ fn fault_response(fault: &Fault, status: u16) -> Response {
 }
 
 async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
-    state.stats.record_post(CHAT_PATH);
+    state.stats.record_post(CHAT_PATH, session_of(&body));
     let accepted = match accept(&state, &headers, &body).await {
         Ok(accepted) => accepted,
         Err(response) => return response,
@@ -167,12 +199,18 @@ async fn chat(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) 
     if let Some(status) = accepted.fault.status {
         return fault_response(&accepted.fault, status);
     }
+    let mut run = narrate(&state, &accepted).await;
     let text = answer(&state, &accepted);
+    run.answering();
+    state
+        .stats
+        .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
+    run.end("completed");
     Json(ChatResponse::reply(text)).into_response()
 }
 
 async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes) -> Response {
-    state.stats.record_post(STREAM_PATH);
+    state.stats.record_post(STREAM_PATH, session_of(&body));
     let accepted = match accept(&state, &headers, &body).await {
         Ok(accepted) => accepted,
         Err(response) => return response,
@@ -180,7 +218,18 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
     if let Some(status) = accepted.fault.status.or(accepted.fault.stream_status) {
         return fault_response(&accepted.fault, status);
     }
+    let mut run = narrate(&state, &accepted).await;
     let text = answer(&state, &accepted);
+    let content_type = accepted.fault.stream_type.content_type();
+    if accepted.fault.stream_whole {
+        run.answering();
+        state
+            .stats
+            .remember(&accepted.req.session_id, HistoryRole::Assistant, &text);
+        run.end("completed");
+        let body = serde_json::to_vec(&ChatResponse::reply(text)).unwrap_or_default();
+        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
     let stop_generation = state.stats.stop_generation(&accepted.req.session_id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     tokio::spawn(write_stream(
@@ -190,12 +239,13 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         accepted.fault,
         text,
         tx,
+        run,
     ));
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async {
         rx.recv().await.map(|item| (item, rx))
     }));
     Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache")
         .header("x-accel-buffering", "no")
         .body(body)
@@ -207,6 +257,45 @@ async fn stream(State(state): State<AgentState>, headers: HeaderMap, body: Bytes
         })
 }
 
+/// Starts the events of a reply and plays the steps before the answer.
+async fn narrate(state: &AgentState, accepted: &Accepted) -> events::Run {
+    let req = &accepted.req;
+    let earlier = state.stats.history(&req.session_id).len();
+    let mut run = state
+        .stats
+        .events
+        .run(&req.session_id, &req.agent_id, &accepted.fault);
+    run.before_answer(earlier).await;
+    run
+}
+
+/// The `session_id` a chat/stream body names, if it is JSON with one: for
+/// counting POSTs per session before validation.
+fn session_of(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("session_id")?.as_str().map(str::to_string)
+}
+
+/// Puts what a stream actually sent into the session memory when the stream
+/// ends, however it ends (done, error, drop, stop, client gone).
+struct RememberSent {
+    stats: AgentStats,
+    session_id: String,
+    tokens: Vec<String>,
+    /// Tokens whose line went out whole.
+    sent: usize,
+}
+
+impl Drop for RememberSent {
+    fn drop(&mut self) {
+        let text: String = self.tokens[..self.sent.min(self.tokens.len())].concat();
+        if !text.is_empty() {
+            self.stats
+                .remember(&self.session_id, HistoryRole::Assistant, &text);
+        }
+    }
+}
+
 /// Writes the answer as `data:` lines, honouring the fault and stop calls.
 async fn write_stream(
     stats: AgentStats,
@@ -215,18 +304,27 @@ async fn write_stream(
     fault: Fault,
     text: String,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    mut run: events::Run,
 ) {
     let drip = Duration::from_millis(if fault.drip_ms > 0 {
         fault.drip_ms
     } else {
         DEFAULT_DRIP_MS
     });
-    let mut lines: Vec<String> = tokens(&text)
+    let mut memory = RememberSent {
+        stats: stats.clone(),
+        session_id: session_id.clone(),
+        tokens: tokens(&text),
+        sent: 0,
+    };
+    let mut lines: Vec<String> = memory
+        .tokens
         .iter()
         .map(|t| format!("data: {}\n\n", fault.encode(t)))
         .collect();
     if let Some(n) = fault.error_after {
         lines.truncate(n);
+        memory.tokens.truncate(n);
         lines.push(format!(
             "data: [ERROR] {}\n\n",
             fault
@@ -238,21 +336,28 @@ async fn write_stream(
         lines.push("data: [DONE]\n\n".to_string());
     }
     let drop_after = fault.drop_after;
-    let pieces: Vec<(usize, Vec<u8>)> = match fault.chunk {
+    // (line index, bytes, whether the piece ends its line)
+    let pieces: Vec<(usize, Vec<u8>, bool)> = match fault.chunk {
         Some(size) => {
             let mut out = Vec::new();
             for (i, line) in lines.iter().enumerate() {
-                out.extend(line.as_bytes().chunks(size).map(|c| (i, c.to_vec())));
+                let count = line.len().div_ceil(size);
+                out.extend(
+                    line.as_bytes()
+                        .chunks(size)
+                        .enumerate()
+                        .map(|(j, c)| (i, c.to_vec(), j + 1 == count)),
+                );
             }
             out
         }
         None => lines
             .iter()
             .enumerate()
-            .map(|(i, l)| (i, l.clone().into_bytes()))
+            .map(|(i, l)| (i, l.clone().into_bytes(), true))
             .collect(),
     };
-    for (line_index, piece) in pieces {
+    for (line_index, piece, ends_line) in pieces {
         if drop_after.is_some_and(|n| line_index >= n) {
             // Dropping the connection mid-body: the client sees a network error.
             let _ = tx
@@ -264,13 +369,25 @@ async fn write_stream(
             return;
         }
         if stats.stop_generation(&session_id) != stop_generation {
+            run.end("stopped");
             return; // stopped by POST .../stop
+        }
+        if line_index == 0 {
+            run.answering();
         }
         if tx.send(Ok(Bytes::from(piece))).await.is_err() {
             return; // the client went away
         }
+        if ends_line {
+            memory.sent = line_index + 1;
+        }
         tokio::time::sleep(drip).await;
     }
+    run.end(if fault.error_after.is_some() {
+        "failed"
+    } else {
+        "completed"
+    });
 }
 
 /// Splits text into word-sized tokens, keeping every character.
@@ -308,6 +425,11 @@ fn error(status: StatusCode, detail: &str) -> Response {
 /// The reply for an accepted request (counts the turn).
 fn answer(state: &AgentState, accepted: &Accepted) -> String {
     let turn = state.stats.record_turn(&accepted.req);
+    state.stats.remember(
+        &accepted.req.session_id,
+        HistoryRole::User,
+        &accepted.req.message,
+    );
     match accepted.message.strip_prefix(ECHO_PREFIX) {
         Some(verbatim) => verbatim.to_string(),
         None => reply_text(&accepted.req, &accepted.message, turn),
@@ -329,14 +451,23 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
         Some(format!("\n{label}: {}.", keys.join(", ")))
     };
-    if let Some(line) = named("System prompt variables", &req.system_prompt_variables) {
+    if let Some(line) = named(
+        "System prompt variables",
+        &req.fields.system_prompt_variables,
+    ) {
         text.push_str(&line);
     }
-    if let Some(line) = named("Filter variables", &req.filter_variables) {
+    if let Some(line) = named("Filter variables", &req.fields.filter_variables) {
         text.push_str(&line);
     }
-    if let Some(features) = req.features.as_ref().filter(|f| !f.is_empty()) {
+    if let Some(features) = req.fields.features.as_ref().filter(|f| !f.is_empty()) {
         text.push_str(&format!("\nFeatures: {} requested.", features.len()));
+    }
+    if let Some(line) = named("Response format", &req.response_format) {
+        text.push_str(&line);
+    }
+    if let Some(line) = named("Provider overrides", &req.provider_overrides) {
+        text.push_str(&line);
     }
     text
 }

@@ -74,6 +74,32 @@ pub struct ProxyConfig {
     pub connect_timeout: Duration,
     /// Longest a whole upstream exchange may take, stream included.
     pub upstream_timeout: Duration,
+    /// Asset uploads per minute per client (0: no limit).
+    pub rate_upload: u32,
+    /// Longest wait for a request's headers (and idle keep-alive).
+    pub header_timeout: Duration,
+    /// Longest wait for a whole request body.
+    pub body_timeout: Duration,
+    /// Open connections at most (0: no cap).
+    pub max_connections: usize,
+    /// Open connections at most per client address or IPv6 /64 (0: no cap).
+    pub max_connections_per_ip: usize,
+    /// Forward history reads.
+    pub allow_history: bool,
+    /// Forward asset uploads.
+    pub allow_upload: bool,
+    /// Chat/stream body fields forwarded; any other is refused.
+    pub allow_fields: Vec<String>,
+    /// `features` sent with every chat/stream call instead of the page's.
+    pub fixed_features: Option<serde_json::Value>,
+    /// Names a page may set in `system_prompt_variables`/`filter_variables`.
+    pub allow_variables: Vec<String>,
+    /// `redis://...` to share rate limits between replicas; `None`: in memory.
+    pub rate_limit_store: Option<String>,
+    /// Base URL of Lyzr's events WebSocket service.
+    pub events_upstream: Uri,
+    /// A relayed event socket with no frame either way for this long is closed.
+    pub ws_idle_timeout: Duration,
     /// Log request bodies (message contents). Off by default.
     pub log_bodies: bool,
     /// Where log lines go (stderr in the binary; memory in tests).
@@ -108,20 +134,43 @@ impl ProxyConfig {
             trust_proxies: Vec::new(),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT),
             upstream_timeout: Duration::from_secs(DEFAULT_UPSTREAM_TIMEOUT),
+            rate_upload: DEFAULT_RATE_UPLOAD,
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            allow_history: true,
+            allow_upload: true,
+            allow_fields: DEFAULT_ALLOWED_FIELDS
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+            fixed_features: None,
+            allow_variables: Vec::new(),
+            rate_limit_store: None,
+            events_upstream: super::events::parse_events_upstream(
+                super::events::DEFAULT_EVENTS_UPSTREAM,
+            )?,
+            ws_idle_timeout: Duration::from_secs(DEFAULT_WS_IDLE_TIMEOUT),
             log_bodies: false,
             log: LogSink::Stderr,
         })
     }
 }
 
-/// `lyzr-chat-server proxy`: flags (each also read from an environment
-/// variable). The account key is read only from `LYZR_API_KEY`.
-#[derive(Debug, Args)]
+/// `lyzr-chat-server proxy`: the one settings struct. Clap reads it from
+/// flags (each also from an environment variable), serde from the TOML file
+/// (keys named like the flags, with `_`); [`ProxyArgs::resolve`] merges the
+/// two (flag > env > file > default). The account key is read only from
+/// `LYZR_API_KEY`.
+#[derive(Debug, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ProxyArgs {
     /// TOML file with any of the settings below (keys named like the flags,
     /// with `_`: `upstream`, `allow_origins = [...]`, `rate_per_ip`, ...).
     /// Flags and environment variables override it.
     #[arg(long, value_name = "FILE", env = "LYZR_PROXY_CONFIG")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
 
     /// Address to listen on [default: 127.0.0.1:8788].
@@ -173,14 +222,20 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "BYTES", env = "LYZR_PROXY_MAX_UPLOAD")]
     pub max_upload: Option<usize>,
 
-    /// Requests per minute from one client IP, 0 for no limit; past it 429
-    /// with Retry-After [default: 60].
+    /// Requests per minute from one client (an IPv4 address or an IPv6
+    /// /64), 0 for no limit; past it 429 with Retry-After [default: 60].
     #[arg(long, value_name = "N", env = "LYZR_PROXY_RATE_PER_IP")]
     pub rate_per_ip: Option<u32>,
 
-    /// Chat/stream messages per minute per user_id, 0 for no limit [default: 20].
+    /// Chat/stream messages per minute per agent_id + user_id, 0 for no
+    /// limit [default: 20].
     #[arg(long, value_name = "N", env = "LYZR_PROXY_RATE_PER_USER")]
     pub rate_per_user: Option<u32>,
+
+    /// Asset uploads per minute from one client, on top of --rate-per-ip,
+    /// 0 for no limit [default: 10].
+    #[arg(long, value_name = "N", env = "LYZR_PROXY_RATE_UPLOAD")]
+    pub rate_upload: Option<u32>,
 
     /// IP of a load balancer or reverse proxy in front of this one: only
     /// from these is X-Forwarded-For believed. Repeatable.
@@ -201,31 +256,118 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "SECS", env = "LYZR_PROXY_UPSTREAM_TIMEOUT")]
     pub upstream_timeout: Option<u64>,
 
+    /// Seconds a client may take to send a request's headers (also how long
+    /// an idle keep-alive connection is kept); then the connection is
+    /// closed [default: 10].
+    #[arg(long, value_name = "SECS", env = "LYZR_PROXY_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
+
+    /// Seconds a client may take to send a whole request body; then 408
+    /// and the connection is closed [default: 30].
+    #[arg(long, value_name = "SECS", env = "LYZR_PROXY_BODY_TIMEOUT")]
+    pub body_timeout: Option<u64>,
+
+    /// Open connections at most, 0 for no cap; past it new ones are closed
+    /// at once [default: 1024].
+    #[arg(long, value_name = "N", env = "LYZR_PROXY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Open connections (WebSockets included) at most from one client
+    /// address (IPv6: per /64); trusted proxies are exempt; 0 for no cap
+    /// [default: 32].
+    #[arg(long, value_name = "N", env = "LYZR_PROXY_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+
+    /// Forward history reads (`GET /v1/sessions/{id}/history`): true or
+    /// false [default: true].
+    #[arg(long, value_name = "BOOL", env = "LYZR_PROXY_ALLOW_HISTORY",
+          num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_history: Option<bool>,
+
+    /// Forward asset uploads (`POST /v3/assets/upload?agent_id=ID`): true
+    /// or false [default: true].
+    #[arg(long, value_name = "BOOL", env = "LYZR_PROXY_ALLOW_UPLOAD",
+          num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_upload: Option<bool>,
+
+    /// A chat/stream body field forwarded upstream; a body with any other
+    /// field gets 403. Repeatable [default: user_id, agent_id, session_id,
+    /// message, system_prompt_variables, filter_variables, features, assets].
+    #[arg(
+        long = "allow-field",
+        value_name = "NAME",
+        env = "LYZR_PROXY_ALLOW_FIELDS",
+        value_delimiter = ','
+    )]
+    pub allow_fields: Vec<String>,
+
+    /// JSON array of `features` the proxy sends with every chat/stream
+    /// call, replacing whatever the page sent [default: the page's].
+    #[arg(long, value_name = "JSON", env = "LYZR_PROXY_FIXED_FEATURES")]
+    pub fixed_features: Option<String>,
+
+    /// A name the page may set in `system_prompt_variables` or
+    /// `filter_variables`; any other gets 403. Repeatable [default: none].
+    #[arg(
+        long = "allow-variables",
+        value_name = "NAME",
+        env = "LYZR_PROXY_ALLOW_VARIABLES",
+        value_delimiter = ',',
+        num_args = 1..
+    )]
+    pub allow_variables: Vec<String>,
+
+    /// `redis://[user:pass@]host[:port]`: share the rate limits with every
+    /// replica using the same Redis; if it is unreachable the proxy limits
+    /// locally and logs an error [default: in memory, per process].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LYZR_PROXY_RATE_LIMIT_STORE",
+        hide_env_values = true
+    )]
+    pub rate_limit_store: Option<String>,
+
+    /// Base URL of Lyzr's agent-activity WebSocket service; the proxy opens
+    /// `{URL}/ws/{session_id}?x-api-key=KEY` for `GET /v3/events/{session_id}`
+    /// [default: wss://metrics.studio.lyzr.ai].
+    #[arg(long, value_name = "URL", env = "LYZR_PROXY_EVENTS_UPSTREAM")]
+    pub events_upstream: Option<String>,
+
+    /// Seconds an event socket may carry no frame either way; then it is
+    /// closed [default: 60].
+    #[arg(long, value_name = "SECS", env = "LYZR_PROXY_WS_IDLE_TIMEOUT")]
+    pub ws_idle_timeout: Option<u64>,
+
     /// Also log request bodies (visitors' messages). Off by default.
-    #[arg(long, env = "LYZR_PROXY_LOG_BODIES")]
-    pub log_bodies: bool,
+    #[arg(long, value_name = "BOOL", env = "LYZR_PROXY_LOG_BODIES",
+          num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub log_bodies: Option<bool>,
 }
 
-/// The config file's shape: the flags' names with `_`, all optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    upstream: Option<String>,
-    allow_origins: Option<Vec<String>>,
-    allow_agents: Option<Vec<String>>,
-    widget_keys: Option<Vec<String>>,
-    max_body: Option<usize>,
-    max_upload: Option<usize>,
-    rate_per_ip: Option<u32>,
-    rate_per_user: Option<u32>,
-    trust_proxies: Option<Vec<IpAddr>>,
-    connect_timeout: Option<u64>,
-    upstream_timeout: Option<u64>,
-    log_bodies: Option<bool>,
-}
+/// The seed spec's chat/stream body fields: forwarded unless `--allow-field`
+/// says otherwise.
+pub const DEFAULT_ALLOWED_FIELDS: &[&str] = &[
+    "user_id",
+    "agent_id",
+    "session_id",
+    "message",
+    "system_prompt_variables",
+    "filter_variables",
+    "features",
+    "assets",
+];
+const DEFAULT_RATE_UPLOAD: u32 = 10;
+const DEFAULT_HEADER_TIMEOUT: u64 = 10;
+const DEFAULT_BODY_TIMEOUT: u64 = 30;
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 32;
+const DEFAULT_WS_IDLE_TIMEOUT: u64 = 60;
 
-fn read_file(path: &Path) -> Result<FileConfig, String> {
+fn read_file(path: &Path) -> Result<ProxyArgs, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
     let table: toml::Table = toml::from_str(&text)
@@ -241,12 +383,19 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
         .map_err(|e| format!("config file {}: {e}", path.display()))
 }
 
-fn or_file<T>(flag: Vec<T>, file: Option<Vec<T>>) -> Vec<T> {
+fn or_file<T>(flag: Vec<T>, file: Vec<T>) -> Vec<T> {
     if flag.is_empty() {
-        file.unwrap_or_default()
+        file
     } else {
         flag
     }
+}
+
+fn secs(name: &str, v: u64) -> Result<Duration, String> {
+    if v == 0 {
+        return Err(format!("--{name} must be at least 1 second"));
+    }
+    Ok(Duration::from_secs(v))
 }
 
 impl ProxyArgs {
@@ -264,7 +413,7 @@ impl ProxyArgs {
         };
         let file = match &self.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => ProxyArgs::default(),
         };
         let upstream = self
             .upstream
@@ -289,6 +438,14 @@ impl ProxyArgs {
                 "no allowed agent: pass --allow-agent AGENT_ID for each agent the widget may use"
                     .into(),
             );
+        }
+        if let Some(bad) = agents.iter().find(|a| {
+            !a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        }) {
+            return Err(format!(
+                "--allow-agent {bad:?}: agent ids hold only A-Z a-z 0-9 _ -"
+            ));
         }
         let origin_refs: Vec<&str> = origins.iter().map(String::as_str).collect();
         let agent_refs: Vec<&str> = agents.iter().map(String::as_str).collect();
@@ -321,23 +478,84 @@ impl ProxyArgs {
             .rate_per_user
             .or(file.rate_per_user)
             .unwrap_or(DEFAULT_RATE_PER_USER);
+        config.rate_upload = self
+            .rate_upload
+            .or(file.rate_upload)
+            .unwrap_or(DEFAULT_RATE_UPLOAD);
         config.trust_proxies = or_file(self.trust_proxies, file.trust_proxies);
-        let connect = self
-            .connect_timeout
-            .or(file.connect_timeout)
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let overall = self
-            .upstream_timeout
-            .or(file.upstream_timeout)
-            .unwrap_or(DEFAULT_UPSTREAM_TIMEOUT);
-        if connect == 0 || overall == 0 {
-            return Err(
-                "--connect-timeout and --upstream-timeout must be at least 1 second".into(),
-            );
+        config.connect_timeout = secs(
+            "connect-timeout",
+            self.connect_timeout
+                .or(file.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        )?;
+        config.upstream_timeout = secs(
+            "upstream-timeout",
+            self.upstream_timeout
+                .or(file.upstream_timeout)
+                .unwrap_or(DEFAULT_UPSTREAM_TIMEOUT),
+        )?;
+        config.header_timeout = secs(
+            "header-timeout",
+            self.header_timeout
+                .or(file.header_timeout)
+                .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+        )?;
+        config.body_timeout = secs(
+            "body-timeout",
+            self.body_timeout
+                .or(file.body_timeout)
+                .unwrap_or(DEFAULT_BODY_TIMEOUT),
+        )?;
+        config.max_connections = self
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        config.max_connections_per_ip = self
+            .max_connections_per_ip
+            .or(file.max_connections_per_ip)
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_IP);
+        config.allow_history = self.allow_history.or(file.allow_history).unwrap_or(true);
+        config.allow_upload = self.allow_upload.or(file.allow_upload).unwrap_or(true);
+        let fields = or_file(self.allow_fields, file.allow_fields);
+        if !fields.is_empty() {
+            for required in ["user_id", "agent_id", "session_id", "message"] {
+                if !fields.iter().any(|f| f == required) {
+                    return Err(format!(
+                        "--allow-field must include {required} (the API requires it)"
+                    ));
+                }
+            }
+            config.allow_fields = fields;
         }
-        config.connect_timeout = Duration::from_secs(connect);
-        config.upstream_timeout = Duration::from_secs(overall);
-        config.log_bodies = self.log_bodies || file.log_bodies.unwrap_or(false);
+        if let Some(text) = self.fixed_features.or(file.fixed_features) {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("--fixed-features is not JSON: {e}"))?;
+            if !v
+                .as_array()
+                .is_some_and(|a| a.iter().all(|f| f.is_object()))
+            {
+                return Err(
+                    "--fixed-features must be a JSON array of feature objects, e.g. '[{\"type\":\"MEMORY\",\"config\":{},\"priority\":0}]'".into(),
+                );
+            }
+            config.fixed_features = Some(v);
+        }
+        config.allow_variables = or_file(self.allow_variables, file.allow_variables);
+        if let Some(url) = self.rate_limit_store.or(file.rate_limit_store) {
+            super::store::RedisStore::new(&url, LogSink::Stderr)?;
+            config.rate_limit_store = Some(url);
+        }
+        if let Some(url) = self.events_upstream.or(file.events_upstream) {
+            config.events_upstream = super::events::parse_events_upstream(&url)?;
+        }
+        config.ws_idle_timeout = secs(
+            "ws-idle-timeout",
+            self.ws_idle_timeout
+                .or(file.ws_idle_timeout)
+                .unwrap_or(DEFAULT_WS_IDLE_TIMEOUT),
+        )?;
+        config.log_bodies = self.log_bodies.or(file.log_bodies).unwrap_or(false);
         Ok(config)
     }
 }
@@ -466,5 +684,45 @@ mod tests {
         list.extend(["--widget-key", "same"]);
         let err = args(&list).resolve(Some("same".into())).unwrap_err();
         assert!(err.contains("public"), "{err}");
+    }
+
+    #[test]
+    fn policy_flags_parse_and_default() {
+        let c = args(MIN).resolve(Some("k".into())).unwrap();
+        assert!(c.allow_history && c.allow_upload, "on by default");
+        assert_eq!(c.allow_fields, DEFAULT_ALLOWED_FIELDS);
+        assert!(c.allow_variables.is_empty() && c.fixed_features.is_none());
+        let mut list = MIN.to_vec();
+        list.extend([
+            "--allow-history",
+            "false",
+            "--allow-upload=false",
+            "--allow-variables",
+            "tone",
+            "name",
+            "--fixed-features",
+            r#"[{"type":"MEMORY","config":{},"priority":0}]"#,
+            "--log-bodies",
+        ]);
+        let c = args(&list).resolve(Some("k".into())).unwrap();
+        assert!(!c.allow_history && !c.allow_upload && c.log_bodies);
+        assert_eq!(c.allow_variables, ["tone", "name"]);
+        assert!(c.fixed_features.is_some());
+
+        let mut list = MIN.to_vec();
+        list.extend(["--fixed-features", "{\"type\":1}"]);
+        let err = args(&list).resolve(Some("k".into())).unwrap_err();
+        assert!(
+            err.contains("--fixed-features must be a JSON array"),
+            "{err}"
+        );
+        let mut list = MIN.to_vec();
+        list.extend(["--allow-field", "user_id,agent_id,message"]);
+        let err = args(&list).resolve(Some("k".into())).unwrap_err();
+        assert!(err.contains("session_id"), "{err}");
+        let mut list = MIN.to_vec();
+        list.extend(["--header-timeout", "0"]);
+        let err = args(&list).resolve(Some("k".into())).unwrap_err();
+        assert!(err.contains("--header-timeout"), "{err}");
     }
 }

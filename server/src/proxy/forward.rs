@@ -132,7 +132,7 @@ impl Upstream {
         let (parts, incoming) = reply.into_parts();
         let status = parts.status;
         if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
-            let upstream_said = read_detail(incoming, &self.api_key).await;
+            let upstream_said = read_detail(incoming, &self.api_key, deadline).await;
             let detail = if status == StatusCode::UNAUTHORIZED {
                 format!(
                     "the Lyzr API refused the proxy's key ({status}): the site owner must check LYZR_API_KEY{upstream_said}"
@@ -149,12 +149,18 @@ impl Upstream {
             inner: incoming,
             sleep: Box::pin(tokio::time::sleep_until(deadline)),
             overall: self.overall,
+            scrub: Scrubber::new(&self.api_key),
+            ended: false,
         }));
         *response.status_mut() = status;
         let h = response.headers_mut();
+        let key = self.api_key.expose().as_bytes();
         for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
             if let Some(v) = parts.headers.get(&name) {
-                h.insert(name, v.clone());
+                // A header that carries the key is dropped, not forwarded.
+                if key.is_empty() || find(v.as_bytes(), key).is_none() {
+                    h.insert(name, v.clone());
+                }
             }
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -212,9 +218,11 @@ fn innermost(e: &(dyn StdError + 'static)) -> String {
         .unwrap_or_default()
 }
 
-/// `: upstream said "..."` from an error body's `detail`, key scrubbed.
-async fn read_detail(body: Incoming, key: &Secret) -> String {
-    let Ok(collected) = Limited::new(body, ERROR_BODY_MAX).collect().await else {
+/// `: upstream said "..."` from an error body's `detail`, key scrubbed;
+/// nothing if the body does not arrive by `deadline`.
+async fn read_detail(body: Incoming, key: &Secret, deadline: Instant) -> String {
+    let read = Limited::new(body, ERROR_BODY_MAX).collect();
+    let Ok(Ok(collected)) = tokio::time::timeout_at(deadline, read).await else {
         return String::new();
     };
     let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
@@ -234,11 +242,69 @@ pub fn scrub(text: &str, key: &Secret) -> String {
     text.replace(key.expose(), "[redacted]")
 }
 
-/// The upstream reply body, cut when the overall deadline passes.
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Replaces the key in a body passed on chunk by chunk. A chunk's tail that
+/// could be the start of the key is held back until the next chunk shows
+/// whether it is (only such a tail: a stream's chunks are not delayed).
+#[derive(Debug)]
+pub struct Scrubber {
+    key: Vec<u8>,
+    held: Vec<u8>,
+}
+
+const REDACTED: &[u8] = b"[redacted]";
+
+impl Scrubber {
+    pub fn new(key: &Secret) -> Self {
+        Self {
+            key: key.expose().as_bytes().to_vec(),
+            held: Vec::new(),
+        }
+    }
+
+    /// The next chunk's bytes, scrubbed, less a held-back tail.
+    pub fn push(&mut self, chunk: &[u8]) -> Bytes {
+        if self.key.is_empty() {
+            return Bytes::copy_from_slice(chunk);
+        }
+        let mut buf = std::mem::take(&mut self.held);
+        buf.extend_from_slice(chunk);
+        let mut out = Vec::with_capacity(buf.len());
+        let mut rest = &buf[..];
+        while let Some(i) = find(rest, &self.key) {
+            out.extend_from_slice(&rest[..i]);
+            out.extend_from_slice(REDACTED);
+            rest = &rest[i + self.key.len()..];
+        }
+        let hold = (1..self.key.len().min(rest.len() + 1))
+            .rev()
+            .find(|&n| rest.ends_with(&self.key[..n]))
+            .unwrap_or(0);
+        out.extend_from_slice(&rest[..rest.len() - hold]);
+        self.held = rest[rest.len() - hold..].to_vec();
+        Bytes::from(out)
+    }
+
+    /// What is still held back at the end (it was not the key).
+    pub fn finish(&mut self) -> Bytes {
+        Bytes::from(std::mem::take(&mut self.held))
+    }
+}
+
+/// The upstream reply body: key scrubbed, cut when the overall deadline passes.
 struct Deadline {
     inner: Incoming,
     sleep: Pin<Box<Sleep>>,
     overall: Duration,
+    scrub: Scrubber,
+    ended: bool,
 }
 
 impl HttpBody for Deadline {
@@ -249,25 +315,78 @@ impl HttpBody for Deadline {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         if self.sleep.as_mut().poll(cx).is_ready() {
             let secs = self.overall.as_secs();
+            self.ended = true;
             return Poll::Ready(Some(Err(format!(
                 "the upstream reply took longer than {secs} s and was cut"
             )
             .into())));
         }
-        Pin::new(&mut self.inner)
-            .poll_frame(cx)
-            .map_err(|e| e.into())
+        loop {
+            return match Pin::new(&mut self.inner).poll_frame(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let out = self.scrub.push(&data);
+                        if out.is_empty() {
+                            continue;
+                        }
+                        Poll::Ready(Some(Ok(Frame::data(out))))
+                    }
+                    Err(other) => Poll::Ready(Some(Ok(other))),
+                },
+                Poll::Ready(None) => {
+                    self.ended = true;
+                    let rest = self.scrub.finish();
+                    if rest.is_empty() {
+                        Poll::Ready(None)
+                    } else {
+                        Poll::Ready(Some(Ok(Frame::data(rest))))
+                    }
+                }
+            };
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.ended
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        // Scrubbing may change the length.
+        SizeHint::default()
     }
 }
 
 use std::future::Future as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_10_scrubber_replaces_the_key_across_chunks() {
+        let key = Secret::new("sk-abc123");
+        let mut s = Scrubber::new(&key);
+        let mut out = Vec::new();
+        for chunk in ["x sk-a", "bc1", "23 y sk-abc123", " and sk-", "abX"] {
+            out.extend_from_slice(&s.push(chunk.as_bytes()));
+        }
+        out.extend_from_slice(&s.finish());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "x [redacted] y [redacted] and sk-abX"
+        );
+        let mut s = Scrubber::new(&key);
+        assert_eq!(
+            s.push(b"data: one\n\n"),
+            Bytes::from_static(b"data: one\n\n"),
+            "a stream chunk that cannot start the key is not held back"
+        );
+    }
+}

@@ -1,29 +1,40 @@
 //! Proxy mode: the widget's calls forwarded to the Lyzr API with the account
 //! key added server-side, behind an origin allowlist, an agent allowlist,
-//! body and rate limits. Stateless apart from per-process rate-limit buckets.
+//! a body policy, body and rate limits (the checks are layers: `gates`).
+//! Stateless apart from rate-limit buckets (in memory or in Redis).
 
 pub mod config;
+pub mod error;
+pub mod events;
 pub mod forward;
+mod gates;
 pub mod limit;
 pub mod log;
+pub mod metrics;
 pub mod origin;
+pub mod policy;
 pub mod routes;
+pub mod serve;
+pub mod store;
 
 pub use config::{ProxyArgs, ProxyConfig, Secret, API_KEY_ENV, DEFAULT_PROXY_LISTEN};
+pub use error::ProxyError;
 pub use log::LogSink;
+pub use serve::Drained;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use forward::{Upstream, UpstreamFailure};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use limit::{client_ip, RateLimiter};
+use limit::{ConnLimits, Key, RateLimiter};
 use log::RequestIds;
 use lyzr_chat_protocol::{parse_chat_request, API_KEY_HEADER};
-use origin::OriginCheck;
-use routes::{Call, Match};
+use metrics::Metrics;
+use routes::Call;
 use serde_json::{json, Map};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -33,55 +44,118 @@ use tokio::net::TcpListener;
 
 /// The health check path: `GET` answers `200 {"status":"ok"}`, no origin needed.
 pub const HEALTH_PATH: &str = "/healthz";
+/// Prometheus metrics: `GET` answers the text exposition, no origin needed.
+pub const METRICS_PATH: &str = "/metrics";
 /// Response header carrying the id of the request's log line.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest request body text logged with `--log-bodies`.
 const LOGGED_BODY_MAX: usize = 2000;
+/// How long a shutdown waits for open streams before cutting them.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
-struct Proxy {
-    config: ProxyConfig,
+/// The proxy's shared state: settings, upstream client, limits, metrics.
+pub(crate) struct Proxy {
+    pub(crate) config: ProxyConfig,
     upstream: Upstream,
-    ids: RequestIds,
-    per_ip: RateLimiter,
+    pub(crate) ids: RequestIds,
+    pub(crate) per_ip: RateLimiter,
     per_user: RateLimiter,
+    uploads: RateLimiter,
+    /// Limits shared with other replicas (`--rate-limit-store`).
+    store: Option<store::RedisStore>,
+    pub(crate) conns: Arc<ConnLimits>,
+    pub(crate) metrics: Metrics,
+    /// Flips to `true` when the shutdown begins (open connections finish).
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
-/// What a request's log line says beyond method, path, status and latency.
+/// What a request's log line says beyond method, path, status and latency;
+/// each layer adds what it learns.
 #[derive(Default)]
-struct Notes {
+pub(crate) struct Notes {
     origin: Option<HeaderValue>,
     call: Option<&'static str>,
     agent_id: Option<String>,
+    session: Option<String>,
     detail: Option<String>,
     body: Option<String>,
 }
 
-/// The proxy as an axum router. Serve it with [`serve`] (it needs the peer
-/// address for per-IP limits).
-pub fn router(config: ProxyConfig) -> Router {
+/// The proxy, ready to serve: its axum router and the state behind it.
+pub struct ProxyApp {
+    router: Router,
+    proxy: Arc<Proxy>,
+}
+
+impl ProxyApp {
+    /// The metrics text, as `GET /metrics` answers it.
+    pub fn metrics_text(&self) -> String {
+        self.proxy.metrics.render()
+    }
+}
+
+/// The proxy for `config`. Serve it with [`serve`].
+pub fn router(config: ProxyConfig) -> ProxyApp {
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let store = config.rate_limit_store.as_deref().map(|url| {
+        store::RedisStore::new(url, config.log.clone())
+            .expect("the store URL was checked with the settings")
+    });
     let proxy = Arc::new(Proxy {
+        store,
         upstream: Upstream::new(&config),
         ids: RequestIds::default(),
         per_ip: RateLimiter::new(config.rate_per_ip),
         per_user: RateLimiter::new(config.rate_per_user),
+        uploads: RateLimiter::new(config.rate_upload),
+        conns: Arc::new(ConnLimits::new(
+            config.max_connections,
+            config.max_connections_per_ip,
+        )),
+        metrics: Metrics::default(),
+        stop,
         config,
     });
-    Router::new().fallback(handle).with_state(proxy)
+    // The widget's calls: each check is a layer, outermost first: the
+    // access log (request id, CORS headers, one JSON line), the path, the
+    // origin gate, method and preflight, the per-IP limit (before the
+    // widget key, so wrong keys are limited too), the widget key; then the
+    // call's own checks and the upstream.
+    let calls = Router::new()
+        .fallback(gates::forward)
+        .layer(from_fn_with_state(proxy.clone(), gates::widget_key))
+        .layer(from_fn_with_state(proxy.clone(), gates::per_ip_limit))
+        .layer(from_fn_with_state(proxy.clone(), gates::method))
+        .layer(from_fn_with_state(proxy.clone(), gates::origin))
+        .layer(from_fn_with_state(proxy.clone(), gates::classify))
+        .layer(from_fn_with_state(proxy.clone(), gates::access_log))
+        .with_state(proxy.clone());
+    let router = Router::new()
+        .route(HEALTH_PATH, axum::routing::any(health))
+        .route(METRICS_PATH, axum::routing::any(metrics_route))
+        .fallback_service(calls)
+        .with_state(proxy.clone());
+    ProxyApp { router, proxy }
 }
 
-/// Serves the proxy `router` on `listener` until `shutdown` completes, then
-/// lets requests in flight finish.
+/// Serves the proxy on `listener` until `shutdown` completes, then lets
+/// requests and streams in flight finish for up to [`DRAIN_DEADLINE`].
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: ProxyApp,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+) -> std::io::Result<Drained> {
+    serve_with_deadline(listener, app, shutdown, DRAIN_DEADLINE).await
+}
+
+/// [`serve`] with another drain deadline.
+pub async fn serve_with_deadline(
+    listener: TcpListener,
+    app: ProxyApp,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<Drained> {
+    serve::run(listener, app.router, app.proxy, shutdown, drain).await
 }
 
 /// The startup log line: the settings, never the key.
@@ -96,6 +170,7 @@ pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
     f.insert("max_upload".into(), config.max_upload.into());
     f.insert("rate_per_ip".into(), config.rate_per_ip.into());
     f.insert("rate_per_user".into(), config.rate_per_user.into());
+    f.insert("rate_upload".into(), config.rate_upload.into());
     f.insert(
         "trust_proxies".into(),
         json!(config
@@ -112,166 +187,233 @@ pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
         "upstream_timeout_s".into(),
         config.upstream_timeout.as_secs().into(),
     );
+    f.insert(
+        "header_timeout_s".into(),
+        config.header_timeout.as_secs().into(),
+    );
+    f.insert(
+        "body_timeout_s".into(),
+        config.body_timeout.as_secs().into(),
+    );
+    f.insert("max_connections".into(), config.max_connections.into());
+    f.insert(
+        "max_connections_per_ip".into(),
+        config.max_connections_per_ip.into(),
+    );
+    f.insert("allow_history".into(), config.allow_history.into());
+    f.insert("allow_upload".into(), config.allow_upload.into());
+    f.insert("allow_fields".into(), json!(config.allow_fields));
+    f.insert(
+        "fixed_features".into(),
+        config.fixed_features.is_some().into(),
+    );
+    f.insert("allow_variables".into(), json!(config.allow_variables));
+    f.insert(
+        "rate_limit_store".into(),
+        match &config.rate_limit_store {
+            Some(url) => store::RedisStore::new(url, LogSink::Stderr)
+                .map(|s| s.display)
+                .unwrap_or_default()
+                .into(),
+            None => "memory".into(),
+        },
+    );
     f.insert("log_bodies".into(), config.log_bodies.into());
     config.log.emit("info", "start", f);
 }
 
-async fn handle(
-    State(proxy): State<Arc<Proxy>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    if path == HEALTH_PATH {
-        return match method {
-            Method::GET | Method::HEAD => Json(json!({"status": "ok"})).into_response(),
-            _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET"),
+async fn health(method: Method) -> Response {
+    match method {
+        Method::GET | Method::HEAD => Json(json!({"status": "ok"})).into_response(),
+        _ => ProxyError::method(Method::GET).into_response(),
+    }
+}
+
+async fn metrics_route(State(proxy): State<Arc<Proxy>>, method: Method) -> Response {
+    match method {
+        Method::GET | Method::HEAD => (
+            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+            proxy.metrics.render(),
+        )
+            .into_response(),
+        _ => ProxyError::method(Method::GET).into_response(),
+    }
+}
+
+/// One request's log line, written when the reply is ready, or, if the
+/// client goes away first, when the request is dropped (status 499).
+pub(crate) struct LogLine {
+    proxy: Arc<Proxy>,
+    start: Instant,
+    id: String,
+    method: Method,
+    path: String,
+    ip: IpAddr,
+    notes: Arc<std::sync::Mutex<Notes>>,
+    done: bool,
+}
+
+impl LogLine {
+    fn write(&mut self, status: u16) {
+        self.done = true;
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()));
+        self.proxy
+            .metrics
+            .request(notes.call.unwrap_or("other"), status);
+        let mut f = Map::new();
+        f.insert("request_id".into(), self.id.clone().into());
+        f.insert("method".into(), self.method.as_str().into());
+        f.insert("path".into(), self.path.clone().into());
+        f.insert("status".into(), status.into());
+        f.insert(
+            "latency_ms".into(),
+            u64::try_from(self.start.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .into(),
+        );
+        f.insert("client_ip".into(), self.ip.to_string().into());
+        if let Some(call) = notes.call {
+            f.insert("call".into(), call.into());
+        }
+        if let Some(o) = &notes.origin {
+            f.insert("origin".into(), o.to_str().unwrap_or("").into());
+        }
+        if let Some(agent) = notes.agent_id {
+            f.insert("agent_id".into(), agent.into());
+        }
+        if let Some(session) = notes.session {
+            f.insert("session".into(), session.into());
+        }
+        if let Some(detail) = notes.detail {
+            f.insert("detail".into(), detail.into());
+        }
+        if let Some(body) = notes.body {
+            f.insert("body".into(), body.into());
+        }
+        let level = if status >= 500 {
+            "error"
+        } else if status >= 400 {
+            "warn"
+        } else {
+            "info"
         };
+        self.proxy.config.log.emit(level, "request", f);
     }
-    let id = proxy.ids.next();
-    let ip = client_ip(peer.ip(), req.headers(), &proxy.config.trust_proxies);
-    let mut notes = Notes::default();
-    let mut response = proxy.dispatch(req, ip, &mut notes).await;
-    if let Some(origin) = &notes.origin {
-        origin::decorate(&mut response, origin);
-    }
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
-
-    let status = response.status();
-    let mut f = Map::new();
-    f.insert("request_id".into(), id.into());
-    f.insert("method".into(), method.as_str().into());
-    f.insert("path".into(), path.into());
-    f.insert("status".into(), status.as_u16().into());
-    f.insert(
-        "latency_ms".into(),
-        u64::try_from(start.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .into(),
-    );
-    f.insert("client_ip".into(), ip.to_string().into());
-    if let Some(call) = notes.call {
-        f.insert("call".into(), call.into());
-    }
-    if let Some(o) = &notes.origin {
-        f.insert("origin".into(), o.to_str().unwrap_or("").into());
-    }
-    if let Some(agent) = notes.agent_id {
-        f.insert("agent_id".into(), agent.into());
-    }
-    if let Some(detail) = notes.detail {
-        f.insert("detail".into(), detail.into());
-    }
-    if let Some(body) = notes.body {
-        f.insert("body".into(), body.into());
-    }
-    let level = if status.is_server_error() {
-        "error"
-    } else if status.is_client_error() {
-        "warn"
-    } else {
-        "info"
-    };
-    proxy.config.log.emit(level, "request", f);
-    response
 }
 
-/// `{"detail": "..."}` with `status`.
-fn error(status: StatusCode, detail: &str) -> Response {
-    (status, Json(json!({ "detail": detail }))).into_response()
-}
-
-fn too_many(wait: Duration, what: &str) -> Response {
-    let mut r = error(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!(
-            "too many requests {what}: try again in {} s",
-            wait.as_secs()
-        ),
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs()));
-    r
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if !self.done {
+            self.notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .detail
+                .get_or_insert_with(|| "the client closed the connection before the reply".into());
+            self.write(499);
+        }
+    }
 }
 
 impl Proxy {
-    async fn dispatch(&self, req: Request, ip: IpAddr, notes: &mut Notes) -> Response {
-        let fail = |notes: &mut Notes, status: StatusCode, detail: String| {
-            let r = error(status, &detail);
-            notes.detail = Some(detail);
-            r
+    /// Takes one request from `limiter` for `key` (from the shared store
+    /// when there is one and it answers); 429 past it.
+    pub(crate) async fn limit(
+        &self,
+        limiter: &RateLimiter,
+        name: &'static str,
+        key: Key,
+        what: &str,
+    ) -> Result<(), ProxyError> {
+        let shared = match &self.store {
+            Some(store) => store.take(name, key, limiter.per_minute()).await,
+            None => store::Verdict::Unavailable,
         };
-        let call = match routes::match_path(req.uri().path()) {
-            Match::Call(call) => call,
-            Match::BadSession(why) => return fail(notes, StatusCode::BAD_REQUEST, why),
-            Match::NotForwarded => {
-                return fail(
-                    notes,
-                    StatusCode::NOT_FOUND,
-                    "Not Found: this proxy forwards only the chat widget's calls".into(),
-                )
+        let local = match shared {
+            store::Verdict::Allowed => Ok(()),
+            store::Verdict::Wait(w) => {
+                Err(Duration::from_secs(w.as_secs_f64().ceil().max(1.0) as u64))
             }
+            store::Verdict::Unavailable => limiter.take(key, Instant::now()),
         };
-        notes.call = Some(call.name());
+        match local {
+            Ok(()) => Ok(()),
+            Err(wait) => {
+                self.metrics.rate_limited(name);
+                Err(ProxyError::too_many(
+                    wait,
+                    what,
+                    &format!("{name} rate limit"),
+                ))
+            }
+        }
+    }
 
-        match origin::check(req.headers(), &self.config.allow_origins) {
-            OriginCheck::Allowed(o) => notes.origin = Some(o),
-            OriginCheck::Missing => {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    "no Origin header: this proxy answers only pages on its allowed origins".into(),
-                )
+    /// A call that passed the gates: its own checks, then the upstream.
+    async fn dispatch(
+        self: &Arc<Self>,
+        req: Request,
+        call: Call,
+        ip: IpAddr,
+        notes: &std::sync::Mutex<Notes>,
+    ) -> Result<Response, ProxyError> {
+        match &call {
+            Call::History(_) if !self.config.allow_history => {
+                return Err(ProxyError::forbidden(
+                    "this proxy does not forward history reads (the site owner turns them on with --allow-history)",
+                ))
             }
-            OriginCheck::Refused(o) => {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "origin {o:?} is not allowed to use this proxy (the site owner lists allowed origins with --allow-origin)"
-                    ),
-                )
+            Call::Upload if !self.config.allow_upload => {
+                return Err(ProxyError::forbidden(
+                    "this proxy does not forward uploads (the site owner turns them on with --allow-upload)",
+                ))
             }
-        }
-        let origin = notes.origin.clone().expect("set above");
-        if req.method() == Method::OPTIONS {
-            return origin::preflight(&origin, &call.method());
-        }
-        if req.method() != call.method() {
-            let mut r = fail(
-                notes,
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("Method Not Allowed: use {}", call.method()),
-            );
-            r.headers_mut().insert(
-                header::ALLOW,
-                HeaderValue::from_str(call.method().as_str()).expect("method is a header value"),
-            );
-            return r;
-        }
-        if !self.config.widget_keys.is_empty() && !self.widget_key_ok(req.headers()) {
-            return fail(
-                notes,
-                StatusCode::UNAUTHORIZED,
-                "missing or unknown widget key: set the widget's apiKey option to a current widget key of this proxy".into(),
-            );
-        }
-        if let Err(wait) = self.per_ip.take(&ip.to_string(), Instant::now()) {
-            notes.detail = Some("per-IP rate limit".into());
-            return too_many(wait, "from your address");
+            _ => {}
         }
         if let Some(session) = call.session() {
-            if !self.session_allowed(session) {
-                return fail(
-                    notes,
-                    StatusCode::FORBIDDEN,
-                    "this session does not belong to an agent this proxy serves (session ids are `{agent_id}-...`)".into(),
-                );
+            match routes::session_agent(session, &self.config.allow_agents) {
+                Some(agent) => lock(notes).agent_id = Some(agent.to_string()),
+                None => {
+                    return Err(ProxyError::forbidden(
+                        "this session does not belong to an agent this proxy serves (session ids are `{agent_id}-` and letters, digits or _)",
+                    ))
+                }
             }
+        }
+
+        if let Call::Events(session) = &call {
+            return self.events(req, session, notes).await;
+        }
+        let mut content_type = None;
+        if call == Call::Upload {
+            let ct = req.headers().get(header::CONTENT_TYPE);
+            if !ct.and_then(|v| v.to_str().ok()).is_some_and(is_multipart) {
+                return Err(ProxyError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "asset uploads must be multipart/form-data with a boundary",
+                ));
+            }
+            content_type = ct.cloned();
+            let agent =
+                query_param(req.uri().query().unwrap_or(""), "agent_id").unwrap_or_default();
+            if agent.is_empty() {
+                return Err(ProxyError::bad_request(
+                    "asset uploads need ?agent_id=AGENT_ID naming the agent the files are for",
+                ));
+            }
+            if !self.config.allow_agents.contains(&agent) {
+                return Err(ProxyError::forbidden(format!(
+                    "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
+                    agent.chars().take(100).collect::<String>()
+                )));
+            }
+            lock(notes).agent_id = Some(agent);
+            self.limit(
+                &self.uploads,
+                "upload",
+                Key::of_ip(ip),
+                "uploading from your address",
+            )
+            .await?;
         }
 
         let (parts, body) = req.into_parts();
@@ -279,18 +421,11 @@ impl Proxy {
             Call::Upload => self.config.max_upload,
             _ => self.config.max_body,
         };
-        let body = match read_body(&parts.headers, body, limit).await {
-            Ok(body) => body,
-            Err(r) => {
-                notes.detail = Some(format!("body over {limit} bytes or unreadable"));
-                return r;
-            }
-        };
-        let mut content_type = None;
+        let mut body = read_body(&parts.headers, body, limit, self.config.body_timeout).await?;
         match &call {
             Call::Chat | Call::Stream => {
                 if self.config.log_bodies {
-                    notes.body = Some(
+                    lock(notes).body = Some(
                         String::from_utf8_lossy(&body)
                             .chars()
                             .take(LOGGED_BODY_MAX)
@@ -302,53 +437,37 @@ impl Proxy {
                     Err(e) => {
                         let status =
                             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                        notes.detail = Some(e.to_body()["detail"].to_string());
-                        return (status, Json(e.to_body())).into_response();
+                        return Err(ProxyError::with_body(status, e.to_body()));
                     }
                 };
-                notes.agent_id = Some(chat.agent_id.clone());
+                lock(notes).agent_id = Some(chat.agent_id.clone());
                 if !self.config.allow_agents.contains(&chat.agent_id) {
-                    return fail(
-                        notes,
-                        StatusCode::FORBIDDEN,
-                        format!(
-                            "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
-                            chat.agent_id
-                        ),
-                    );
+                    return Err(ProxyError::forbidden(format!(
+                        "agent_id {:?} is not served by this proxy (the site owner lists agents with --allow-agent)",
+                        chat.agent_id
+                    )));
                 }
-                let user_key = format!("{}\u{0}{}", chat.agent_id, chat.user_id);
-                if let Err(wait) = self.per_user.take(&user_key, Instant::now()) {
-                    notes.detail = Some("per-user rate limit".into());
-                    return too_many(wait, "for this user");
-                }
+                lock(notes).session = Some(routes::session_hash(&chat.session_id));
+                body = policy::apply(&self.config, &body, &chat.agent_id)?;
+                let user = Key::of(&[chat.agent_id.as_bytes(), chat.user_id.as_bytes()]);
+                self.limit(&self.per_user, "user", user, "for this user")
+                    .await?;
                 content_type = Some(HeaderValue::from_static("application/json"));
             }
             Call::Upload => {
-                let ct = parts.headers.get(header::CONTENT_TYPE);
-                let multipart = ct
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-                if !multipart {
-                    return fail(
-                        notes,
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "asset uploads must be multipart/form-data".into(),
-                    );
-                }
                 if self.config.log_bodies {
-                    notes.body = Some(format!("[{} bytes of multipart]", body.len()));
+                    lock(notes).body = Some(format!("[{} bytes of multipart]", body.len()));
                 }
-                content_type = ct.cloned();
             }
-            Call::Stop(_) | Call::History(_) => {}
+            Call::Stop(_) | Call::History(_) | Call::Events(_) => {}
         }
 
         let accept = match call {
             Call::Stream => parts.headers.get(header::ACCEPT).cloned(),
             _ => None,
         };
-        match self
+        let sent = Instant::now();
+        let result = self
             .upstream
             .forward(
                 call.method(),
@@ -357,38 +476,123 @@ impl Proxy {
                 accept,
                 body,
             )
-            .await
-        {
-            Ok(r) => r,
-            Err(UpstreamFailure { status, detail }) => fail(notes, status, detail),
+            .await;
+        self.metrics.upstream_latency(call.name(), sent.elapsed());
+        match result {
+            Ok(r) if call == Call::Stream => {
+                let guard = self.metrics.open("stream");
+                Ok(r.map(|b| {
+                    Body::new(b.map_frame(move |f| {
+                        let _open = &guard;
+                        f
+                    }))
+                }))
+            }
+            Ok(r) => Ok(r),
+            Err(UpstreamFailure { status, detail }) => Err(ProxyError::new(status, detail)),
         }
     }
 
-    fn widget_key_ok(&self, headers: &HeaderMap) -> bool {
-        let Some(given) = headers.get(API_KEY_HEADER) else {
-            return false;
+    /// The widget key from `x-api-key`, or for the events socket (a
+    /// browser cannot set headers on one) from `?x-api-key=`.
+    pub(crate) fn widget_key_ok(
+        &self,
+        headers: &HeaderMap,
+        call: &Call,
+        query: Option<&str>,
+    ) -> bool {
+        let from_query = match call {
+            Call::Events(_) => query_param(query.unwrap_or(""), API_KEY_HEADER),
+            _ => None,
+        };
+        let given = match (headers.get(API_KEY_HEADER), &from_query) {
+            (Some(h), _) => h.as_bytes(),
+            (None, Some(q)) => q.as_bytes(),
+            (None, None) => return false,
         };
         self.config
             .widget_keys
             .iter()
-            .any(|k| constant_time_eq(k.expose().as_bytes(), given.as_bytes()))
+            .any(|k| constant_time_eq(k.expose().as_bytes(), given))
     }
 
-    fn session_allowed(&self, session: &str) -> bool {
-        self.config.allow_agents.iter().any(|agent| {
-            session
-                .strip_prefix(agent.as_str())
-                .is_some_and(|rest| rest.starts_with('-'))
-        })
+    /// The events socket, once every check has passed: Lyzr's socket is
+    /// opened first, so a refusal there is the page's handshake error.
+    async fn events(
+        self: &Arc<Self>,
+        req: Request,
+        session: &str,
+        notes: &std::sync::Mutex<Notes>,
+    ) -> Result<Response, ProxyError> {
+        use axum::extract::{FromRequestParts, WebSocketUpgrade};
+        let (mut parts, _) = req.into_parts();
+        let ws = WebSocketUpgrade::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|_| {
+                ProxyError::bad_request("this path is a WebSocket: open it with new WebSocket(...)")
+            })?;
+        let sent = Instant::now();
+        let upstream = events::connect_upstream(
+            &self.config.events_upstream,
+            session,
+            &self.config.api_key,
+            self.config.connect_timeout,
+        )
+        .await;
+        self.metrics.upstream_latency("events", sent.elapsed());
+        let upstream = upstream?;
+        let proxy = self.clone();
+        let hash = lock(notes).session.clone().unwrap_or_default();
+        // The socket keeps its connection's place under the caps.
+        let permit = parts.extensions.get::<Arc<limit::ConnPermit>>().cloned();
+        Ok(ws
+            .max_message_size(64 * 1024)
+            .on_upgrade(move |socket| async move {
+                events::relay(proxy, socket, upstream, hash).await;
+                drop(permit);
+            }))
     }
 }
 
-/// Reads a request body of at most `limit` bytes; 413 past it.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Response> {
+/// The request's notes, to add to.
+pub(crate) fn lock(notes: &std::sync::Mutex<Notes>) -> std::sync::MutexGuard<'_, Notes> {
+    notes.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Exactly `multipart/form-data` (any case), with a non-empty boundary.
+fn is_multipart(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("multipart/form-data")
+        && parts.any(|p| {
+            p.trim().split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("boundary") && !v.trim().trim_matches('"').is_empty()
+            })
+        })
+}
+
+/// The value of `name` in a query string (no percent-decoding: agent ids
+/// are plain).
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Reads a request body of at most `limit` bytes within `deadline`; 413
+/// past the size, 408 (and the connection closed) past the time.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, ProxyError> {
     let too_large = || {
-        error(
+        ProxyError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is larger than this proxy's limit of {limit} bytes"),
+            format!("the request body is larger than this proxy's limit of {limit} bytes"),
         )
     };
     let declared = headers
@@ -398,11 +602,18 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(_) => Err(error(
-            StatusCode::BAD_REQUEST,
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(ProxyError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                deadline.as_secs()
+            ),
+        )
+        .closing()),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err(ProxyError::bad_request(
             "the request body could not be read",
         )),
     }
@@ -418,6 +629,26 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_09_multipart_media_type_is_parsed_exactly() {
+        assert!(is_multipart("multipart/form-data; boundary=XX"));
+        assert!(is_multipart("Multipart/Form-Data;boundary=\"a b\""));
+        for bad in [
+            "multipart/form-data-not-really; boundary=XX",
+            "multipart/form-data",
+            "multipart/form-data; boundary=",
+            "multipart/mixed; boundary=XX",
+            "text/plain; multipart/form-data; boundary=XX",
+        ] {
+            assert!(!is_multipart(bad), "{bad}");
+        }
+        assert_eq!(
+            query_param("a=1&agent_id=ag", "agent_id").as_deref(),
+            Some("ag")
+        );
+        assert_eq!(query_param("agent_idx=ag", "agent_id"), None);
+    }
 
     #[test]
     fn constant_time_eq_compares() {

@@ -4,6 +4,9 @@
 use axum::http::Method;
 use lyzr_chat_protocol::{history_path, stop_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 
+/// The events WebSocket's path, before the session id.
+pub const EVENTS_PREFIX: &str = "/v3/events/";
+
 /// One forwardable call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
@@ -14,6 +17,8 @@ pub enum Call {
     Stop(String),
     /// Read this (decoded) session's messages.
     History(String),
+    /// The session's agent-activity WebSocket.
+    Events(String),
 }
 
 /// What a request path is.
@@ -29,7 +34,7 @@ impl Call {
     /// The one method this call takes.
     pub fn method(&self) -> Method {
         match self {
-            Call::History(_) => Method::GET,
+            Call::History(_) | Call::Events(_) => Method::GET,
             _ => Method::POST,
         }
     }
@@ -42,6 +47,7 @@ impl Call {
             Call::Upload => ASSETS_UPLOAD_PATH.to_string(),
             Call::Stop(session) => stop_path(session),
             Call::History(session) => history_path(session),
+            Call::Events(session) => format!("/ws/{session}"),
         }
     }
 
@@ -53,13 +59,14 @@ impl Call {
             Call::Upload => "upload",
             Call::Stop(_) => "stop",
             Call::History(_) => "history",
+            Call::Events(_) => "events",
         }
     }
 
     /// The session id, for the calls that name one.
     pub fn session(&self) -> Option<&str> {
         match self {
-            Call::Stop(s) | Call::History(s) => Some(s),
+            Call::Stop(s) | Call::History(s) | Call::Events(s) => Some(s),
             _ => None,
         }
     }
@@ -75,6 +82,12 @@ pub fn match_path(path: &str) -> Match {
     }
     if path == ASSETS_UPLOAD_PATH {
         return Match::Call(Call::Upload);
+    }
+    if let Some(seg) = path.strip_prefix(EVENTS_PREFIX) {
+        return match decode_session(seg) {
+            Ok(session) => Match::Call(Call::Events(session)),
+            Err(why) => Match::BadSession(why),
+        };
     }
     let session_call = if let Some(seg) = path
         .strip_prefix("/v3/inference/session/")
@@ -95,34 +108,86 @@ pub fn match_path(path: &str) -> Match {
     }
 }
 
-/// Percent-decodes one path segment into a session id; refuses ids that
-/// are empty, not UTF-8, span segments, or are `.`/`..`.
-fn decode_session(segment: &str) -> Result<String, String> {
-    if segment.is_empty() || segment.contains('/') {
-        return Err("the session id in the path is empty or spans segments".into());
+/// Longest session id accepted, bytes.
+pub const MAX_SESSION_LEN: usize = 256;
+
+/// Checks a session id (from a path or a chat body): 1 to
+/// [`MAX_SESSION_LEN`] characters of `[A-Za-z0-9_-]`, nothing else (no
+/// escapes are decoded: an id with `%` is refused, not interpreted).
+pub fn check_session(session: &str) -> Result<(), String> {
+    if session.is_empty() || session.len() > MAX_SESSION_LEN {
+        return Err(format!(
+            "session_id must be 1 to {MAX_SESSION_LEN} characters of A-Z a-z 0-9 _ -"
+        ));
     }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or("the session id in the path has a broken %-escape")?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+    if !session
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(
+            "session_id may hold only A-Z a-z 0-9 _ - (the widget's form is `{agent_id}-{random}`)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The allowed agent a session id belongs to: the id must be exactly
+/// `{agent}-{suffix}` with `suffix` of `[A-Za-z0-9_]` (no `-`), tried
+/// against the allowlist longest agent first, so allowing `demo` never
+/// admits `demo-2-…` sessions.
+pub fn session_agent<'a>(session: &str, allowed: &'a [String]) -> Option<&'a str> {
+    let mut agents: Vec<&'a String> = allowed.iter().collect();
+    agents.sort_by_key(|a| std::cmp::Reverse(a.len()));
+    agents.into_iter().map(String::as_str).find(|agent| {
+        session
+            .strip_prefix(agent)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| {
+                !suffix.is_empty()
+                    && suffix
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+    })
+}
+
+/// A short, stable hash of a session id for logs (the id itself is a
+/// bearer token for the conversation's history and is never logged).
+pub fn session_hash(session: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(session.as_bytes());
+    d[..5].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `path` with a session segment replaced by `sid:{hash}`, for logs.
+pub fn redact_path(path: &str) -> String {
+    for (prefix, suffix) in [
+        ("/v3/inference/session/", "/stop"),
+        ("/v1/sessions/", "/history"),
+        ("/v3/events/", ""),
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let (seg, tail) = match suffix {
+                "" => (rest, ""),
+                s => match rest.strip_suffix(s) {
+                    Some(seg) => (seg, s),
+                    None => continue,
+                },
+            };
+            if seg.is_empty() {
+                continue;
+            }
+            return format!("{prefix}sid:{}{tail}", session_hash(seg));
         }
     }
-    let session = String::from_utf8(out)
-        .map_err(|_| "the session id in the path is not UTF-8".to_string())?;
-    if session == "." || session == ".." || session.chars().any(char::is_control) {
-        return Err("the session id in the path is not a valid id".into());
-    }
-    Ok(session)
+    path.to_string()
+}
+
+/// A session id path segment, checked.
+fn decode_session(segment: &str) -> Result<String, String> {
+    check_session(segment)?;
+    Ok(segment.to_string())
 }
 
 #[cfg(test)]
@@ -149,12 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_are_decoded_then_reencoded() {
-        let Match::Call(call) = match_path("/v1/sessions/a%2F..%2Fb/history") else {
-            panic!("matches");
-        };
-        assert_eq!(call, Call::History("a/../b".into()));
-        assert_eq!(call.upstream_path(), "/v1/sessions/a%2F..%2Fb/history");
+    fn finding_08_session_ids_are_strict_and_match_agents_exactly() {
         let Match::Call(call) = match_path("/v3/inference/session/ag-1x/stop") else {
             panic!("matches");
         };
@@ -162,11 +222,43 @@ mod tests {
         for bad in [
             "/v1/sessions/../history",
             "/v1/sessions/%2E%2E/history",
+            "/v1/sessions/a%2F..%2Fb/history",
             "/v1/sessions/a/b/history",
-            "/v1/sessions/%zz/history",
-            "/v1/sessions/%0a/history",
+            "/v1/sessions/a%20b/history",
+            "/v1/sessions/a.b/history",
+            "/v1/sessions//history",
         ] {
             assert!(matches!(match_path(bad), Match::BadSession(_)), "{bad}");
         }
+        let long = format!("/v1/sessions/{}/history", "a".repeat(MAX_SESSION_LEN + 1));
+        assert!(matches!(match_path(&long), Match::BadSession(_)));
+
+        let allowed = vec!["demo".to_string(), "demo-2".to_string()];
+        assert_eq!(session_agent("demo-abc", &allowed), Some("demo"));
+        assert_eq!(session_agent("demo-2-abc", &allowed), Some("demo-2"));
+        assert_eq!(session_agent("demo-2abc", &allowed), Some("demo"));
+        let only_demo = vec!["demo".to_string()];
+        assert_eq!(
+            session_agent("demo-2-abc", &only_demo),
+            None,
+            "allowing demo does not admit demo-2's sessions"
+        );
+        assert_eq!(session_agent("demo-", &only_demo), None);
+        assert_eq!(session_agent("demox-abc", &only_demo), None);
+        assert_eq!(session_agent("demo", &only_demo), None);
+    }
+
+    #[test]
+    fn finding_08_logs_hash_session_ids() {
+        let sid = "demo-Zx81kQ0aB7";
+        let p = redact_path(&format!("/v1/sessions/{sid}/history"));
+        assert!(!p.contains(sid) && !p.contains("Zx81"), "{p}");
+        assert_eq!(p, format!("/v1/sessions/sid:{}/history", session_hash(sid)));
+        assert_eq!(session_hash(sid).len(), 10);
+        let p = redact_path(&format!("/v3/inference/session/{sid}/stop"));
+        assert!(!p.contains(sid), "{p}");
+        let p = redact_path(&format!("/v3/events/{sid}"));
+        assert!(!p.contains(sid), "{p}");
+        assert_eq!(redact_path("/v3/inference/chat/"), "/v3/inference/chat/");
     }
 }

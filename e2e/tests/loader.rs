@@ -1,0 +1,404 @@
+//! The loader (`js/lyzr-chat.js`) on pages that try to subvert it: DOM
+//! clobbering of the names it reads, files that do not match the hashes it
+//! was built with, a colour that would fetch a URL; and its `load` option.
+
+use fantoccini::elements::ShadowRoot;
+use fantoccini::Locator;
+use lyzr_chat_e2e::{Harness, WAIT};
+use lyzr_chat_server::DEMO_API_KEY;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Waits up to `limit` for the widget (not just the loader's launcher) to be
+/// in the page; returns whether it came.
+async fn widget_mounted_within(h: &Harness, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mounted = h
+            .js("const host = document.querySelector('[data-lyzr-chat]');\
+                 return !!(host && host.shadowRoot && host.shadowRoot.querySelector('.lc-panel'));")
+            .await;
+        if mounted == json!(true) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn shadow(h: &Harness) -> ShadowRoot {
+    h.client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-lyzr-chat]"))
+        .await
+        .expect("the widget's host element")
+        .shadow_root()
+        .await
+        .expect("its shadow root")
+}
+
+fn host_of(url: &str) -> &str {
+    url.split_once("://")
+        .map_or("", |(_, rest)| rest.split(['/', ':']).next().unwrap_or(""))
+}
+
+/// Loads `page`, then checks the widget mounted from the server's root (where
+/// lyzr-chat.js is), and that nothing but `allowed_evil` went to host `evil`.
+async fn loads_from_its_own_base(h: &Harness, page: &str, allowed_evil: &[&str]) {
+    h.browser_requests().await; // forget earlier pages' requests
+    h.goto(page).await;
+    let mounted = widget_mounted_within(h, Duration::from_secs(15)).await;
+    let urls = h.browser_requests().await;
+    let evil: Vec<&String> = urls
+        .iter()
+        .filter(|u| host_of(u) == "evil" && !allowed_evil.contains(&u.as_str()))
+        .collect();
+    assert!(
+        evil.is_empty(),
+        "{page}: requests to the evil host: {evil:?}"
+    );
+    for file in ["lyzr-chat-widget.js", "lyzr-chat-widget_bg.wasm"] {
+        let expected = format!("{}/{file}", h.base_url);
+        assert!(
+            urls.contains(&expected),
+            "{page}: {expected} was not requested; requests: {urls:#?}"
+        );
+    }
+    assert!(mounted, "{page}: the widget did not mount");
+    assert!(
+        h.requests
+            .matching("/e2e/clobber/lyzr-chat-widget")
+            .is_empty(),
+        "{page}: the widget was looked for beside the page"
+    );
+    // It works, not merely draws.
+    let root = shadow(h).await;
+    root.find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("launcher")
+        .click()
+        .await
+        .expect("click the launcher");
+    h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
+    assert_eq!(h.js("return window.__uncaught").await, json!([]), "{page}");
+}
+
+#[tokio::test]
+async fn dom_clobbering_cannot_move_or_stop_the_loader() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    // <img name="currentScript" src="https://evil/x.png"> before the script
+    // tag: the image itself is the page's own request; the widget's are not.
+    loads_from_its_own_base(
+        &h,
+        "/e2e/clobber/current-script.html",
+        &["https://evil/x.png"],
+    )
+    .await;
+    // <a id="__lyzrChatBase" href="https://evil/"> with the ES module install.
+    loads_from_its_own_base(&h, "/e2e/clobber/module-base.html", &[]).await;
+    assert_eq!(
+        h.js("return typeof window.chat.open").await,
+        json!("function")
+    );
+    // <form id="LyzrChat"><input name="version"></form>
+    loads_from_its_own_base(&h, "/e2e/clobber/form.html", &[]).await;
+    assert_eq!(
+        h.js("return [typeof LyzrChat.init, LyzrChat.version, document.getElementById('LyzrChat').tagName]")
+            .await,
+        json!(["function", "0.1.0", "FORM"])
+    );
+    h.finish().await;
+}
+
+/// Flips one byte in the middle of `file` in a copy of the built widget.
+fn tampered_dist(file: &str) -> std::path::PathBuf {
+    let dist = lyzr_chat_e2e::dist_copy("tampered");
+    let path = dist.join(file);
+    let mut bytes = std::fs::read(&path).expect("read the built file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, bytes).expect("write the tampered file");
+    dist
+}
+
+/// Loads a page of a server whose `file` was altered after the build: the
+/// loader refuses it and says why.
+async fn tampered_file_is_refused(file: &str) {
+    let h = Harness::start_serving(DEMO_API_KEY, tampered_dist(file)).await;
+    h.goto("/e2e/clean.html").await;
+    let expected = format!("{file} does not match the sha384 this loader was built with");
+    h.wait_until("the loader's integrity error", || async {
+        h.js("return window.__console.join('\\n')")
+            .await
+            .as_str()
+            .is_some_and(|log| log.contains(&expected))
+    })
+    .await;
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(
+        log.as_str()
+            .unwrap()
+            .contains("error: lyzr-chat: could not load the chat widget"),
+        "{log}"
+    );
+    assert!(!widget_mounted_within(&h, Duration::from_millis(500)).await);
+    // The loader's launcher is gone too: nothing on the page that cannot work.
+    assert_eq!(
+        h.js("return document.querySelector('[data-lyzr-chat]').shadowRoot.childNodes.length")
+            .await,
+        json!(0)
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn widget_files_are_fetched_with_the_hashes_the_build_wrote() {
+    // The real files pass, and the module the hash check fetched is the one
+    // imported: the glue is requested once.
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/clean.html").await;
+    assert!(widget_mounted_within(&h, WAIT).await, "the widget mounts");
+    let served = std::fs::read_to_string(lyzr_chat_e2e::dist_dir().join("lyzr-chat.js")).unwrap();
+    let hashes = served
+        .match_indices("\"sha384-")
+        .filter(|(at, _)| {
+            let digest = &served[at + 8..];
+            digest.len() > 64
+                && digest[..64]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+                && digest.as_bytes()[64] == b'"'
+        })
+        .count();
+    assert!(
+        !served.contains("__LYZR_CHAT_SRI_") && hashes == 2,
+        "the built loader carries both hashes"
+    );
+    assert_eq!(h.requests.matching("/lyzr-chat-widget.js").len(), 1);
+    assert_eq!(h.requests.matching("/lyzr-chat-widget_bg.wasm").len(), 1);
+    h.finish().await;
+
+    tampered_file_is_refused("lyzr-chat-widget_bg.wasm").await;
+    tampered_file_is_refused("lyzr-chat-widget.js").await;
+}
+
+#[tokio::test]
+async fn primary_color_takes_colour_syntax_only() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/color-url.html").await;
+    assert!(widget_mounted_within(&h, WAIT).await, "the widget mounts");
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(
+        log.as_str()
+            .unwrap()
+            .contains("option `primaryColor` must be a colour"),
+        "{log}"
+    );
+    // setTheme is held to the same rule.
+    assert_eq!(
+        h.js("const chat = LyzrChat.instances[0];\
+              return [chat.setTheme({primaryColor: 'url(/e2e/color-probe.png)'}),\
+                      chat.setTheme({primaryColor: 'var(--y, url(/e2e/color-probe.png))'}),\
+                      chat.setTheme({primaryColor: 'oklch(0.6 0.2 30)'})];")
+            .await,
+        json!([false, false, true])
+    );
+    let root = shadow(&h).await;
+    open_launcher(&h, &root).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.requests.matching("/e2e/color-probe"),
+        Vec::<String>::new(),
+        "the colour fetched a URL"
+    );
+    h.finish().await;
+}
+
+async fn open_launcher(h: &Harness, root: &ShadowRoot) {
+    root.find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("launcher")
+        .click()
+        .await
+        .expect("click the launcher");
+    h.wait_for_count(root, ".lc-panel:not([hidden])", 1).await;
+}
+
+/// How a test reaches for the launcher.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    Hover,
+    Focus,
+    Click,
+}
+
+/// How many times the server was asked for the widget's glue and wasm.
+fn widget_fetches(h: &Harness) -> (usize, usize) {
+    (
+        h.requests.matching("/lyzr-chat-widget.js").len(),
+        h.requests.matching("/lyzr-chat-widget_bg.wasm").len(),
+    )
+}
+
+async fn move_pointer_away(h: &Harness) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+    let away = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+        duration: None,
+        x: 1.0,
+        y: 1.0,
+    });
+    h.client
+        .perform_actions(away)
+        .await
+        .expect("move the pointer");
+}
+
+/// The launcher of the loader, before the widget replaces it.
+async fn loader_launcher(h: &Harness) -> (ShadowRoot, fantoccini::elements::Element) {
+    let root = shadow(h).await;
+    let launcher = root
+        .find(Locator::Css(".lc-launcher"))
+        .await
+        .expect("the loader's launcher");
+    (root, launcher)
+}
+
+/// Long enough for an idle load to have started (checked on the idle page).
+const IDLE_WAIT: Duration = Duration::from_millis(2500);
+
+#[tokio::test]
+async fn load_interaction_fetches_nothing_until_the_launcher_is_reached() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    // Control: without `load`, the idle load starts within IDLE_WAIT, so the
+    // wait below would see a fetch if "interaction" behaved like "idle".
+    move_pointer_away(&h).await;
+    h.goto("/e2e/load-idle.html").await;
+    tokio::time::sleep(IDLE_WAIT).await;
+    assert_eq!(widget_fetches(&h), (1, 1), "the idle page loads by itself");
+
+    for trigger in [Trigger::Focus, Trigger::Hover, Trigger::Click] {
+        move_pointer_away(&h).await;
+        let before = widget_fetches(&h);
+        h.goto("/e2e/load-interaction.html").await;
+        let (root, launcher) = loader_launcher(&h).await;
+        tokio::time::sleep(IDLE_WAIT).await;
+        assert_eq!(
+            widget_fetches(&h),
+            before,
+            "{trigger:?}: the widget was fetched before the launcher was reached"
+        );
+        assert!(!h.has(&root, ".lc-panel").await);
+        match trigger {
+            Trigger::Hover => {
+                use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+                let hover = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+                    element: launcher,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                });
+                h.client.perform_actions(hover).await.expect("hover");
+            }
+            Trigger::Focus => {
+                h.js("document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-launcher').focus()")
+                    .await;
+            }
+            Trigger::Click => launcher.click().await.expect("click"),
+        }
+        h.wait_until("the widget's files", || async {
+            widget_fetches(&h) == (before.0 + 1, before.1 + 1)
+        })
+        .await;
+        assert!(
+            widget_mounted_within(&h, WAIT).await,
+            "{trigger:?}: the widget mounts"
+        );
+        // The panel works: a click opens it (the click trigger opened it
+        // already), and a message gets its answer.
+        if !h.has(&root, ".lc-panel:not([hidden])").await {
+            open_launcher(&h, &root).await;
+        }
+        h.wait_for_count(&root, ".lc-panel:not([hidden])", 1).await;
+        h.type_and_send(&root, &format!("after {trigger:?}")).await;
+        h.wait_for_count(
+            &root,
+            ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
+            1,
+        )
+        .await;
+        let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
+        assert!(answer.contains(&format!("after {trigger:?}")), "{answer}");
+    }
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
+    h.finish().await;
+}
+
+/// What a widget's welcome message became: live links and loaded images.
+async fn welcome_of(h: &Harness, host_css: &str) -> serde_json::Value {
+    h.client
+        .execute(
+            "const r = document.querySelector(arguments[0]).shadowRoot;\
+             return { links: [...r.querySelectorAll('.lc-md a')].map(a => a.getAttribute('href')),\
+                      images: [...r.querySelectorAll('.lc-md img')].map(i => i.getAttribute('src')),\
+                      placeholders: r.querySelectorAll('.lc-md-img-placeholder').length };",
+            vec![json!(host_css)],
+        )
+        .await
+        .expect("read the welcome message")
+}
+
+#[tokio::test]
+async fn every_option_works_as_an_attribute_json_included() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/attributes.html").await;
+    let script = "[data-lyzr-chat='opts-script']";
+    let element = "lyzr-chat#el";
+    for host in [script, element] {
+        h.wait_until("the welcome message", || async {
+            welcome_of(&h, host).await["links"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty())
+        })
+        .await;
+        // linkSchemes ["tel"]: tel links live, https ones plain text;
+        // imageHosts ["127.0.0.1"]: the page's own images load.
+        let which = if host == script { "script" } else { "element" };
+        assert_eq!(
+            welcome_of(&h, host).await,
+            json!({"links": ["tel:123"], "images": [format!("/e2e/own-{which}.png")], "placeholders": 0}),
+            "{host}"
+        );
+    }
+    // JSON arrays and objects from data- attributes reach the widget.
+    let root = h
+        .client
+        .find(Locator::Css(script))
+        .await
+        .expect("the script tag's widget")
+        .shadow_root()
+        .await
+        .expect("its shadow root");
+    open_launcher(&h, &root).await;
+    assert_eq!(
+        h.texts(&root, ".lc-starter").await,
+        ["first prompt", "second prompt"]
+    );
+    h.type_and_send_in(&root, script, "which plan").await;
+    h.wait_for_count(
+        &root,
+        ".lc-user ~ .lc-agent:not(.lc-pending):not(.lc-streaming)",
+        1,
+    )
+    .await;
+    let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
+    assert!(
+        answer.contains("System prompt variables: plan."),
+        "{answer}"
+    );
+    let log = h.js("return window.__console.join('\\n')").await;
+    assert!(!log.as_str().unwrap().contains("unknown option"), "{log}");
+    h.finish().await;
+}

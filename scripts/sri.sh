@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Pins the widget's files in the loader: writes the sha384 of
+# lyzr-chat-widget.js and lyzr-chat-widget_bg.wasm into lyzr-chat.js, which
+# then fetches both with `integrity`. Trunk runs it after every build
+# (Trunk.toml, post_build hook: `trunk build` and `trunk serve`), on its
+# staging folder; by hand: `bash scripts/sri.sh dist`.
+set -euo pipefail
+dir=${1:-${TRUNK_STAGING_DIR:?run by trunk, or give the folder holding the built files}}
+loader=$dir/lyzr-chat.js
+
+sri() {
+  [[ -f $1 ]] || { echo "sri.sh: $1 is missing" >&2; exit 1; }
+  printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | base64 -w0)"
+}
+js=$(sri "$dir/lyzr-chat-widget.js")
+wasm=$(sri "$dir/lyzr-chat-widget_bg.wasm")
+
+grep -q '__LYZR_CHAT_SRI_JS__' "$loader" && grep -q '__LYZR_CHAT_SRI_WASM__' "$loader" || {
+  echo "sri.sh: $loader has no integrity placeholders (already pinned, or not the loader)" >&2
+  exit 1
+}
+sed -i "s|__LYZR_CHAT_SRI_JS__|$js|; s|__LYZR_CHAT_SRI_WASM__|$wasm|" "$loader"
+echo "sri.sh: pinned lyzr-chat-widget.js ($js) and lyzr-chat-widget_bg.wasm ($wasm)"

@@ -1,0 +1,1156 @@
+//! What the visitor's actions do to the conversation: send, retry, edit,
+//! stop, reset, history, and what another tab saved. Network behind the
+//! [`Transport`] trait and time and ids behind [`Env`], so all of it runs
+//! natively in tests with a scripted transport.
+//!
+//! Every change is reported as a [`Change`]; the reactive layer
+//! (`state::ChatState`) turns those into signals and saves the model.
+
+use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
+use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
+use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
+use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// A boxed future that stays on this thread.
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The network, as the conversation needs it.
+pub trait Transport {
+    /// Sends one message; reply text comes through `on`. Returns the files
+    /// the chat call listed.
+    fn send<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        options: SendOptions,
+        abort: &'a Abort,
+        on: &'a mut dyn FnMut(Progress),
+    ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>>;
+    /// Asks the service to stop answering (best effort).
+    fn stop(&self, session_id: &str) -> LocalFuture<'static, ()>;
+    /// The server's history of a session, oldest first.
+    fn history(
+        &self,
+        session_id: &str,
+    ) -> LocalFuture<'static, Result<Vec<HistoryItem>, ClientError>>;
+}
+
+/// Time, ids and randomness.
+pub trait Env {
+    fn now_ms(&self) -> u64;
+    /// A fresh message id, unique across tabs.
+    fn new_id(&self) -> u64;
+    /// A fresh session id for `agent_id`.
+    fn new_session(&self, agent_id: &str) -> String;
+}
+
+/// Who is talking to which agent, and the optional request fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatSettings {
+    pub agent_id: String,
+    pub user_id: String,
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    pub filter_variables: Option<Map<String, Value>>,
+    pub features: Option<Vec<Map<String, Value>>>,
+    pub assets: Option<Vec<String>>,
+    pub options: SendOptions,
+}
+
+impl ChatSettings {
+    pub fn new(agent_id: String, user_id: String) -> Self {
+        Self {
+            agent_id,
+            user_id,
+            system_prompt_variables: None,
+            filter_variables: None,
+            features: None,
+            assets: None,
+            options: SendOptions::default(),
+        }
+    }
+}
+
+/// Request fields the host page may change while the widget runs; `None`
+/// leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Variables {
+    pub system_prompt_variables: Option<Map<String, Value>>,
+    pub filter_variables: Option<Map<String, Value>>,
+    pub features: Option<Vec<Map<String, Value>>>,
+    pub assets: Option<Vec<String>>,
+}
+
+/// A passing note for the visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Waiting to send again after a failure nothing was accepted for.
+    Retrying { in_ms: u64, error: ClientError },
+    /// Older messages are being fetched from the server.
+    LoadingHistory,
+    /// The server's history could not be loaded (Retry offered).
+    HistoryFailed(ClientError),
+}
+
+/// What happened in a conversation, for the host page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    /// The visitor sent a message (before the server answers).
+    MessageSent {
+        text: String,
+    },
+    /// An answer is complete.
+    MessageReceived {
+        text: String,
+    },
+    /// A send failed.
+    Error {
+        problem: ClientError,
+    },
+    /// The panel opened or closed.
+    Opened,
+    Closed,
+    /// Answers that arrived while the panel was closed.
+    Unread {
+        count: u32,
+    },
+}
+
+/// One change, for the reactive layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Messages were added, removed or reordered (or all replaced).
+    List,
+    /// One message's content or status changed.
+    Message(u64),
+    /// A send started or ended.
+    Busy(bool),
+    Notice(Option<Notice>),
+    /// A message with this text was accepted: the composer, which kept
+    /// it until now, can let it go.
+    Accepted(String),
+    /// Edit: this text goes back into the composer.
+    Edit(String),
+    Event(ChatEvent),
+}
+
+struct Inflight {
+    abort: Abort,
+    question: u64,
+    answer: Option<u64>,
+}
+
+/// One conversation and the work on it.
+pub struct Chat {
+    conversation: RefCell<Conversation>,
+    settings: RefCell<ChatSettings>,
+    transport: Rc<dyn Transport>,
+    env: Rc<dyn Env>,
+    inflight: RefCell<Option<Inflight>>,
+    open: Cell<bool>,
+    online: Cell<bool>,
+    history_loading: Cell<bool>,
+    /// The page is being left: a request that breaks now broke because of it.
+    leaving: Cell<bool>,
+    notify: RefCell<Rc<dyn Fn(Change)>>,
+}
+
+impl Chat {
+    pub fn new(
+        conversation: Conversation,
+        settings: ChatSettings,
+        transport: Rc<dyn Transport>,
+        env: Rc<dyn Env>,
+    ) -> Rc<Self> {
+        Rc::new(Self {
+            conversation: RefCell::new(conversation),
+            settings: RefCell::new(settings),
+            transport,
+            env,
+            inflight: RefCell::new(None),
+            open: Cell::new(false),
+            online: Cell::new(true),
+            history_loading: Cell::new(false),
+            leaving: Cell::new(false),
+            notify: RefCell::new(Rc::new(|_| {})),
+        })
+    }
+
+    /// Receives every [`Change`] from now on.
+    pub fn on_change(&self, notify: impl Fn(Change) + 'static) {
+        *self.notify.borrow_mut() = Rc::new(notify);
+    }
+
+    fn tell(&self, change: Change) {
+        let notify = self.notify.borrow().clone();
+        notify(change);
+    }
+
+    /// Reads the conversation.
+    pub fn with<R>(&self, read: impl FnOnce(&Conversation) -> R) -> R {
+        read(&self.conversation.borrow())
+    }
+
+    fn change(&self, id: u64, change: impl FnOnce(&mut super::conversation::Message)) {
+        let changed = self.conversation.borrow_mut().update(id, change);
+        if changed {
+            self.tell(Change::Message(id));
+        }
+    }
+
+    fn change_list(&self, change: impl FnOnce(&mut Conversation)) {
+        change(&mut self.conversation.borrow_mut());
+        self.tell(Change::List);
+    }
+
+    pub fn session_id(&self) -> String {
+        self.with(|c| c.session_id.clone())
+    }
+
+    pub fn busy(&self) -> bool {
+        self.inflight.borrow().is_some()
+    }
+
+    /// The messages this tab is sending or receiving.
+    pub fn mine(&self) -> Vec<u64> {
+        self.inflight
+            .borrow()
+            .as_ref()
+            .map(|i| std::iter::once(i.question).chain(i.answer).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn settings(&self) -> ChatSettings {
+        self.settings.borrow().clone()
+    }
+
+    pub fn set_user(&self, user_id: String) {
+        self.settings.borrow_mut().user_id = user_id;
+    }
+
+    /// Changes request fields for the next messages.
+    pub fn set_variables(&self, v: Variables) {
+        let mut s = self.settings.borrow_mut();
+        if v.system_prompt_variables.is_some() {
+            s.system_prompt_variables = v.system_prompt_variables;
+        }
+        if v.filter_variables.is_some() {
+            s.filter_variables = v.filter_variables;
+        }
+        if v.features.is_some() {
+            s.features = v.features;
+        }
+        if v.assets.is_some() {
+            s.assets = v.assets;
+        }
+    }
+
+    /// The panel opened or closed; opening clears the unread count.
+    pub fn set_open(&self, open: bool) {
+        if self.open.replace(open) == open {
+            return;
+        }
+        self.tell(Change::Event(if open {
+            ChatEvent::Opened
+        } else {
+            ChatEvent::Closed
+        }));
+        if open && self.with(|c| c.unread) > 0 {
+            self.conversation.borrow_mut().unread = 0;
+            self.tell(Change::List);
+            self.tell(Change::Event(ChatEvent::Unread { count: 0 }));
+        }
+    }
+
+    /// What the browser says about the network. Going offline queues new
+    /// messages instead of failing them.
+    pub fn set_online(&self, online: bool) {
+        self.online.set(online);
+    }
+
+    /// Sends `text` (with `files` already uploaded) as the visitor's next
+    /// message. Ignored when blank or while another send runs (a double
+    /// click or a held Enter sends once). Offline, the message is queued.
+    /// Returns the message's id, if one was added.
+    pub fn send(self: &Rc<Self>, text: String, files: Vec<FileRef>) -> Option<u64> {
+        if text.trim().is_empty() || self.busy() {
+            return None;
+        }
+        // Sending the text of a failed attempt again replaces that attempt.
+        let failed: Vec<u64> = self.with(|c| {
+            c.messages
+                .iter()
+                .filter(|m| m.role == Role::User && m.status == Status::NotSent && m.text == text)
+                .map(|m| m.id)
+                .collect()
+        });
+        let id = self.env.new_id();
+        let now = self.env.now_ms();
+        self.change_list(|c| {
+            for f in failed {
+                c.remove(f);
+            }
+            c.add_user(id, &text, files, now);
+        });
+        self.tell(Change::Event(ChatEvent::MessageSent { text }));
+        if self.online.get() {
+            self.run(id);
+        }
+        Some(id)
+    }
+
+    /// Sends the oldest queued message, if any and nothing else runs.
+    /// Returns whether a send started. The caller holds the outbox lease.
+    pub fn send_queued(self: &Rc<Self>) -> bool {
+        if self.busy() {
+            return false;
+        }
+        match self.with(|c| c.queued().next().map(|m| m.id)) {
+            Some(id) => {
+                self.run(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends message `question` (a visitor's message) and receives its
+    /// answer. The future runs on the caller's executor.
+    fn run(self: &Rc<Self>, question: u64) {
+        let abort = Abort::new();
+        *self.inflight.borrow_mut() = Some(Inflight {
+            abort: abort.clone(),
+            question,
+            answer: None,
+        });
+        let (request, options) = {
+            let s = self.settings.borrow();
+            let c = self.conversation.borrow();
+            let Some(m) = c.get(question) else { return };
+            let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
+            assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
+            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
+                .with_fields(lyzr_chat_protocol::RequestFields {
+                    system_prompt_variables: s.system_prompt_variables.clone(),
+                    filter_variables: s.filter_variables.clone(),
+                    features: s.features.clone(),
+                    assets: (!assets.is_empty()).then_some(assets),
+                });
+            (request, s.options)
+        };
+        self.change(question, |m| {
+            m.sent = true;
+            m.problem = None;
+            if m.status == Status::NotSent {
+                m.status = Status::Pending;
+            }
+        });
+        self.tell(Change::Busy(true));
+        let chat = self.clone();
+        crate::spawn(async move {
+            let mut parts = ReplyParts::new();
+            let mut accepted = false;
+            let result = {
+                let mut on = |p: Progress| chat.progress(p, &mut parts, &mut accepted);
+                chat.transport
+                    .send(&request, options, &abort, &mut on)
+                    .await
+            };
+            chat.finish(result, &abort, parts, accepted);
+        });
+    }
+
+    fn progress(&self, progress: Progress, parts: &mut ReplyParts, accepted: &mut bool) {
+        match progress {
+            Progress::Accepted => {
+                *accepted = true;
+                self.accept();
+            }
+            Progress::Text(delta) => {
+                let delta = parts.push(&delta);
+                self.add(delta);
+            }
+            Progress::Retrying { in_ms, error } => {
+                crate::console::warn(&format!("{error}; retrying in {in_ms} ms"));
+                self.tell(Change::Notice(Some(Notice::Retrying { in_ms, error })));
+            }
+        }
+    }
+
+    fn accept(&self) {
+        let Some(question) = self.inflight.borrow().as_ref().map(|i| i.question) else {
+            return;
+        };
+        self.tell(Change::Notice(None));
+        self.change(question, |m| {
+            if m.status == Status::Pending {
+                m.status = Status::Done;
+            }
+        });
+        let text = self.with(|c| c.get(question).map(|m| m.text.clone()));
+        if let Some(text) = text {
+            // The composer kept the text until now.
+            self.tell(Change::Accepted(text));
+        }
+    }
+
+    /// The answer being received, made on first use.
+    fn answer(&self) -> Option<u64> {
+        let (question, answer) = self
+            .inflight
+            .borrow()
+            .as_ref()
+            .map(|i| (i.question, i.answer))?;
+        if answer.is_some() {
+            return answer;
+        }
+        let id = self.new_answer(question);
+        if let Some(i) = self.inflight.borrow_mut().as_mut() {
+            i.answer = Some(id);
+        }
+        Some(id)
+    }
+
+    fn new_answer(&self, question: u64) -> u64 {
+        let id = self.env.new_id();
+        let now = self.env.now_ms();
+        self.change_list(|c| {
+            c.add_answer(id, question, now);
+        });
+        id
+    }
+
+    fn add(&self, delta: PartsDelta) {
+        if delta.answer.is_empty() && delta.thinking.is_empty() && delta.artifacts.is_empty() {
+            return;
+        }
+        let Some(id) = self.answer() else { return };
+        self.change(id, |m| {
+            m.text.push_str(&delta.answer);
+            m.parts.thinking.push_str(&delta.thinking);
+            m.parts.artifacts.extend(delta.artifacts);
+        });
+    }
+
+    fn finish(
+        &self,
+        result: Result<Vec<Artifact>, ClientError>,
+        abort: &Abort,
+        mut parts: ReplyParts,
+        accepted: bool,
+    ) {
+        let current = self.inflight.borrow().as_ref().map(|i| i.abort.clone());
+        let ours = current.is_some_and(|a| a.same(abort));
+        if abort.reason() == Some(AbortReason::Discarded) || !ours {
+            return; // reset or destroyed meanwhile: nothing to show
+        }
+        self.add(parts.finish());
+        let Inflight {
+            question, answer, ..
+        } = self.inflight.borrow_mut().take().expect("checked above");
+        self.tell(Change::Busy(false));
+        self.tell(Change::Notice(None));
+        match result {
+            Ok(artifacts) => {
+                // An empty answer still gets its bubble.
+                let answer = answer.unwrap_or_else(|| self.new_answer(question));
+                self.change(answer, |m| {
+                    m.parts.artifacts.extend(artifacts);
+                    m.status = Status::Done;
+                });
+                let text = self.with(|c| c.get(answer).map(|m| m.text.clone()).unwrap_or_default());
+                self.tell(Change::Event(ChatEvent::MessageReceived { text }));
+                if !self.open.get() {
+                    let count = {
+                        let mut c = self.conversation.borrow_mut();
+                        c.unread += 1;
+                        c.unread
+                    };
+                    self.tell(Change::List);
+                    self.tell(Change::Event(ChatEvent::Unread { count }));
+                }
+            }
+            Err(ClientError::Aborted(AbortReason::Stopped)) if accepted => {
+                if let Some(answer) = answer {
+                    self.change(answer, |m| m.status = Status::Stopped);
+                }
+            }
+            Err(error) if self.leaving.get() => {
+                // Broken by the page going away, not by the network.
+                match answer {
+                    Some(answer) => self.change(answer, |m| m.status = Status::Interrupted),
+                    None if !accepted => self.change(question, |m| {
+                        m.status = Status::NotSent;
+                        m.problem = Some(Problem::PageLeft);
+                    }),
+                    None => {
+                        let id = self.new_answer(question);
+                        self.change(id, |m| m.status = Status::Interrupted);
+                    }
+                }
+                let _ = error;
+            }
+            Err(error) => {
+                if !matches!(error, ClientError::Aborted(_)) {
+                    crate::console::error(&format!("sending a message failed: {error}"));
+                }
+                let problem = Some(Problem::Send(error.clone()));
+                match answer {
+                    // Accepted, and the answer broke off: what arrived stays.
+                    Some(answer) => self.change(answer, |m| {
+                        m.status = Status::Failed;
+                        m.problem = problem;
+                    }),
+                    None if !accepted => self.change(question, |m| {
+                        m.status = Status::NotSent;
+                        m.problem = problem;
+                    }),
+                    None => {
+                        // Accepted with no answer at all: an empty failed answer carries the reason.
+                        let id = self.new_answer(question);
+                        self.change(id, |m| {
+                            m.status = Status::Failed;
+                            m.problem = problem;
+                        });
+                    }
+                }
+                if !matches!(error, ClientError::Aborted(_)) {
+                    self.tell(Change::Event(ChatEvent::Error { problem: error }));
+                }
+            }
+        }
+    }
+
+    /// Sends a retryable message again: a visitor's message not sent is
+    /// sent as it is; an answer that did not finish is asked for again (it
+    /// makes way for the new one).
+    pub fn retry(self: &Rc<Self>, id: u64) {
+        if self.busy() {
+            return;
+        }
+        let Some(m) = self.with(|c| c.get(id).filter(|m| m.retryable()).cloned()) else {
+            return;
+        };
+        match (m.role, m.answers) {
+            (Role::User, _) => {
+                if self.online.get() {
+                    self.run(id);
+                } else {
+                    self.change(id, |m| {
+                        m.status = Status::Pending;
+                        m.sent = false;
+                        m.problem = None;
+                    });
+                }
+            }
+            (Role::Agent, Some(question)) if self.with(|c| c.get(question).is_some()) => {
+                self.change_list(|c| c.remove(id));
+                self.run(question);
+            }
+            (Role::Agent, _) => {}
+        }
+    }
+
+    /// Takes a message not sent (or the question of an answer that did not
+    /// finish) back into the composer; the failed attempt goes.
+    pub fn edit(&self, id: u64) {
+        let Some((text, _files)) = self.with(|c| c.retry_text(id)) else {
+            return;
+        };
+        let remove: Vec<u64> = self.with(|c| match c.get(id) {
+            Some(m) if m.role == Role::User => vec![id],
+            Some(m) => vec![m.id],
+            None => vec![],
+        });
+        self.change_list(|c| {
+            for r in remove {
+                c.remove(r);
+            }
+        });
+        self.tell(Change::Edit(text));
+    }
+
+    /// Stops the running send: the request is aborted and the service told
+    /// to stop; what arrived stays, marked stopped.
+    pub fn stop(&self) {
+        let Some(abort) = self.inflight.borrow().as_ref().map(|i| i.abort.clone()) else {
+            return;
+        };
+        abort.abort(AbortReason::Stopped);
+        let stop = self.transport.stop(&self.session_id());
+        crate::spawn(stop);
+    }
+
+    /// Drops in-flight work without a trace (reset, or the widget goes away).
+    pub fn discard_inflight(&self) {
+        let taken = self.inflight.borrow_mut().take();
+        if let Some(inflight) = taken {
+            inflight.abort.abort(AbortReason::Discarded);
+            self.tell(Change::Busy(false));
+        }
+    }
+
+    /// Starts a new conversation with a new session id.
+    pub fn reset(&self) {
+        self.discard_inflight();
+        let agent = self.settings.borrow().agent_id.clone();
+        let session = self.env.new_session(&agent);
+        *self.conversation.borrow_mut() = Conversation::new(session);
+        self.tell(Change::Notice(None));
+        self.tell(Change::List);
+    }
+
+    /// The page is going away: what is in flight is settled as a later
+    /// page will find it (an answer interrupted, a message not sent).
+    pub fn page_leaving(&self) {
+        let mine = self.mine();
+        let mut c = self.conversation.borrow_mut();
+        for id in mine {
+            c.update(id, |m| match (m.role, m.status) {
+                (Role::Agent, Status::Streaming) => m.status = Status::Interrupted,
+                (Role::User, Status::Pending) => {
+                    m.status = Status::NotSent;
+                    m.problem = Some(Problem::PageLeft);
+                }
+                _ => {}
+            });
+        }
+    }
+
+    /// The page may be about to go (`beforeunload`); the browser then breaks
+    /// requests before `pagehide`, and those count as interrupted.
+    pub fn set_leaving(&self, leaving: bool) {
+        self.leaving.set(leaving);
+    }
+
+    /// Takes in what another tab saved (see [`Conversation::merge_from`]).
+    pub fn merge_external(&self, theirs: Conversation) {
+        let mine = self.mine();
+        let reset_elsewhere = theirs.session_id != self.session_id();
+        if reset_elsewhere {
+            self.discard_inflight();
+        }
+        let unread_before = self.with(|c| c.unread);
+        self.conversation.borrow_mut().merge_from(theirs, &mine);
+        if self.open.get() {
+            self.conversation.borrow_mut().unread = 0;
+        }
+        self.tell(Change::List);
+        let unread = self.with(|c| c.unread);
+        if unread != unread_before {
+            self.tell(Change::Event(ChatEvent::Unread { count: unread }));
+        }
+    }
+
+    /// Whether the server may have messages that are not shown: nothing is
+    /// here yet, or the cap dropped some.
+    pub fn wants_history(&self) -> bool {
+        self.with(|c| c.older || c.messages.iter().all(|m| m.unaccepted()))
+    }
+
+    /// Loads the server's history of this session: everything when nothing
+    /// is here, else what is older than the oldest message here. A failure
+    /// never blocks chatting: it becomes a retryable notice.
+    pub async fn load_history(self: Rc<Self>) {
+        if self.history_loading.replace(true) {
+            return;
+        }
+        let session = self.session_id();
+        self.tell(Change::Notice(Some(Notice::LoadingHistory)));
+        let result = self.transport.history(&session).await;
+        self.history_loading.set(false);
+        if self.session_id() != session {
+            return; // reset meanwhile
+        }
+        match result {
+            Ok(items) => {
+                self.tell(Change::Notice(None));
+                let env = self.env.clone();
+                let added = self
+                    .conversation
+                    .borrow_mut()
+                    .add_history(items, || env.new_id());
+                if added > 0 {
+                    self.tell(Change::List);
+                }
+            }
+            Err(error) => {
+                crate::console::warn(&format!(
+                    "loading the conversation's history failed: {error}"
+                ));
+                // Older messages stay to be fetched: "Show earlier" retries.
+                self.conversation.borrow_mut().older = true;
+                self.tell(Change::List);
+                self.tell(Change::Notice(Some(Notice::HistoryFailed(error))));
+            }
+        }
+    }
+}
+
+// Native: `cargo test -p lyzr-chat-widget --lib state::`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::spawn::test_pool::run_until_stalled;
+    use futures::channel::oneshot;
+    use lyzr_chat_protocol::ApiError;
+    use std::collections::VecDeque;
+
+    /// What the fake server does with the next message.
+    enum Script {
+        /// Accepts and answers with these pieces.
+        Answer(Vec<&'static str>),
+        /// Refuses before accepting.
+        Refuse(ClientError),
+        /// Accepts, sends these pieces, then breaks.
+        Break(Vec<&'static str>, ClientError),
+        /// Accepts, sends these pieces, then waits for the sender.
+        Hold(Vec<&'static str>, oneshot::Receiver<()>),
+    }
+
+    #[derive(Default)]
+    struct FakeServer {
+        script: RefCell<VecDeque<Script>>,
+        received: RefCell<Vec<ChatRequest>>,
+        stops: Cell<u32>,
+        history: RefCell<Option<Result<Vec<HistoryItem>, ClientError>>>,
+    }
+
+    impl Transport for FakeServer {
+        fn send<'a>(
+            &'a self,
+            request: &'a ChatRequest,
+            _options: SendOptions,
+            abort: &'a Abort,
+            on: &'a mut dyn FnMut(Progress),
+        ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>> {
+            self.received.borrow_mut().push(request.clone());
+            let script = self
+                .script
+                .borrow_mut()
+                .pop_front()
+                .expect("a scripted reply");
+            Box::pin(async move {
+                match script {
+                    Script::Answer(pieces) => {
+                        on(Progress::Accepted);
+                        for p in pieces {
+                            on(Progress::Text(p.into()));
+                        }
+                        Ok(vec![])
+                    }
+                    Script::Refuse(e) => Err(e),
+                    Script::Break(pieces, e) => {
+                        on(Progress::Accepted);
+                        for p in pieces {
+                            on(Progress::Text(p.into()));
+                        }
+                        Err(e)
+                    }
+                    Script::Hold(pieces, release) => {
+                        on(Progress::Accepted);
+                        for p in pieces {
+                            on(Progress::Text(p.into()));
+                        }
+                        let _ = release.await;
+                        match abort.reason() {
+                            Some(r) => Err(ClientError::Aborted(r)),
+                            None => Ok(vec![]),
+                        }
+                    }
+                }
+            })
+        }
+
+        fn stop(&self, _session_id: &str) -> LocalFuture<'static, ()> {
+            self.stops.set(self.stops.get() + 1);
+            Box::pin(async {})
+        }
+
+        fn history(&self, _s: &str) -> LocalFuture<'static, Result<Vec<HistoryItem>, ClientError>> {
+            let result = self
+                .history
+                .borrow_mut()
+                .take()
+                .expect("a scripted history");
+            Box::pin(async move { result })
+        }
+    }
+
+    #[derive(Default)]
+    struct FakeEnv {
+        next: Cell<u64>,
+    }
+
+    impl Env for FakeEnv {
+        fn now_ms(&self) -> u64 {
+            1_000 + self.next.get()
+        }
+        fn new_id(&self) -> u64 {
+            self.next.set(self.next.get() + 1);
+            self.next.get()
+        }
+        fn new_session(&self, agent_id: &str) -> String {
+            format!("{agent_id}-s{}", self.new_id())
+        }
+    }
+
+    fn chat_with(server: &Rc<FakeServer>) -> (Rc<Chat>, Rc<RefCell<Vec<Change>>>) {
+        let chat = Chat::new(
+            Conversation::new("agent-s0".into()),
+            ChatSettings::new("agent".into(), "visitor".into()),
+            server.clone(),
+            Rc::new(FakeEnv::default()),
+        );
+        let changes = Rc::new(RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        chat.on_change(move |c| seen.borrow_mut().push(c));
+        (chat, changes)
+    }
+
+    fn statuses(chat: &Chat) -> Vec<(Role, Status, String)> {
+        chat.with(|c| {
+            c.messages
+                .iter()
+                .map(|m| (m.role, m.status, m.text.clone()))
+                .collect()
+        })
+    }
+
+    fn refused(status: u16) -> ClientError {
+        ClientError::Api(ApiError::from_response(status, r#"{"detail":"no"}"#))
+    }
+
+    #[test]
+    fn a_send_adds_the_question_and_its_streamed_answer() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["Hel", "lo <think>hm</think>!"]));
+        let (chat, changes) = chat_with(&server);
+        chat.send("hi".into(), vec![]).unwrap();
+        assert!(chat.busy());
+        run_until_stalled();
+        assert!(!chat.busy());
+        assert_eq!(
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "hi".into()),
+                (Role::Agent, Status::Done, "Hello !".into())
+            ]
+        );
+        assert_eq!(chat.with(|c| c.messages[1].parts.thinking.clone()), "hm");
+        let request = &server.received.borrow()[0];
+        assert_eq!(
+            (request.session_id.as_str(), request.message.as_str()),
+            ("agent-s0", "hi")
+        );
+        let changes = changes.borrow();
+        assert!(changes.contains(&Change::Accepted("hi".into())));
+        assert!(changes.contains(&Change::Event(ChatEvent::MessageReceived {
+            text: "Hello !".into()
+        })));
+    }
+
+    #[test]
+    fn a_double_send_sends_once_and_blank_text_never() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["a"]));
+        let (chat, _) = chat_with(&server);
+        assert!(chat.send("  ".into(), vec![]).is_none());
+        assert!(chat.send("one".into(), vec![]).is_some());
+        assert!(chat.send("one".into(), vec![]).is_none());
+        run_until_stalled();
+        assert_eq!(server.received.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_refused_send_is_kept_not_sent_and_retry_sends_it_again() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Refuse(refused(401)));
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["ok"]));
+        let (chat, changes) = chat_with(&server);
+        let id = chat.send("keep me".into(), vec![]).unwrap();
+        run_until_stalled();
+        let m = chat.with(|c| c.get(id).cloned()).unwrap();
+        assert_eq!(m.status, Status::NotSent);
+        assert_eq!(m.problem, Some(Problem::Send(refused(401))));
+        assert_eq!(chat.with(|c| c.outbox().count()), 1);
+        assert!(!changes
+            .borrow()
+            .iter()
+            .any(|c| matches!(c, Change::Accepted(_))));
+        chat.retry(id);
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "keep me".into()),
+                (Role::Agent, Status::Done, "ok".into())
+            ]
+        );
+        assert_eq!(chat.with(|c| c.outbox().count()), 0);
+        assert_eq!(server.received.borrow().len(), 2);
+    }
+
+    #[test]
+    fn edit_takes_a_message_not_sent_back_to_the_composer() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Refuse(refused(500)));
+        let (chat, changes) = chat_with(&server);
+        let id = chat.send("typo".into(), vec![]).unwrap();
+        run_until_stalled();
+        chat.edit(id);
+        assert!(chat.with(|c| c.messages.is_empty()));
+        assert!(changes.borrow().contains(&Change::Edit("typo".into())));
+    }
+
+    #[test]
+    fn a_broken_answer_keeps_what_arrived_and_retry_asks_again() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Break(vec!["half"], ClientError::Truncated));
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["whole"]));
+        let (chat, _) = chat_with(&server);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "q".into()),
+                (Role::Agent, Status::Failed, "half".into())
+            ]
+        );
+        let answer = chat.with(|c| c.messages[1].id);
+        chat.retry(answer);
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "q".into()),
+                (Role::Agent, Status::Done, "whole".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn stop_keeps_what_arrived_marked_stopped_and_tells_the_service() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Hold(vec!["partial"], held));
+        let (chat, _) = chat_with(&server);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(statuses(&chat)[1].1, Status::Streaming);
+        chat.stop();
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat)[1],
+            (Role::Agent, Status::Stopped, "partial".into())
+        );
+        assert_eq!(server.stops.get(), 1);
+        assert!(!chat.busy());
+    }
+
+    #[test]
+    fn reset_drops_the_answer_in_flight_and_starts_a_new_session() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Hold(vec!["x"], held));
+        let (chat, _) = chat_with(&server);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        chat.reset();
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert!(chat.with(|c| c.messages.is_empty()));
+        assert_ne!(chat.session_id(), "agent-s0");
+        assert!(chat.session_id().starts_with("agent-"));
+    }
+
+    #[test]
+    fn leaving_mid_answer_then_restoring_gives_an_interrupted_answer_with_retry() {
+        let server = Rc::new(FakeServer::default());
+        let (_release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Hold(vec!["first words"], held));
+        let (chat, _) = chat_with(&server);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        // What the throttled save wrote mid-answer, then the page went.
+        let mid_answer = chat.with(Conversation::to_json);
+        chat.page_leaving();
+        let on_leaving = chat.with(Conversation::to_json);
+        for json in [mid_answer, on_leaving] {
+            let restored = Conversation::restore(&json, None).unwrap();
+            let answer = &restored.messages[1];
+            assert_eq!(answer.status, Status::Interrupted);
+            assert_eq!(answer.text, "first words");
+            assert!(answer.retryable());
+        }
+    }
+
+    #[test]
+    fn a_request_broken_by_leaving_the_page_is_interrupted_not_failed() {
+        let server = Rc::new(FakeServer::default());
+        server.script.borrow_mut().push_back(Script::Break(
+            vec!["so far"],
+            ClientError::Dropped("network error".into()),
+        ));
+        let (chat, changes) = chat_with(&server);
+        chat.send("q".into(), vec![]);
+        chat.set_leaving(true);
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat)[1],
+            (Role::Agent, Status::Interrupted, "so far".into())
+        );
+        assert!(!changes
+            .borrow()
+            .iter()
+            .any(|c| matches!(c, Change::Event(ChatEvent::Error { .. }))));
+    }
+
+    #[test]
+    fn offline_messages_queue_and_go_once_when_sent_from_the_queue() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["a"]));
+        let (chat, _) = chat_with(&server);
+        chat.set_online(false);
+        let id = chat.send("later".into(), vec![]).unwrap();
+        run_until_stalled();
+        assert!(server.received.borrow().is_empty());
+        assert_eq!(chat.with(|c| c.queued().count()), 1);
+        chat.set_online(true);
+        assert!(chat.send_queued());
+        assert!(!chat.send_queued(), "one at a time");
+        run_until_stalled();
+        assert!(!chat.send_queued(), "nothing left");
+        assert_eq!(server.received.borrow().len(), 1);
+        assert_eq!(chat.with(|c| c.get(id).unwrap().status), Status::Done);
+    }
+
+    #[test]
+    fn an_answer_while_closed_counts_as_unread_until_opened() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["a"]));
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["b"]));
+        let (chat, changes) = chat_with(&server);
+        chat.send("1".into(), vec![]);
+        run_until_stalled();
+        chat.send("2".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(chat.with(|c| c.unread), 2);
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::Unread { count: 2 })));
+        chat.set_open(true);
+        assert_eq!(chat.with(|c| c.unread), 0);
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::Unread { count: 0 })));
+    }
+
+    #[test]
+    fn files_go_as_assets_with_the_configured_ones() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["a"]));
+        let (chat, _) = chat_with(&server);
+        chat.set_variables(Variables {
+            assets: Some(vec!["cfg-1".into()]),
+            ..Variables::default()
+        });
+        let file = FileRef {
+            name: "r.pdf".into(),
+            size: 3,
+            mime: "application/pdf".into(),
+            asset_id: Some("up-1".into()),
+        };
+        chat.send("see file".into(), vec![file]);
+        run_until_stalled();
+        assert_eq!(
+            server.received.borrow()[0].fields.assets.as_deref(),
+            Some(&["cfg-1".to_string(), "up-1".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn history_fills_an_empty_conversation_and_a_failure_is_a_notice() {
+        let server = Rc::new(FakeServer::default());
+        let (chat, changes) = chat_with(&server);
+        assert!(chat.wants_history());
+        *server.history.borrow_mut() = Some(Err(refused(500)));
+        crate::spawn(chat.clone().load_history());
+        run_until_stalled();
+        assert!(changes
+            .borrow()
+            .contains(&Change::Notice(Some(Notice::HistoryFailed(refused(500))))));
+        assert!(
+            chat.with(|c| c.older),
+            "retry offered at the top of the list"
+        );
+        *server.history.borrow_mut() = Some(Ok(vec![
+            HistoryItem {
+                role: Role::User,
+                text: "old q".into(),
+                created_ms: Some(5),
+            },
+            HistoryItem {
+                role: Role::Agent,
+                text: "old a".into(),
+                created_ms: Some(6),
+            },
+        ]));
+        crate::spawn(chat.clone().load_history());
+        run_until_stalled();
+        assert_eq!(
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "old q".into()),
+                (Role::Agent, Status::Done, "old a".into())
+            ]
+        );
+        assert!(!chat.wants_history());
+    }
+}

@@ -1,0 +1,161 @@
+//! The option table in the browser: every option read from attribute strings
+//! (JSON included), and `setOption` (what `<lyzr-chat>` calls when an
+//! attribute changes) applying exactly the options the table marks live.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::{document, tick};
+use js_sys::Reflect;
+use lyzr_chat::embed::options::{Kind, OPTIONS};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DEAD_API: &str = "http://127.0.0.1:9";
+
+/// Collects console errors and warnings while alive.
+struct ConsoleSpy {
+    lines: Rc<RefCell<Vec<String>>>,
+    originals: Vec<(&'static str, JsValue)>,
+    _closure: Closure<dyn Fn(JsValue)>,
+}
+
+impl ConsoleSpy {
+    fn new() -> Self {
+        let console = Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        let lines = Rc::new(RefCell::new(Vec::new()));
+        let sink = lines.clone();
+        let closure = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+            sink.borrow_mut().push(v.as_string().unwrap_or_default());
+        });
+        let mut originals = Vec::new();
+        for name in ["error", "warn"] {
+            originals.push((name, Reflect::get(&console, &name.into()).unwrap()));
+            Reflect::set(&console, &name.into(), closure.as_ref()).unwrap();
+        }
+        ConsoleSpy {
+            lines,
+            originals,
+            _closure: closure,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.lines.borrow().join("\n")
+    }
+}
+
+impl Drop for ConsoleSpy {
+    fn drop(&mut self) {
+        let console = Reflect::get(&js_sys::global(), &"console".into()).unwrap();
+        for (name, original) in &self.originals {
+            Reflect::set(&console, &(*name).into(), original).unwrap();
+        }
+    }
+}
+
+/// Options as a page's attributes give them: every value a string.
+fn attributes(pairs: &[(&str, &str)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value)).unwrap();
+    }
+    object.into()
+}
+
+/// A valid attribute value for an option of `kind`.
+fn sample(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text => "sample",
+        Kind::Url => "/sample",
+        Kind::Bool => "true",
+        Kind::Whole { .. } => "1000",
+        Kind::Choice(values) => values[values.len() - 1],
+        Kind::Color => "#123456",
+        Kind::Strings => r#"["a"]"#,
+        Kind::Object => r#"{"a": 1}"#,
+        Kind::Objects => r#"[{"type": "MEMORY"}]"#,
+        Kind::Element => "body",
+    }
+}
+
+#[wasm_bindgen_test]
+fn attribute_strings_are_read_as_their_kind_json_included() {
+    let spy = ConsoleSpy::new();
+    let mut pairs = vec![("agentId", "attr-strings"), ("apiUrl", DEAD_API)];
+    for option in OPTIONS {
+        if !matches!(option.name, "agentId" | "apiUrl" | "container" | "mode") {
+            pairs.push((option.name, sample(option.kind)));
+        }
+    }
+    let mut handle = lyzr_chat::mount(attributes(&pairs)).expect("mounted");
+    assert_eq!(spy.text(), "", "every sample value is accepted");
+    handle.destroy();
+
+    // A JSON option whose attribute is not JSON is named, with the reason.
+    let spy = ConsoleSpy::new();
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "attr-bad-json"),
+        ("apiUrl", DEAD_API),
+        ("systemPromptVariables", "{plan: gold}"),
+        ("linkSchemes", "https"),
+    ]))
+    .expect("bad optional options do not stop the widget");
+    let text = spy.text();
+    for needle in [
+        "option `systemPromptVariables` must be an object of name: value pairs; as an attribute, written as JSON",
+        "option `linkSchemes` must be an array of strings; as an attribute, written as JSON",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn set_option_applies_live_options_and_asks_to_restart_for_the_rest() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "set-option"),
+        ("apiUrl", DEAD_API),
+    ]))
+    .expect("mounted");
+    let spy = ConsoleSpy::new();
+    for option in OPTIONS {
+        let applied = handle.set_option(option.name.into(), sample(option.kind).into());
+        assert_eq!(applied, option.live, "{}", option.name);
+    }
+    assert_eq!(spy.text(), "", "no live sample was refused");
+    tick(50).await;
+    let shadow = document()
+        .query_selector("[data-lyzr-chat='set-option']")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    // theme "auto" and open "true" took effect.
+    assert!(shadow
+        .query_selector(".lc-root.lc-theme-auto")
+        .unwrap()
+        .is_some());
+    assert!(shadow
+        .query_selector(".lc-panel:not([hidden])")
+        .unwrap()
+        .is_some());
+    // Removing the open attribute closes the panel.
+    assert!(handle.set_option("open".into(), JsValue::NULL));
+    tick(50).await;
+    assert!(shadow
+        .query_selector(".lc-panel[hidden]")
+        .unwrap()
+        .is_some());
+    // A bad live value is named, and needs no restart.
+    assert!(handle.set_option("theme".into(), "neon".into()));
+    assert!(spy
+        .text()
+        .contains(r#"option `theme` must be one of "light", "dark", "auto", not "neon""#));
+    handle.destroy();
+}
