@@ -34,7 +34,7 @@ rm -rf "$npm_dir/package" && tar -xzf "$tarball" -C "$npm_dir"
 # (brotli -q 11, as a CDN would serve them).
 site=target/bench/site
 rm -rf "$site" && mkdir -p "$site/ours" "$site/deepchat"
-cp benches/pages/*.html "$site/"
+cp bench/pages/*.html "$site/"
 cp dist/lyzr-chat.js dist/lyzr-chat-widget.js dist/lyzr-chat-widget_bg.wasm "$site/ours/"
 cp "$npm_dir/package/dist/deepChat.bundle.js" "$site/deepchat/"
 find "$site" -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm' \) -exec brotli -q 11 -f -k {} +

@@ -62,7 +62,7 @@ impl Driver {
         };
         let scratch = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .parent()
-            .expect("benches/ sits in the workspace")
+            .expect("bench/ sits in the workspace")
             .join("target/bench/scratch")
             .join(std::process::id().to_string());
         std::fs::create_dir_all(&scratch).expect("create the bench scratch folder");
