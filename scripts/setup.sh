@@ -7,11 +7,13 @@
 #   trunk           (cargo install --locked, pinned below)
 #   wasm-bindgen    (cargo, exactly the version in Cargo.lock)
 #   wasm-opt        (binaryen from npm, pinned below; Debian's is too old)
+#   terser          (npm, pinned below; minifies the JS of release builds)
 #   chromium, chromium-driver, brotli   (Debian packages; only with --browser)
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+TERSER_VERSION=5.51.4
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${LYZR_TOOLS_DIR:-$HOME/.cache/lyzr-chat-tools}
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/binaryen/node_modules/.bin:$PATH"
@@ -73,6 +75,13 @@ ensure_wasm_opt() {
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/binaryen" "binaryen@$BINARYEN_VERSION"
 }
 
+ensure_terser() {
+  if "$TOOLS_DIR/terser/node_modules/.bin/terser" --version 2>/dev/null | grep -q " $TERSER_VERSION\$"; then return; fi
+  log "installing terser $TERSER_VERSION from npm into $TOOLS_DIR"
+  mkdir -p "$TOOLS_DIR/terser"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/terser" "terser@$TERSER_VERSION"
+}
+
 ensure_browser() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -97,6 +106,7 @@ ensure_redis() {
 setup_all() {
   ensure_wasm_target
   ensure_wasm_opt
+  ensure_terser
   ensure_trunk
   ensure_wasm_bindgen
   # The test command's extras: a browser, and redis for the proxy's replica test.

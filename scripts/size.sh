@@ -10,9 +10,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # skeleton 108.9 KB; + streaming, Stop, retries, outbox (issue 3) 139.5 KB;
 # safe markdown alone on the skeleton (issue 4) 191.0 KB, of which the
 # pulldown-cmark parser and the tree builder are 66.4 KB; all of issues 3-6
-# together 247.2 KB (loader, glue and wasm). See the README.
-# Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-260000}
+# together 247.2 KB (loader, glue and wasm); issue 10 (wasm-opt memory
+# flags, terser on the loader and glue, link labels folded with unicase
+# instead of str::to_lowercase) 236.9 KB; merged with main's local history,
+# activity socket and Lyzr wire work, loader not minified, 285.3 KB. The
+# budget is that plus 3%.
+# See the README, "Size". Raise it only with a reason written in the commit.
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-293836}
 
 build=1 check=0
 for arg in "$@"; do

@@ -9,6 +9,7 @@ use pulldown_cmark::{
     Tag as MdTag, TagEnd,
 };
 use std::ops::Range;
+use unicase::UniCase;
 
 /// Replies longer than this (bytes) are shown as plain text with a note.
 pub const MAX_MARKDOWN_BYTES: usize = 256 * 1024;
@@ -61,7 +62,7 @@ pub struct Renderer {
     /// Link reference definitions seen in committed text: (normalised
     /// label, destination, title). A Vec, not a map: replies define few, and
     /// a map's code costs bundle size.
-    refs: Vec<(String, String, String)>,
+    refs: Vec<(UniCase<String>, String, String)>,
     plain: bool,
 }
 
@@ -169,12 +170,12 @@ impl Renderer {
     }
 }
 
-fn label_key(label: &str) -> String {
-    label
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// A label compared the way CommonMark matches them: whitespace runs as one
+/// space, Unicode case folded. unicase is what pulldown-cmark itself folds
+/// with, so its tables are in the bundle anyway; `str::to_lowercase` would
+/// add core's own (about 3 KB brotli, see the README's "Size").
+fn label_key(label: &str) -> UniCase<String> {
+    UniCase::new(label.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// `text` as one preformatted block with a note above it.
@@ -809,6 +810,25 @@ mod tests {
         let p = r.update("[r]: https://a.example\n\nfirst\n\nsee [it][r]\n\nmore");
         let out = html(&p.commit) + &html(&p.tail);
         assert!(out.contains("href=\"https://a.example\""), "{out}");
+    }
+
+    #[test]
+    fn reference_labels_match_case_folded_and_whitespace_collapsed() {
+        // CommonMark: `[ẞ]` matches `[SS]` (full case folding, which plain
+        // lowercasing misses), and inner whitespace runs count as one space.
+        let mut r = Renderer::new(policy());
+        let defs = "[SS]: https://a.example\n\n[Foo  Bar]: https://b.example\n\nfirst\n\n";
+        r.update(defs);
+        let p = r.update(&format!(
+            "{defs}[x][ẞ] and [y][foo\nbar] and [z][nope]\n\nmore"
+        ));
+        let out = html(&p.commit) + &html(&p.tail);
+        assert!(out.contains("href=\"https://a.example\""), "{out}");
+        assert!(out.contains("href=\"https://b.example\""), "{out}");
+        assert!(
+            out.contains("[z][nope]"),
+            "an unknown label stays text: {out}"
+        );
     }
 
     #[test]

@@ -1,0 +1,81 @@
+// Injected into every bench page before its own scripts run (CDP
+// Page.addScriptToEvaluateOnNewDocument). It records long tasks from the
+// start, and on every animation frame checks when the launcher, the loaded
+// widget and a usable composer first appear: a frame runs only when the main
+// thread is free, so "seen at frame N" is also "the visitor could act".
+(() => {
+  const bench = (window.__bench = { longtasks: [], seen: {} });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask", buffered: true });
+
+  const inShadow = (host, css) => {
+    const h = document.querySelector(host);
+    return h && h.shadowRoot ? h.shadowRoot.querySelector(css) : null;
+  };
+  const visible = (el) => !!el && el.getClientRects().length > 0;
+  bench.oursRoot = () => {
+    const h = document.querySelector("[data-lyzr-chat]");
+    return h && h.shadowRoot;
+  };
+  bench.deepRoot = () => {
+    const h = document.querySelector("deep-chat");
+    return h && h.shadowRoot;
+  };
+  bench.composer = () => {
+    const ours = inShadow("[data-lyzr-chat]", ".lc-panel:not([hidden]) .lc-input");
+    if (ours) return visible(ours) && !ours.disabled ? ours : null;
+    const deep = inShadow("deep-chat", "#text-input");
+    return visible(deep) && deep.isContentEditable ? deep : null;
+  };
+  const watch = {
+    launcher: () => visible(inShadow("[data-lyzr-chat]", ".lc-launcher")),
+    widget: () => !!inShadow("[data-lyzr-chat]", ".lc-panel") || !!bench.composer(),
+    composer: () => !!bench.composer(),
+  };
+  const tick = () => {
+    let pending = false;
+    for (const name in watch) {
+      if (bench.seen[name] !== undefined) continue;
+      if (watch[name]()) bench.seen[name] = performance.now();
+      else pending = true;
+    }
+    if (pending && performance.now() < 120000) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+
+  // Resolves with performance.now() at the first frame where check() holds.
+  bench.waitFor = (check, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const start = performance.now();
+      const step = () => {
+        let ok = false;
+        try {
+          ok = !!check();
+        } catch (e) {
+          ok = false;
+        }
+        if (ok) return resolve(performance.now());
+        if (performance.now() - start > timeoutMs) return reject(new Error("bench: timed out"));
+        requestAnimationFrame(step);
+      };
+      step();
+    });
+  bench.sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // Long tasks that started at or after `since`: [count, longest, total blocking time].
+  bench.tasksSince = (since) => {
+    const tasks = bench.longtasks.filter((t) => t[0] >= since);
+    let longest = 0;
+    let tbt = 0;
+    for (const [, d] of tasks) {
+      longest = Math.max(longest, d);
+      tbt += Math.max(0, d - 50);
+    }
+    return [tasks.length, longest, tbt];
+  };
+  // Bytes over the wire for everything but the host page itself.
+  bench.bytes = () =>
+    performance.getEntriesByType("resource").reduce((sum, e) => sum + e.transferSize, 0);
+  bench.resources = () =>
+    performance.getEntriesByType("resource").map((e) => [e.name, e.transferSize, e.encodedBodySize]);
+})();

@@ -1,0 +1,346 @@
+//! What the bench does in the browser, one fresh session per scenario:
+//! lyzr-chat with the panel open at load (then sent to, over the chat call
+//! as deep-chat is), lyzr-chat closed until idle (then clicked, and streamed
+//! a long answer), and deep-chat on the equivalent page.
+//! Times come from `performance.now()` in the page (see `probe.js`).
+
+use crate::cdp::{Driver, Session};
+use crate::report::{Metric, Profile, Results, Widget};
+use serde_json::{json, Value};
+
+/// How long one wait in the page may take (a throttled 10,000-token answer
+/// takes minutes).
+const WAIT_MS: u64 = 600_000;
+/// Quiet time after the widget appears, so late long tasks are counted.
+const SETTLE_MS: u64 = 1_500;
+/// The last word of the long streamed answer.
+const STREAM_END: &str = "benchend";
+
+pub async fn run_all(driver: &Driver, base: &str, profile: Profile, results: &mut Results) {
+    let s = driver.session(profile).await;
+    ours_open(&s, base, profile, results).await;
+    s.close().await;
+
+    let s = driver.session(profile).await;
+    ours_idle(&s, base, profile, results).await;
+    s.close().await;
+
+    let s = driver.session(profile).await;
+    deep_chat(&s, base, profile, results).await;
+    s.close().await;
+}
+
+fn num(v: &Value, i: usize) -> f64 {
+    v[i].as_f64()
+        .unwrap_or_else(|| panic!("expected a number at {i} in {v}"))
+}
+
+/// Records the `[count, longest, tbt]` triple of `bench.tasksSince`.
+fn add_tasks(
+    results: &mut Results,
+    profile: Profile,
+    widget: Widget,
+    tasks: &Value,
+    metrics: [Option<Metric>; 3],
+) {
+    for (i, metric) in metrics.into_iter().enumerate() {
+        if let Some(metric) = metric {
+            results.add(profile, metric, widget, num(tasks, i));
+        }
+    }
+}
+
+async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+    s.client
+        .goto(&format!("{base}/ours-open.html"))
+        .await
+        .expect("load ours-open.html");
+    let v = s
+        .js(
+            &format!(
+                "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
+                 await __bench.sleep({SETTLE_MS});
+                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
+            ),
+            vec![],
+        )
+        .await;
+    let w = Widget::Ours;
+    results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
+    results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[2],
+        [
+            Some(Metric::LongTasksOpenAtLoad),
+            Some(Metric::LongestOpenAtLoad),
+            Some(Metric::TbtOpenAtLoad),
+        ],
+    );
+    heap(s, profile, w, results).await;
+
+    let v = ours_send(s, "hello from the bench", "You said").await;
+    results.add(profile, Metric::SendToReply, w, num(&v, 0));
+}
+
+async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Results) {
+    let (used, stores) = s.heap_after_gc().await;
+    results.add(profile, Metric::Heap, widget, used / 1000.0);
+    if let Some(stores) = stores {
+        results.add(profile, Metric::BackingStores, widget, stores / 1000.0);
+    }
+}
+
+/// Types `text` into our composer, presses Enter and waits for a finished
+/// agent reply containing `expect`; returns `[ms, [count, longest, tbt]]`.
+async fn ours_send(s: &Session, text: &str, expect: &str) -> Value {
+    s.js(
+        &format!(
+            "const root = __bench.oursRoot();
+             const replies = () => root.querySelectorAll('li.lc-agent:not(.lc-pending)');
+             const before = replies().length;
+             const input = root.querySelector('.lc-input');
+             input.value = arguments[0];
+             input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             const t0 = performance.now();
+             input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true }}));
+             const t1 = await __bench.waitFor(() => {{
+               const all = replies();
+               const last = all[all.length - 1];
+               return all.length > before && !last.hasAttribute('aria-busy')
+                 && last.textContent.includes(arguments[1]);
+             }}, {WAIT_MS});
+             await __bench.sleep(200);
+             return [t1 - t0, __bench.tasksSince(t0)];"
+        ),
+        vec![json!(text), json!(expect)],
+    )
+    .await
+}
+
+async fn ours_idle(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+    let w = Widget::Ours;
+    s.client
+        .goto(&format!("{base}/ours-idle.html"))
+        .await
+        .expect("load ours-idle.html");
+    let v = s
+        .js(
+            &format!(
+                "await __bench.waitFor(() => __bench.seen.widget !== undefined, {WAIT_MS});
+                 await __bench.sleep({SETTLE_MS});
+                 return [__bench.seen.launcher, __bench.tasksSince(0)];"
+            ),
+            vec![],
+        )
+        .await;
+    results.add(profile, Metric::Launcher, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [
+            Some(Metric::LongTasksIdleLoad),
+            Some(Metric::LongestIdleLoad),
+            Some(Metric::TbtIdleLoad),
+        ],
+    );
+
+    let v = s
+        .js(
+            &format!(
+                "const root = __bench.oursRoot();
+                 const launcher = [...root.querySelectorAll('.lc-launcher')]
+                   .find((b) => b.getClientRects().length > 0);
+                 const t0 = performance.now();
+                 launcher.click();
+                 const t1 = await __bench.waitFor(() => __bench.composer(), {WAIT_MS});
+                 await __bench.sleep(300);
+                 return [t1 - t0, __bench.tasksSince(t0)];"
+            ),
+            vec![],
+        )
+        .await;
+    results.add(profile, Metric::ClickToComposer, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [None, Some(Metric::LongestOnClick), None],
+    );
+
+    let v = ours_send(
+        s,
+        &format!("/fault drip=1 -- /echo {}", long_answer(10_000)),
+        STREAM_END,
+    )
+    .await;
+    results.add(profile, Metric::StreamTotal, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [
+            Some(Metric::StreamLongTasks),
+            Some(Metric::StreamLongest),
+            Some(Metric::StreamTbt),
+        ],
+    );
+    results.note(
+        "lyzr-chat has no way yet to open a saved conversation (the persisted \
+         Conversation is in progress), so its 1,000-message row is n/a."
+            .to_string(),
+    );
+}
+
+async fn deep_chat(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+    let w = Widget::DeepChat;
+    s.client
+        .goto(&format!("{base}/deepchat.html"))
+        .await
+        .expect("load deepchat.html");
+    let v = s
+        .js(
+            &format!(
+                "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
+                 await __bench.sleep({SETTLE_MS});
+                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
+            ),
+            vec![],
+        )
+        .await;
+    results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
+    results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[2],
+        [
+            Some(Metric::LongTasksOpenAtLoad),
+            Some(Metric::LongestOpenAtLoad),
+            Some(Metric::TbtOpenAtLoad),
+        ],
+    );
+    heap(s, profile, w, results).await;
+
+    let v = s
+        .js(
+            &format!(
+                "const root = __bench.deepRoot();
+                 const replies = () => root.querySelectorAll('.ai-message-text');
+                 const before = replies().length;
+                 const input = root.querySelector('#text-input');
+                 input.textContent = arguments[0];
+                 input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+                 const t0 = performance.now();
+                 input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true }}));
+                 const t1 = await __bench.waitFor(() => {{
+                   const all = replies();
+                   return all.length > before && all[all.length - 1].textContent.includes('You said');
+                 }}, {WAIT_MS});
+                 return [t1 - t0];"
+            ),
+            vec![json!("hello from the bench")],
+        )
+        .await;
+    results.add(profile, Metric::SendToReply, w, num(&v, 0));
+
+    let v = s
+        .js(
+            &format!(
+                "const history = arguments[0];
+                 const el = document.createElement('deep-chat');
+                 el.style.cssText = 'position:fixed;left:20px;bottom:20px;width:380px;height:560px';
+                 el.history = history;
+                 const t0 = performance.now();
+                 document.body.appendChild(el);
+                 const t1 = await __bench.waitFor(() => el.shadowRoot
+                   && el.shadowRoot.querySelectorAll('.message-bubble').length >= history.length, {WAIT_MS});
+                 await __bench.sleep(200);
+                 return [t1 - t0, __bench.tasksSince(t0)];"
+            ),
+            vec![history(1_000)],
+        )
+        .await;
+    results.add(profile, Metric::History, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [None, Some(Metric::HistoryLongest), None],
+    );
+}
+
+/// A markdown answer of exactly `tokens` whitespace-separated words (the
+/// local agent streams one word per token), ending with [`STREAM_END`].
+pub fn long_answer(tokens: usize) -> String {
+    const WORDS: &[&str] = &[
+        "the",
+        "widget",
+        "renders",
+        "each",
+        "token",
+        "as",
+        "it",
+        "arrives",
+        "and",
+        "keeps",
+        "typing",
+        "responsive",
+        "while",
+        "markdown",
+        "grows",
+        "`code`",
+        "*slanted*",
+        "words",
+    ];
+    let mut out = String::new();
+    for i in 0..tokens - 1 {
+        if i % 50 == 0 {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            out.push_str("**Part**");
+        } else {
+            out.push(' ');
+            out.push_str(WORDS[i % WORDS.len()]);
+        }
+    }
+    out.push(' ');
+    out.push_str(STREAM_END);
+    out
+}
+
+/// `count` alternating user / assistant messages in deep-chat's shape.
+fn history(count: usize) -> Value {
+    let messages: Vec<Value> = (0..count)
+        .map(|i| {
+            if i % 2 == 0 {
+                json!({ "role": "user", "text": format!("Question number {i}: how does this work?") })
+            } else {
+                json!({ "role": "ai", "text": format!("Answer **{i}**: it works like this, with `code` and a list:\n\n- one\n- two") })
+            }
+        })
+        .collect();
+    Value::Array(messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_answer_has_exactly_the_token_count_and_ends_with_the_marker() {
+        let text = long_answer(10_000);
+        assert_eq!(text.split_whitespace().count(), 10_000);
+        assert!(text.ends_with(STREAM_END));
+        assert_eq!(text.matches("**Part**").count(), 200);
+    }
+}
