@@ -103,7 +103,17 @@ ensure_redis() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server
 }
 
+# The build's post-build hook hashes files for SRI with openssl and base64.
+ensure_build_utils() {
+  command -v openssl >/dev/null && command -v base64 >/dev/null && return
+  log "installing Debian packages: openssl coreutils"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssl coreutils
+}
+
 setup_all() {
+  ensure_build_utils
   ensure_wasm_target
   ensure_wasm_opt
   ensure_terser
