@@ -12,11 +12,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # pulldown-cmark parser and the tree builder are 66.4 KB; all of issues 3-6
 # together 247.2 KB (loader, glue and wasm); issue 10 (wasm-opt memory
 # flags, terser on the loader and glue, link labels folded with unicase
-# instead of str::to_lowercase) 236.9 KB; merged with main's local history,
-# activity socket and Lyzr wire work, loader not minified, 285.3 KB. The
-# budget is that plus 3%.
+# instead of str::to_lowercase) 236.9 KB; merged with main's local history
+# and Lyzr wire work, loader not minified, 285.3 KB; + the persisted
+# Conversation, attachments, the option table, SRI and the loader's
+# hardening 312.4 KB. The budget is that plus 3%: it stops growth, it is not
+# issue 10's target (155,000), which is still open.
 # See the README, "Size". Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-293836}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-321811}
 
 build=1 check=0
 for arg in "$@"; do

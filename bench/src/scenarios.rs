@@ -26,6 +26,10 @@ pub async fn run_all(driver: &Driver, base: &str, profile: Profile, results: &mu
     s.close().await;
 
     let s = driver.session(profile).await;
+    ours_long(&s, base, profile, results).await;
+    s.close().await;
+
+    let s = driver.session(profile).await;
     deep_chat(&s, base, profile, results).await;
     s.close().await;
 }
@@ -191,11 +195,121 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, results: &mut Resu
             Some(Metric::StreamTbt),
         ],
     );
+}
+
+/// The session the long-history page continues (`ours-history.html`).
+const HISTORY_SESSION: &str = "bench-agent-0123456789abcdef0123456789abcdef";
+
+/// Clicks our launcher once the widget has mounted and `ready` holds; returns
+/// `[ms to a usable composer showing the newest message, [count, longest, tbt]]`.
+async fn open_long(s: &Session, ready: &str, newest: &str) -> Value {
+    s.js(
+        &format!(
+            "const root = () => __bench.oursRoot();
+             await __bench.waitFor(() => root() && root().querySelector('.lc-panel') && ({ready}), {WAIT_MS});
+             await __bench.sleep({SETTLE_MS});
+             const launcher = [...root().querySelectorAll('.lc-launcher')]
+               .find((b) => b.getClientRects().length > 0);
+             const t0 = performance.now();
+             launcher.click();
+             const t1 = await __bench.waitFor(() => {{
+               if (!__bench.composer()) return false;
+               const texts = [...root().querySelectorAll('.lc-msg .lc-text')];
+               const last = texts[texts.length - 1];
+               return last && last.getClientRects().length > 0 && last.textContent.includes(arguments[0]);
+             }}, {WAIT_MS});
+             await __bench.sleep(300);
+             return [t1 - t0, __bench.tasksSince(t0)];"
+        ),
+        vec![json!(newest)],
+    )
+    .await
+}
+
+/// Issue 9's two long conversations: a 200-message transcript saved by an
+/// earlier page, and a 1,000-message session whose history the server holds.
+async fn ours_long(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+    let w = Widget::Ours;
+    // A page of the site without the widget, to write the saved transcript.
+    s.client
+        .goto(&format!("{base}/ours/lyzr-chat.js"))
+        .await
+        .expect("load a page of the site");
+    s.js(
+        "localStorage.clear();
+         localStorage.setItem('lyzr-chat:bench-agent:conversation', arguments[0]);
+         return true;",
+        vec![json!(saved_conversation(200).to_string())],
+    )
+    .await;
+    s.client
+        .goto(&format!("{base}/ours-idle.html"))
+        .await
+        .expect("load ours-idle.html");
+    let v = open_long(s, "true", "Saved answer 199").await;
+    results.add(profile, Metric::SavedOpen, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [None, Some(Metric::SavedLongest), None],
+    );
+
+    // The server holds 1,000 messages of the session the page continues.
+    s.js(
+        "localStorage.clear();
+         const r = await fetch('/test/seed-history', {method: 'POST',
+           headers: {'content-type': 'application/json', 'x-api-key': 'lyzr-chat-demo-key'},
+           body: JSON.stringify({session_id: arguments[0], count: 1000})});
+         if (!r.ok) throw new Error('seeding the history failed: ' + r.status);
+         return true;",
+        vec![json!(HISTORY_SESSION)],
+    )
+    .await;
+    s.client
+        .goto(&format!("{base}/ours-history.html"))
+        .await
+        .expect("load ours-history.html");
+    // Ready once the history has arrived (its messages are in the hidden list).
+    let v = open_long(s, "root().querySelectorAll('.lc-msg').length >= 20", "").await;
+    results.add(profile, Metric::History, w, num(&v, 0));
+    add_tasks(
+        results,
+        profile,
+        w,
+        &v[1],
+        [None, Some(Metric::HistoryLongest), None],
+    );
     results.note(
-        "lyzr-chat has no way yet to open a saved conversation (the persisted \
-         Conversation is in progress), so its 1,000-message row is n/a."
+        "lyzr-chat's 200-message and 1,000-message rows: from the click on the launcher to the \
+         first frame with a usable composer showing the newest message; the saved transcript is \
+         restored, and the server's history fetched, at page load before the click."
             .to_string(),
     );
+}
+
+/// A transcript of `count` finished messages as the widget saves it.
+fn saved_conversation(count: usize) -> Value {
+    let now = 1_800_000_000_000u64;
+    let messages: Vec<Value> = (0..count)
+        .map(|i| {
+            let user = i % 2 == 0;
+            json!({
+                "id": i + 1,
+                "role": if user { "user" } else { "agent" },
+                "text": if user {
+                    format!("Saved question {i}: how does this work?")
+                } else {
+                    format!("Saved answer {i}: it works like this, with `code` and a list:\n\n- one\n- two")
+                },
+                "status": "done",
+                "created_ms": now + i as u64 * 1000,
+                "sent": user,
+            })
+        })
+        .collect();
+    json!({ "v": 1, "session_id": "bench-agent-saved0123456789abcdef0123456789", "messages": messages, "unread": 0 })
 }
 
 async fn deep_chat(s: &Session, base: &str, profile: Profile, results: &mut Results) {

@@ -15,6 +15,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 const FILES: &[&str] = &[
     "ours-idle.html",
     "ours-open.html",
+    "ours-history.html",
     "deepchat.html",
     "ours/lyzr-chat.js",
     "ours/lyzr-chat-widget.js",

@@ -1,6 +1,7 @@
 //! Error replies of the Lyzr API (FastAPI bodies: `detail` as a string or a
 //! list of `{loc, msg, type}`) turned into a typed error with a message a
-//! visitor can act on and a detail the site owner can debug with.
+//! kind the widget's `ui` turns into words a visitor can act on, and a
+//! detail the site owner can debug with.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,34 +61,6 @@ impl ApiError {
     pub fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
         self.retry_after_s = seconds;
         self
-    }
-
-    /// One sentence for the visitor: what happened and what they can do,
-    /// followed by the server's reason when there is one.
-    pub fn visitor_message(&self) -> String {
-        let busy;
-        let summary = match self.kind {
-            ErrorKind::Unauthorized => {
-                "This chat is not set up correctly, so the assistant can't answer. Please let the site owner know."
-            }
-            ErrorKind::Busy => {
-                busy = match self.retry_after_s {
-                    Some(s) if s > 0 => format!(
-                        "The assistant is busy or out of credits. Please try again in {s} s."
-                    ),
-                    _ => "The assistant is busy or out of credits. Please try again in a moment."
-                        .to_string(),
-                };
-                busy.as_str()
-            }
-            ErrorKind::Server => "The assistant had a problem answering. Please try again.",
-            ErrorKind::BadRequest => "The assistant could not accept this message.",
-            ErrorKind::Other => "The assistant could not answer.",
-        };
-        match &self.detail {
-            Some(detail) => format!("{summary} (Server said: {detail})"),
-            None => format!("{summary} (HTTP {})", self.status),
-        }
     }
 }
 
@@ -171,8 +144,6 @@ mod tests {
         let e = ApiError::from_response(401, r#"{"detail":"Invalid API key"}"#);
         assert_eq!(e.kind, ErrorKind::Unauthorized);
         assert_eq!(e.detail.as_deref(), Some("Invalid API key"));
-        assert!(e.visitor_message().contains("Invalid API key"));
-        assert!(e.visitor_message().contains("not set up correctly"));
     }
 
     #[test]
@@ -215,19 +186,6 @@ mod tests {
     }
 
     #[test]
-    fn busy_says_when_to_try_again() {
-        let e = ApiError::from_response(429, r#"{"detail":"Rate limit exceeded"}"#)
-            .with_retry_after(Some(12));
-        assert_eq!(
-            e.visitor_message(),
-            "The assistant is busy or out of credits. Please try again in 12 s. (Server said: Rate limit exceeded)"
-        );
-        assert!(ApiError::from_response(402, "")
-            .visitor_message()
-            .contains("in a moment"));
-    }
-
-    #[test]
     fn kinds_by_status() {
         assert_eq!(ErrorKind::from_status(403), ErrorKind::Unauthorized);
         assert_eq!(ErrorKind::from_status(402), ErrorKind::Busy);
@@ -235,14 +193,5 @@ mod tests {
         assert_eq!(ErrorKind::from_status(422), ErrorKind::BadRequest);
         assert_eq!(ErrorKind::from_status(503), ErrorKind::Server);
         assert_eq!(ErrorKind::from_status(302), ErrorKind::Other);
-    }
-
-    #[test]
-    fn message_without_detail_gives_status() {
-        let e = ApiError::from_response(500, "");
-        assert_eq!(
-            e.visitor_message(),
-            "The assistant had a problem answering. Please try again. (HTTP 500)"
-        );
     }
 }

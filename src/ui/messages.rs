@@ -28,34 +28,47 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     m.role == Role::Agent && m.status == Status::Streaming && !m.text.is_empty()
                 })
     };
-    // Only the newest messages are built at first; older ones as the visitor
-    // scrolls up, then older ones from the server. New messages always show.
+    // Only the newest messages are built at first, whether restored or
+    // fetched from the server's history; older ones as the visitor scrolls
+    // up, then older ones from the server. New messages always show.
     // Opening a long conversation stays fast.
-    let first = RwSignal::new(
-        state
-            .list
-            .with_untracked(|l| (l.len() > PAGE).then(|| l[l.len() - PAGE])),
-    );
-    let start = move || {
-        let first = first.get();
+    // `first`: the oldest message shown (None: from the start); `head`: the
+    // list's first id last time, to tell messages put in front (restored,
+    // history) from messages added at the end.
+    let first = StoredValue::new(None::<u64>);
+    let head = StoredValue::new(None::<u64>);
+    let revealed = RwSignal::new(0u32);
+    let shown = Memo::new(move |_| {
+        revealed.track();
         state.list.with(|l| {
-            first
+            let at = match first
+                .get_value()
                 .and_then(|id| l.iter().position(|x| *x == id))
-                .unwrap_or(0)
+            {
+                Some(at) => at,
+                None if head.get_value() != l.first().copied() && l.len() > PAGE => {
+                    let at = l.len() - PAGE;
+                    first.set_value(Some(l[at]));
+                    at
+                }
+                None => {
+                    first.set_value(None);
+                    0
+                }
+            };
+            head.set_value(l.first().copied());
+            l[at..].to_vec()
         })
-    };
-    let hidden = start;
-    let shown = move || {
-        let at = start();
-        state.list.with(|l| l[at..].to_vec())
-    };
+    });
+    let hidden = move || state.list.with(Vec::len) - shown.with(Vec::len);
     let reveal = move || {
-        let at = start();
-        first.set(
+        let at = hidden();
+        first.set_value(
             state
                 .list
                 .with_untracked(|l| (at > PAGE).then(|| l[at - PAGE])),
         );
+        revealed.update(|n| *n += 1);
     };
     // Older messages fetched on the visitor's request are shown when they come.
     let asked = RwSignal::new(false);
@@ -80,6 +93,8 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 el.set_scroll_top(top + el.scroll_height() - before);
             });
         } else if state.has_older() {
+            // What is shown now stays shown; the fetched ones come in above.
+            first.set_value(state.list.with_untracked(|l| l.first().copied()));
             asked.set(true);
             state.load_history();
         }
@@ -141,7 +156,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     </li>
                 })}
                 <For
-                    each=shown
+                    each=move || shown.get()
                     key=|id| *id
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />

@@ -4,6 +4,7 @@
 
 use crate::client::ClientError;
 use crate::state::{Notice, Problem, Role, Status};
+use lyzr_chat_protocol::{ApiError, ErrorKind};
 
 /// What the visitor is told about a failure.
 pub fn problem(problem: &Problem) -> String {
@@ -42,7 +43,7 @@ pub fn client_error(error: &ClientError) -> String {
         ClientError::Network { .. } => {
             "Could not reach the assistant. Check your connection and press Retry.".into()
         }
-        ClientError::Api(e) => e.visitor_message(),
+        ClientError::Api(e) => api_error(e),
         ClientError::Timeout { after_ms } => format!(
             "The assistant took longer than {} s to answer, so the chat stopped waiting. Press Retry to ask again.",
             after_ms / 1000
@@ -62,6 +63,34 @@ pub fn client_error(error: &ClientError) -> String {
         ClientError::BadReply(_) => {
             "The assistant sent a reply this chat cannot read. Press Retry to ask again.".into()
         }
+    }
+}
+
+/// One sentence for an error status: what happened and what the visitor
+/// can do, followed by the server's reason when there is one.
+pub fn api_error(e: &ApiError) -> String {
+    let busy;
+    let summary = match e.kind {
+        ErrorKind::Unauthorized => {
+            "This chat is not set up correctly, so the assistant can't answer. Please let the site owner know."
+        }
+        ErrorKind::Busy => {
+            busy = match e.retry_after_s {
+                Some(s) if s > 0 => {
+                    format!("The assistant is busy or out of credits. Please try again in {s} s.")
+                }
+                _ => "The assistant is busy or out of credits. Please try again in a moment."
+                    .to_string(),
+            };
+            busy.as_str()
+        }
+        ErrorKind::Server => "The assistant had a problem answering. Please try again.",
+        ErrorKind::BadRequest => "The assistant could not accept this message.",
+        ErrorKind::Other => "The assistant could not answer.",
+    };
+    match &e.detail {
+        Some(detail) => format!("{summary} (Server said: {detail})"),
+        None => format!("{summary} (HTTP {})", e.status),
     }
 }
 
@@ -167,5 +196,51 @@ mod file_size_tests {
         assert_eq!(file_size(350_000), "342 KB");
         assert_eq!(file_size(10 * 1024 * 1024), "10 MB");
         assert_eq!(file_size(3_565_158), "3.4 MB");
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_says_what_to_do_and_keeps_the_servers_reason() {
+        let e = ApiError::from_response(401, r#"{"detail":"Invalid API key"}"#);
+        let text = api_error(&e);
+        assert!(text.contains("not set up correctly"), "{text}");
+        assert!(text.contains("(Server said: Invalid API key)"), "{text}");
+    }
+
+    #[test]
+    fn busy_says_when_to_try_again() {
+        let e = ApiError::from_response(429, r#"{"detail":"Rate limit exceeded"}"#)
+            .with_retry_after(Some(12));
+        assert_eq!(
+            api_error(&e),
+            "The assistant is busy or out of credits. Please try again in 12 s. (Server said: Rate limit exceeded)"
+        );
+        assert!(api_error(&ApiError::from_response(402, "")).contains("in a moment"));
+    }
+
+    #[test]
+    fn without_a_reason_the_status_is_named() {
+        assert_eq!(
+            api_error(&ApiError::from_response(500, "")),
+            "The assistant had a problem answering. Please try again. (HTTP 500)"
+        );
+    }
+
+    #[test]
+    fn a_page_left_mid_send_says_retry() {
+        assert!(problem(&Problem::PageLeft).contains("Press Retry"));
+        assert_eq!(
+            status_note(Role::User, Status::Pending, false),
+            Some("Waiting for a connection…")
+        );
+        assert_eq!(
+            status_note(Role::Agent, Status::Interrupted, true),
+            Some("Answer interrupted")
+        );
+        assert_eq!(launcher_label(false, 2), "Chat, 2 unread");
     }
 }
