@@ -154,6 +154,7 @@ async fn a_reload_mid_answer_keeps_what_arrived_marked_interrupted_with_retry() 
         ["Answer interrupted"]
     );
     assert!(!h.has(&root, ".lc-streaming").await);
+    h.screenshot("persist-interrupted").await;
     // Retry asks again and the whole answer replaces the broken one.
     root.find(Locator::Css(".lc-interrupted .lc-retry"))
         .await
@@ -322,6 +323,7 @@ async fn the_unread_badge_counts_answers_while_closed_and_clears_on_open() {
         launcher.attr("aria-label").await.unwrap().as_deref(),
         Some("Chat, 2 unread")
     );
+    h.screenshot("persist-unread").await;
     launcher.click().await.unwrap();
     h.wait_until("the badge gone", || async {
         !h.has(&root, ".lc-unread").await
