@@ -54,21 +54,26 @@ fn add_tasks(
     }
 }
 
-async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+/// Loads `page` (a widget open at load) and waits for a usable composer plus
+/// quiet time; returns `[composer ms, bytes, [count, longest, tbt]]`.
+async fn load_open(s: &Session, base: &str, page: &str) -> Value {
     s.client
-        .goto(&format!("{base}/ours-open.html"))
+        .goto(&format!("{base}/{page}"))
         .await
-        .expect("load ours-open.html");
-    let v = s
-        .js(
-            &format!(
-                "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
+        .unwrap_or_else(|e| panic!("load {page}: {e}"));
+    s.js(
+        &format!(
+            "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
                  return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
-            ),
-            vec![],
-        )
-        .await;
+        ),
+        vec![],
+    )
+    .await
+}
+
+async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+    let v = load_open(s, base, "ours-open.html").await;
     let w = Widget::Ours;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
     results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
@@ -314,20 +319,7 @@ fn saved_conversation(count: usize) -> Value {
 
 async fn deep_chat(s: &Session, base: &str, profile: Profile, results: &mut Results) {
     let w = Widget::DeepChat;
-    s.client
-        .goto(&format!("{base}/deepchat.html"))
-        .await
-        .expect("load deepchat.html");
-    let v = s
-        .js(
-            &format!(
-                "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
-                 await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
-            ),
-            vec![],
-        )
-        .await;
+    let v = load_open(s, base, "deepchat.html").await;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
     results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
     add_tasks(

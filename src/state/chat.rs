@@ -278,22 +278,7 @@ impl Chat {
         if text.trim().is_empty() || self.busy() {
             return None;
         }
-        // Sending the text of a failed attempt again replaces that attempt.
-        let failed: Vec<u64> = self.with(|c| {
-            c.messages
-                .iter()
-                .filter(|m| m.role == Role::User && m.status == Status::NotSent && m.text == text)
-                .map(|m| m.id)
-                .collect()
-        });
-        let id = self.env.new_id();
-        let now = self.env.now_ms();
-        self.change_list(|c| {
-            for f in failed {
-                c.remove(f);
-            }
-            c.add_user(id, &text, files, now);
-        });
+        let id = self.add_question(&text, files, None);
         self.tell(Change::Event(ChatEvent::MessageSent { text }));
         if self.online.get() {
             self.run(id);
@@ -305,6 +290,13 @@ impl Chat {
     /// because of `problem` (its files did not upload), replacing an
     /// earlier failed attempt with the same text. Nothing goes on the wire.
     pub fn add_unsent(&self, text: String, files: Vec<FileRef>, problem: Problem) -> u64 {
+        self.add_question(&text, files, Some(problem))
+    }
+
+    /// Adds a visitor's message: pending, or not sent because of `unsent`.
+    /// An earlier attempt with the same text that was not sent makes way
+    /// for it (sending a failed attempt's text again replaces that attempt).
+    fn add_question(&self, text: &str, files: Vec<FileRef>, unsent: Option<Problem>) -> u64 {
         let failed: Vec<u64> = self.with(|c| {
             c.messages
                 .iter()
@@ -318,11 +310,13 @@ impl Chat {
             for f in failed {
                 c.remove(f);
             }
-            c.add_user(id, &text, files, now);
-            c.update(id, |m| {
-                m.status = Status::NotSent;
-                m.problem = Some(problem);
-            });
+            c.add_user(id, text, files, now);
+            if let Some(problem) = unsent {
+                c.update(id, |m| {
+                    m.status = Status::NotSent;
+                    m.problem = Some(problem);
+                });
+            }
         });
         id
     }
