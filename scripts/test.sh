@@ -18,6 +18,10 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-60}
 
 step() { printf '\n\033[1;32m== %s\033[0m\n' "$*"; }
+# Disk is the first thing a cold run runs out of: say how much there is.
+disk() { df -h . | awk 'NR==2 {print "disk: " $4 " free"}'; du -sh target 2>/dev/null || true; }
+disk
+trap disk EXIT
 
 step "format and lints"
 cargo fmt --all --check
