@@ -21,6 +21,88 @@ export interface LyzrChatEventDetail {
 }
 
 // options:start (generated from src/embed/options.rs)
+/** The keys of the `labels` option: every string the visitor reads (locales/en.json). */
+export type LyzrChatLabel =
+  | "title"
+  | "placeholder"
+  | "send"
+  | "send_label"
+  | "stop"
+  | "stop_label"
+  | "new_conversation"
+  | "new_conversation_label"
+  | "close"
+  | "close_label"
+  | "open_label"
+  | "unread_label"
+  | "retry"
+  | "edit"
+  | "earlier"
+  | "typing"
+  | "jump_to_latest"
+  | "thinking"
+  | "thought_process"
+  | "files"
+  | "attached_files"
+  | "note_waiting"
+  | "note_sending"
+  | "note_not_sent"
+  | "note_stopped"
+  | "note_incomplete"
+  | "note_interrupted"
+  | "offline"
+  | "retrying"
+  | "loading_history"
+  | "history_failed"
+  | "interrupted"
+  | "page_left"
+  | "upload_failed"
+  | "some_uploads_failed"
+  | "files_missing"
+  | "error_offline"
+  | "error_network"
+  | "error_timeout"
+  | "error_stopped"
+  | "error_stream"
+  | "error_dropped"
+  | "error_truncated"
+  | "error_bad_reply"
+  | "error_unauthorized"
+  | "error_busy"
+  | "error_busy_moment"
+  | "error_server"
+  | "error_bad_request"
+  | "error_other"
+  | "server_said"
+  | "http_status"
+  | "server_unreachable"
+  | "attach"
+  | "remove_file"
+  | "uploading_file"
+  | "refused_type"
+  | "refused_too_big"
+  | "refused_too_many"
+  | "refused_empty"
+  | "file_refused"
+  | "file_failed_status"
+  | "file_failed_detail"
+  | "file_offline"
+  | "file_unreachable"
+  | "file_timeout"
+  | "file_cancelled"
+  | "file_failed"
+  | "copy"
+  | "copy_code"
+  | "copied"
+  | "press_ctrl_c"
+  | "code"
+  | "load_image"
+  | "image_from"
+  | "image_from_alt"
+  | "image_blocked"
+  | "image_blocked_alt"
+  | "plain_note";
+
 export interface LyzrChatConfig {
   /** The Lyzr agent's id. Required. */
   agentId: string;
@@ -32,13 +114,13 @@ export interface LyzrChatConfig {
   userId?: string;
   /** The conversation to continue: {agentId}- then letters, digits or _ (no other -), 256 characters at most. Default: the one saved for this agent, else {agentId}-{random}. */
   sessionId?: string;
-  /** The panel's title. Default: Chat. */
+  /** The panel's title. Default: "Chat", in the visitor's language. */
   title?: string;
   /** A line under the title. Default: none. */
   subtitle?: string;
   /** The first agent bubble, not sent. Default: none. */
   welcomeMessage?: string;
-  /** The composer's placeholder. Default: Type a message…. */
+  /** The composer's placeholder. Default: "Type a message…", in the visitor's language. */
   placeholder?: string;
   /** Suggestions offered before the first message. Default: none. */
   starterPrompts?: string[];
@@ -80,6 +162,12 @@ export interface LyzrChatConfig {
   linkSchemes?: string[];
   /** Hosts whose images in replies load without a click (*.cdn.example.com allowed); the page's own host too. Default: none. */
   imageHosts?: string[];
+  /** The visitor's language, a tag like "fr" or "pt-BR": the widget's words, dates and numbers (see Languages). Default: the page's <html lang>, else the browser's language, else en. */
+  locale?: string;
+  /** Text direction: auto (rtl for ar, he, fa, ur), ltr or rtl; the launcher keeps its corner. Default: auto. */
+  dir?: "auto" | "ltr" | "rtl";
+  /** Your own words for any string, by key (locales/en.json lists them), e.g. { send: "Go" }. Default: none. */
+  labels?: Partial<Record<LyzrChatLabel, string | Record<string, string>>>;
   /** When the loader fetches the wasm: when idle, on the launcher's first hover/focus/click, or at once. Default: idle. */
   load?: "idle" | "interaction" | "eager";
   /** `true` is the same as load: "eager". Default: false. */

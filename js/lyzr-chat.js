@@ -7,7 +7,9 @@
  * wasm from beside itself when the browser is idle or on the first
  * hover/focus/click of the launcher (option `load`: "idle", "interaction",
  * "eager"), checking both files against the sha384 hashes the build wrote
- * into it, then hands the shadow root to the widget. It defines
+ * into it, then hands the shadow root to the widget. For a visitor whose
+ * language is not English it fetches that language's words
+ * (locales/<lang>.json, pinned the same way) alongside the wasm. It defines
  * window.LyzrChat (init, instances) and the <lyzr-chat> element. Calls made
  * before the wasm is ready are queued. No framework, no eval, no innerHTML:
  * it runs under a strict CSP with Trusted Types.
@@ -66,8 +68,10 @@
     return name.replace(/-([a-z0-9])/g, function (_, c) { return c.toUpperCase(); });
   }
 
-  // Attributes of <lyzr-chat> that are HTML's own, not options.
-  var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|dir|tabindex|role|nonce|is|aria-.*|data-.*)$/;
+  // Attributes of <lyzr-chat> that are HTML's own, not options. (`dir` is
+  // both, and means the same: it is forwarded; `lang` is read as the page's
+  // language.)
+  var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|tabindex|role|nonce|is|aria-.*|data-.*)$/;
 
   /** The options written as attributes of `<lyzr-chat>`, names in camelCase. */
   function elementOptions(element) {
@@ -120,6 +124,7 @@
     button.type = "button";
     button.className = "lc-launcher";
     button.setAttribute("aria-label", "Open chat");
+    button.setAttribute("lang", "en");
     button.setAttribute("aria-expanded", "false");
     var svg = createSvg("svg");
     svg.setAttribute("viewBox", "0 0 24 24");
@@ -137,6 +142,58 @@
   // here, so pinning this loader with `integrity` pins them too.
   var INTEGRITY_JS = "__LYZR_CHAT_SRI_JS__";
   var INTEGRITY_WASM = "__LYZR_CHAT_SRI_WASM__";
+
+  // The languages the build has words for, each file's sha384 (written by
+  // scripts/sri.sh; English is compiled into the widget).
+  var LOCALE_FILES = /*__LYZR_CHAT_LOCALES__*/ {};
+
+  /**
+   * The visitor's language: the `locale` option, else the page's (the
+   * closest `lang` attribute: `<html lang>` or the element's own), else the
+   * browser's, else English. The widget applies the same rule when mounted
+   * without this loader.
+   */
+  function resolveLocale(config, hostElement) {
+    var tag = typeof config.locale === "string" ? config.locale.trim() : "";
+    if (!tag) {
+      var withLang = hostElement.closest("[lang]");
+      tag = (withLang && withLang.getAttribute("lang") || "").trim();
+    }
+    return tag || navigator.language || "en";
+  }
+
+  // One fetch per language for every instance on the page.
+  var localeLoads = {};
+  /** `{ locale, strings }` for the widget: strings null for English or when none could be had. */
+  function loadLanguage(tag) {
+    var lower = String(tag).toLowerCase().replace(/_/g, "-");
+    var language = lower.split("-")[0];
+    var file = Object.prototype.hasOwnProperty.call(LOCALE_FILES, lower) ? lower
+      : Object.prototype.hasOwnProperty.call(LOCALE_FILES, language) ? language : null;
+    if (language === "en") return Promise.resolve({ locale: tag, strings: null });
+    if (!file) {
+      console.warn("lyzr-chat: no words for the language \"" + tag + "\" in this build (it has: en, " +
+        Object.keys(LOCALE_FILES).join(", ") + "), so the chat is in English; the `labels` option " +
+        "can give your own words");
+      return Promise.resolve({ locale: tag, strings: null });
+    }
+    if (!localeLoads[file]) {
+      var path = "locales/" + file + ".json";
+      localeLoads[file] = fetch(base + path, { integrity: LOCALE_FILES[file] }).catch(function (e) {
+        return integrityFailure(path, LOCALE_FILES[file], e);
+      }).then(function (response) {
+        if (!response.ok) throw new Error("could not fetch " + base + path + ": HTTP " + response.status);
+        return response.json();
+      }).catch(function (e) {
+        console.warn("lyzr-chat: the words for \"" + file + "\" could not be loaded, so the chat is in " +
+          "English: " + String((e && e.message) || e));
+        return null;
+      });
+    }
+    return localeLoads[file].then(function (strings) {
+      return { locale: tag, strings: strings };
+    });
+  }
 
   /** Why `file` failed to load with its hash check: a mismatch or the network. */
   function integrityFailure(file, integrity, cause) {
@@ -315,9 +372,20 @@
       if (started || destroyed) return;
       started = true;
       if (launcher) launcher.setAttribute("aria-busy", "true");
-      loadWidget().then(function (module) {
+      // The visitor's words come with the wasm, not after it: no English
+      // flashes first.
+      var language = loadLanguage(resolveLocale(config, hostElement));
+      language.then(function (lang) {
+        // The stand-in launcher speaks the visitor's language too.
+        if (launcher && lang.strings && typeof lang.strings.open_label === "string") {
+          launcher.setAttribute("aria-label", lang.strings.open_label);
+          launcher.setAttribute("lang", lang.locale);
+        }
+      });
+      Promise.all([loadWidget(), language]).then(function (loaded) {
+        var module = loaded[0];
         if (destroyed) return;
-        real = module.mountIn(hostElement, Object.assign({}, config), emit);
+        real = module.mountIn(hostElement, Object.assign({}, config), emit, loaded[1]);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;

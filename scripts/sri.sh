@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Pins the widget's files in the loader: writes the sha384 of
 # lyzr-chat-widget.js and lyzr-chat-widget_bg.wasm into lyzr-chat.js, which
-# then fetches both with `integrity`. Trunk runs it after every build
+# then fetches both with `integrity`; and the table of locale files
+# (locales/<lang>.json but English, which is compiled in) with the sha384 of
+# each, which is also the list of languages the loader knows. Trunk runs it after every build
 # (Trunk.toml, post_build hook: `trunk build` and `trunk serve`), on its
 # staging folder; by hand: `bash scripts/sri.sh dist`.
 set -euo pipefail
@@ -19,5 +21,17 @@ grep -q '__LYZR_CHAT_SRI_JS__' "$loader" && grep -q '__LYZR_CHAT_SRI_WASM__' "$l
   echo "sri.sh: $loader has no integrity placeholders (already pinned, or not the loader)" >&2
   exit 1
 }
-sed -i "s|__LYZR_CHAT_SRI_JS__|$js|; s|__LYZR_CHAT_SRI_WASM__|$wasm|" "$loader"
-echo "sri.sh: pinned lyzr-chat-widget.js ($js) and lyzr-chat-widget_bg.wasm ($wasm)"
+locales=""
+for file in "$dir"/locales/*.json; do
+  [[ -f $file ]] || continue
+  lang=$(basename "$file" .json)
+  [[ $lang = en ]] && continue
+  [[ $lang =~ ^[a-z0-9-]+$ ]] || { echo "sri.sh: $file: not a language tag in lowercase" >&2; exit 1; }
+  locales+="${locales:+,}\"$lang\":\"$(sri "$file")\""
+done
+grep -q '/\*__LYZR_CHAT_LOCALES__\*/ {}' "$loader" || {
+  echo "sri.sh: $loader has no locale table placeholder" >&2
+  exit 1
+}
+sed -i "s|__LYZR_CHAT_SRI_JS__|$js|; s|__LYZR_CHAT_SRI_WASM__|$wasm|; s|/\*__LYZR_CHAT_LOCALES__\*/ {}|{$locales}|" "$loader"
+echo "sri.sh: pinned lyzr-chat-widget.js ($js), lyzr-chat-widget_bg.wasm ($wasm) and $(grep -o 'sha384-' <<<"$locales" | wc -l) locale files"

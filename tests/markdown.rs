@@ -142,7 +142,9 @@ fn click(el: &Element) {
 /// A rendered reply inside a root that handles clicks as the component does.
 fn show_with_clicks(markdown: &str) -> (Element, Closure<dyn Fn(web_sys::Event)>) {
     let root = show(markdown);
-    let handler = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| dom::on_click(&ev));
+    let handler = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+        dom::on_click(&ev, &Default::default())
+    });
     root.add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
         .unwrap();
     (root, handler)

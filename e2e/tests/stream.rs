@@ -348,7 +348,8 @@ async fn retry_after_is_honoured_then_the_send_goes_through() {
         .await
         .unwrap();
     assert!(
-        banner.contains("Trying again in 3 s") || banner.contains("Trying again in 2 s"),
+        banner.contains("Trying again in 3 seconds")
+            || banner.contains("Trying again in 2 seconds"),
         "{banner}"
     );
     h.wait_until("the answer", || async {

@@ -33,6 +33,10 @@ impl Endpoint {
     }
 }
 
+/// How long a send waits for an answer by default (`timeoutMs`): five
+/// minutes, since heavy agents are slow. The option table shows it.
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+
 /// How a message is sent.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SendOptions {
@@ -47,7 +51,7 @@ impl Default for SendOptions {
     fn default() -> Self {
         Self {
             stream: true,
-            timeout_ms: 300_000,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
             retry: RetryPolicy::default(),
         }
     }

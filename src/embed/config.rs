@@ -5,6 +5,7 @@ use super::options::{self, Kind, OptionSpec, DEFAULT_OFFSET, OPTIONS};
 use crate::console;
 use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::state::Persistence;
+use crate::ui::i18n::{canonical_locale, Dir, Label, Override};
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::{json_type_name, AttachmentLimits, RequestFields};
@@ -23,10 +24,18 @@ pub struct WidgetConfig {
     pub api_key: Option<String>,
     pub user_id: Option<String>,
     pub session_id: Option<String>,
-    pub title: String,
+    /// `None`: the visitor's language's own.
+    pub title: Option<String>,
     pub subtitle: Option<String>,
     pub welcome_message: Option<String>,
-    pub placeholder: String,
+    /// `None`: the visitor's language's own.
+    pub placeholder: Option<String>,
+    /// `locale`, canonical (`None`: the page's language).
+    pub locale: Option<String>,
+    /// `dir` (`None`: auto, from the locale).
+    pub dir: Option<Dir>,
+    /// `labels`: the page's own words, over the locale's.
+    pub labels: Vec<(Label, Override)>,
     pub open: bool,
     /// `systemPromptVariables`, `filterVariables`, `features`, `assets`:
     /// sent with every message.
@@ -98,14 +107,17 @@ impl WidgetConfig {
                     &options::SESSION_ID,
                     agent_id.as_deref().unwrap_or_default(),
                 ),
-                title: reader
-                    .text(&options::TITLE)
-                    .unwrap_or_else(|| "Chat".to_string()),
+                title: reader.text(&options::TITLE),
                 subtitle: reader.text(&options::SUBTITLE),
                 welcome_message: reader.text(&options::WELCOME_MESSAGE),
-                placeholder: reader
-                    .text(&options::PLACEHOLDER)
-                    .unwrap_or_else(|| "Type a message…".to_string()),
+                placeholder: reader.text(&options::PLACEHOLDER),
+                locale: reader.locale(&options::LOCALE),
+                dir: match reader.choice(&options::DIR) {
+                    Some("rtl") => Some(Dir::Rtl),
+                    Some("ltr") => Some(Dir::Ltr),
+                    _ => None,
+                },
+                labels: reader.labels(&options::LABELS),
                 open: reader.boolean(&options::OPEN).unwrap_or(false),
                 persistence: reader
                     .choice(&options::PERSISTENCE)
@@ -239,6 +251,29 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// `Kind::Text` that is a language tag (`fr`, `pt-BR`), canonical.
+    fn locale(&mut self, spec: &OptionSpec) -> Option<String> {
+        let tag = self.text(spec)?;
+        let canonical = canonical_locale(&tag);
+        if canonical.is_none() {
+            self.problems.push(format!(
+                "option `{}` must be a language tag like \"fr\" or \"pt-BR\"; got {tag:?}",
+                spec.name
+            ));
+        }
+        canonical
+    }
+
+    /// `Kind::Labels`: label key: text (see `language::read_texts`).
+    fn labels(&mut self, spec: &OptionSpec) -> Vec<(Label, Override)> {
+        debug_assert_eq!(spec.kind, Kind::Labels);
+        let Some(value) = self.get(spec) else {
+            return Vec::new();
+        };
+        let what = format!("option `{}`", spec.name);
+        super::language::read_texts(&value, &what, &mut self.problems)
     }
 
     /// `sessionId`: the form the proxy accepts (see [`check_session_id`]).

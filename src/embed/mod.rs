@@ -3,6 +3,7 @@
 //! return. The only module that reads values handed over by the host page.
 
 mod config;
+mod language;
 pub mod options;
 mod styles;
 
@@ -12,6 +13,7 @@ use crate::client::Endpoint;
 use crate::console;
 use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::ui::i18n::Words;
 use crate::ui::words;
 use crate::ui::{Mode, Theme, UiText, Widget};
 use leptos::prelude::*;
@@ -68,7 +70,7 @@ impl ChatHandle {
     pub fn set_variables(&self, variables: JsValue) -> bool {
         match config::variables_from_js(&variables) {
             Ok(variables) => {
-                self.state.set_variables(to_state(variables));
+                self.state.set_variables(variables);
                 true
             }
             Err(problems) => {
@@ -157,9 +159,7 @@ impl ChatHandle {
                     }
                     config::LiveChange::Open(open) => self.state.set_open(open),
                     config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => {
-                        self.state.set_variables(to_state(variables))
-                    }
+                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
                     config::LiveChange::Nothing => {}
                 }
                 true
@@ -197,25 +197,30 @@ impl ChatHandle {
 /// is mounted (`undefined` is returned); it never throws.
 #[wasm_bindgen]
 pub fn mount(config: JsValue) -> Option<ChatHandle> {
-    mount_with(None, &config, None)
+    mount_with(None, &config, None, None)
 }
 
 /// Mounts a widget into `host` (whose open shadow root the loader may have
 /// made already, with its own launcher in it). `emit(name, detail)` is called
 /// for `open`, `close`, `message-sent`, `message-received` and `error`.
+/// `language` is what the loader fetched for the visitor's language:
+/// `{ locale: "fr-CA", strings: {...} | null }`.
 #[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
     emit: Option<js_sys::Function>,
+    language: JsValue,
 ) -> Option<ChatHandle> {
-    mount_with(Some(host), &config, emit)
+    let fetched = language::Fetched::from_js(&language);
+    mount_with(Some(host), &config, emit, fetched)
 }
 
 fn mount_with(
     host: Option<web_sys::Element>,
     config: &JsValue,
     emit: Option<js_sys::Function>,
+    fetched: Option<language::Fetched>,
 ) -> Option<ChatHandle> {
     report_panics();
     let config = match WidgetConfig::from_js(config) {
@@ -228,7 +233,7 @@ fn mount_with(
             return None;
         }
     };
-    match mount_widget(host, config, emit) {
+    match mount_widget(host, config, emit, fetched) {
         Ok(handle) => Some(handle),
         Err(e) => {
             console::error(&format!("could not mount the widget: {e}"));
@@ -260,8 +265,9 @@ fn js_error(e: JsValue) -> String {
 
 fn mount_widget(
     host: Option<web_sys::Element>,
-    config: WidgetConfig,
+    mut config: WidgetConfig,
     emit: Option<js_sys::Function>,
+    fetched: Option<language::Fetched>,
 ) -> Result<ChatHandle, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -280,6 +286,13 @@ fn mount_widget(
         }
     };
     let _ = host.set_attribute("data-lyzr-chat", &config.agent_id);
+    let words = language::words(
+        &host,
+        config.locale.take(),
+        config.dir,
+        std::mem::take(&mut config.labels),
+        fetched,
+    );
     let _ = host.set_attribute("data-mode", config.ui.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
@@ -308,11 +321,7 @@ fn mount_widget(
         .clone()
         .unwrap_or_else(|| visitor_id(config.persistence));
     let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    let fields = config.fields.clone();
-    settings.system_prompt_variables = fields.system_prompt_variables;
-    settings.filter_variables = fields.filter_variables;
-    settings.features = fields.features;
-    settings.assets = fields.assets;
+    settings.fields = config.fields.clone();
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
@@ -327,6 +336,7 @@ fn mount_widget(
     let options = config.ui.clone();
 
     let render_policy = config.render_policy.clone();
+    let widget_words = words.clone();
     let owner = Owner::new();
     let (state, theme, view) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
@@ -349,6 +359,7 @@ fn mount_widget(
                 <Widget
                     state=state
                     text=text
+                    words=widget_words
                     options=options
                     theme=theme
                     attachments=attachments
@@ -356,7 +367,7 @@ fn mount_widget(
             }
         });
         if let Some(emit) = emit {
-            connect_events(state, emit);
+            connect_events(state, emit, words);
         }
         (state, theme, Box::new(view) as Box<dyn Any>)
     });
@@ -371,19 +382,8 @@ fn mount_widget(
     })
 }
 
-/// The state's copy of a partial update of the request fields (until the
-/// state keeps a `RequestFields` itself).
-fn to_state(fields: lyzr_chat_protocol::RequestFields) -> crate::state::Variables {
-    crate::state::Variables {
-        system_prompt_variables: fields.system_prompt_variables,
-        filter_variables: fields.filter_variables,
-        features: fields.features,
-        assets: fields.assets,
-    }
-}
-
 /// Passes the conversation's events to the loader's `emit`.
-fn connect_events(state: ChatState, emit: js_sys::Function) {
+fn connect_events(state: ChatState, emit: js_sys::Function, words: Words) {
     let call = {
         move |name: &str, detail: JsValue| {
             if let Err(e) = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &detail) {
@@ -414,7 +414,7 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
         ChatEvent::Error { problem } => call(
             "error",
             detail(&[
-                ("message", words::client_error(&problem).into()),
+                ("message", words::client_error(&words, &problem).into()),
                 ("detail", problem.to_string().into()),
                 ("sessionId", session()),
             ]),

@@ -29,6 +29,8 @@ pub enum Kind {
     Element,
     /// `false`, `true`, or `{maxFiles, maxBytes, accept}`.
     Attachments,
+    /// An object of label key: text (or plural forms), see `ui::i18n`.
+    Labels,
 }
 
 impl Kind {
@@ -49,6 +51,9 @@ impl Kind {
             Kind::Element => "Element | string".into(),
             Kind::Attachments => {
                 "boolean | { maxFiles?: number; maxBytes?: number; accept?: string[] }".into()
+            }
+            Kind::Labels => {
+                "Partial<Record<LyzrChatLabel, string | Record<string, string>>>".into()
             }
         }
     }
@@ -106,8 +111,8 @@ const fn option(
     }
 }
 
-/// Default `timeoutMs`: five minutes, since heavy agents are slow.
-pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+/// Default `timeoutMs`: the client's (a test checks the table shows it).
+pub use crate::client::DEFAULT_TIMEOUT_MS;
 /// Default `offsetX` / `offsetY` in px.
 pub const DEFAULT_OFFSET: u32 = 20;
 
@@ -143,7 +148,7 @@ pub const SESSION_ID: OptionSpec = option(
 pub const TITLE: OptionSpec = option(
     "title",
     Kind::Text,
-    Some("Chat"),
+    Some("\"Chat\", in the visitor's language"),
     "the panel's title",
     false,
 );
@@ -164,7 +169,7 @@ pub const WELCOME_MESSAGE: OptionSpec = option(
 pub const PLACEHOLDER: OptionSpec = option(
     "placeholder",
     Kind::Text,
-    Some("Type a message…"),
+    Some("\"Type a message…\", in the visitor's language"),
     "the composer's placeholder",
     false,
 );
@@ -314,6 +319,27 @@ pub const IMAGE_HOSTS: OptionSpec = option(
     "hosts whose images in replies load without a click (*.cdn.example.com allowed); the page's own host too",
     false,
 );
+pub const LOCALE: OptionSpec = option(
+    "locale",
+    Kind::Text,
+    Some("the page's <html lang>, else the browser's language, else en"),
+    "the visitor's language, a tag like \"fr\" or \"pt-BR\": the widget's words, dates and numbers (see Languages)",
+    false,
+);
+pub const DIR: OptionSpec = option(
+    "dir",
+    Kind::Choice(&["auto", "ltr", "rtl"]),
+    Some("auto"),
+    "text direction: auto (rtl for ar, he, fa, ur), ltr or rtl; the launcher keeps its corner",
+    false,
+);
+pub const LABELS: OptionSpec = option(
+    "labels",
+    Kind::Labels,
+    Some("none"),
+    "your own words for any string, by key (locales/en.json lists them), e.g. { send: \"Go\" }",
+    false,
+);
 pub const LOAD: OptionSpec = option(
     "load",
     Kind::Choice(&["idle", "interaction", "eager"]),
@@ -360,6 +386,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     TIMEOUT_MS,
     LINK_SCHEMES,
     IMAGE_HOSTS,
+    LOCALE,
+    DIR,
+    LABELS,
     LOAD,
     PRELOAD,
 ];
@@ -372,7 +401,14 @@ pub fn find(name: &str) -> Option<&'static OptionSpec> {
 /// The `LyzrChatConfig` interface of `js/lyzr-chat.d.ts`.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn typescript() -> String {
-    let mut out = String::from("export interface LyzrChatConfig {\n");
+    let mut out = String::from(
+        "/** The keys of the `labels` option: every string the visitor reads (locales/en.json). */\nexport type LyzrChatLabel =\n",
+    );
+    for key in crate::ui::i18n::KEYS {
+        out.push_str(&format!("  | \"{key}\"\n"));
+    }
+    out.pop();
+    out.push_str(";\n\nexport interface LyzrChatConfig {\n");
     for o in OPTIONS {
         let default = o
             .default

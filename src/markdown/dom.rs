@@ -3,9 +3,10 @@
 //! is ever involved), and the clicks of its Copy and Load-image buttons.
 
 use super::policy::RenderPolicy;
-use super::render::Renderer;
+use super::render::{MarkdownWords, Renderer};
 use super::tree::{Attr, Node};
 use js_sys::{Function, Reflect};
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
@@ -41,13 +42,18 @@ pub struct DomRenderer {
 impl DomRenderer {
     /// Renders into `root` (which it owns from now on). The page's origin is
     /// added to `policy` when missing: it names the host of relative images.
-    pub fn new(root: Element, mut policy: RenderPolicy) -> Self {
+    pub fn new(root: Element, policy: RenderPolicy) -> Self {
+        Self::with_words(root, policy, Arc::default())
+    }
+
+    /// As [`DomRenderer::new`], its buttons and notes saying `words`.
+    pub fn with_words(root: Element, mut policy: RenderPolicy, words: Arc<MarkdownWords>) -> Self {
         if policy.page_origin.is_none() {
             policy.page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
         }
         Self {
             root,
-            renderer: Renderer::new(policy),
+            renderer: Renderer::with_words(policy, words),
             tail: Vec::new(),
         }
     }
@@ -84,18 +90,18 @@ impl DomRenderer {
 
 /// Handles a click anywhere in a rendered reply (one delegated listener per
 /// reply): Copy buttons copy their code, Load-image buttons load their image.
-pub fn on_click(event: &web_sys::Event) {
+pub fn on_click(event: &web_sys::Event, words: &Arc<MarkdownWords>) {
     let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
         return;
     };
     if let Ok(Some(button)) = target.closest("button.lc-md-copy") {
-        copy_code(button);
+        copy_code(button, words.clone());
     } else if let Ok(Some(button)) = target.closest("button.lc-md-load") {
         load_image(&button);
     }
 }
 
-fn copy_code(button: Element) {
+fn copy_code(button: Element, words: Arc<MarkdownWords>) {
     let Some(code) = button
         .closest(".lc-md-code")
         .ok()
@@ -115,18 +121,18 @@ fn copy_code(button: Element) {
     match write {
         Some(promise) => leptos::task::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(_) => feedback(&button, "Copied"),
-                Err(_) => copy_by_selection(&code, &button),
+                Ok(_) => feedback(&button, &words.copied, &words),
+                Err(_) => copy_by_selection(&code, &button, &words),
             }
         }),
-        None => copy_by_selection(&code, &button),
+        None => copy_by_selection(&code, &button, &words),
     }
 }
 
 /// Without the Clipboard API (insecure page, denied permission): select the
 /// code and try the legacy copy command; if even that fails, the selected
 /// text is ready for Ctrl+C.
-fn copy_by_selection(code: &Element, button: &Element) {
+fn copy_by_selection(code: &Element, button: &Element, words: &Arc<MarkdownWords>) {
     let copied = (|| {
         let window = web_sys::window()?;
         let document = window.document()?;
@@ -141,20 +147,19 @@ fn copy_by_selection(code: &Element, button: &Element) {
             .ok()?;
         exec.call1(&document, &"copy".into()).ok()?.as_bool()
     })();
-    feedback(
-        button,
-        if copied == Some(true) {
-            "Copied"
-        } else {
-            "Press Ctrl+C"
-        },
-    );
+    let label = if copied == Some(true) {
+        &words.copied
+    } else {
+        &words.press_ctrl_c
+    };
+    feedback(button, label, words);
 }
 
-fn feedback(button: &Element, label: &str) {
+fn feedback(button: &Element, label: &str, words: &Arc<MarkdownWords>) {
     button.set_text_content(Some(label));
     let button = button.clone();
-    let reset = Closure::once_into_js(move || button.set_text_content(Some("Copy")));
+    let copy = words.copy.clone();
+    let reset = Closure::once_into_js(move || button.set_text_content(Some(&copy)));
     if let Some(window) = web_sys::window() {
         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
             reset.unchecked_ref(),

@@ -14,17 +14,22 @@ mod tree;
 pub use policy::{
     host_matches, normalise, ImageSource, RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES,
 };
-pub use render::{render, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES, PLAIN_NOTE};
+pub use render::{
+    render, MarkdownWords, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES,
+};
 pub use tree::{Attr, Element, Node, Tag, ALLOWED_ATTRS, ALLOWED_TAGS};
 
 use leptos::prelude::*;
 
 /// A reply rendered from markdown. `text` may grow (streaming): each change
 /// rebuilds only the trailing block. Links and images follow the
-/// [`RenderPolicy`] provided as context (the defaults when none is).
+/// [`RenderPolicy`] provided as context (the defaults when none is); its
+/// buttons and notes say the [`MarkdownWords`] provided (English when none).
 #[component]
 pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
+    let words = use_context::<std::sync::Arc<MarkdownWords>>().unwrap_or_default();
+    let click_words = words.clone();
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let renderer = StoredValue::new_local(None::<dom::DomRenderer>);
     Effect::new(move |_| {
@@ -33,11 +38,13 @@ pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
             return;
         };
         renderer.update_value(|slot| {
-            slot.get_or_insert_with(|| dom::DomRenderer::new(el.into(), policy.clone()))
-                .update(&text);
+            slot.get_or_insert_with(|| {
+                dom::DomRenderer::with_words(el.into(), policy.clone(), words.clone())
+            })
+            .update(&text);
         });
     });
-    view! { <div class="lc-md" node_ref=root on:click=move |ev| dom::on_click(&ev)></div> }
+    view! { <div class="lc-md" node_ref=root on:click=move |ev| dom::on_click(&ev, &click_words)></div> }
 }
 
 // Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).

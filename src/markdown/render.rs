@@ -4,11 +4,13 @@
 
 use super::policy::{ImageSource, RenderPolicy};
 use super::tree::{Attr, Element, Node, Tag};
+use crate::ui::i18n::fill;
 use pulldown_cmark::{
     Alignment, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser,
     Tag as MdTag, TagEnd,
 };
 use std::ops::Range;
+use std::sync::Arc;
 use unicase::UniCase;
 
 /// Replies longer than this (bytes) are shown as plain text with a note.
@@ -19,8 +21,25 @@ pub const MAX_NODES: usize = 12_000;
 /// Deepest element nesting; deeper structure is flattened into its parent.
 pub const MAX_DEPTH: usize = 24;
 
-/// The note shown above text that was too big to format.
-pub const PLAIN_NOTE: &str = "Shown as plain text: too large to format.";
+/// The words a rendered reply shows (its buttons, notes and placeholders),
+/// in the visitor's language; `Default` is English, from the one table of
+/// visitor-facing text (`ui::i18n`). `{host}` and `{alt}` are filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkdownWords {
+    pub copy: String,
+    pub copy_code: String,
+    pub copied: String,
+    pub press_ctrl_c: String,
+    /// The label of a code block without a language.
+    pub code: String,
+    pub load_image: String,
+    pub image_from: String,
+    pub image_from_alt: String,
+    pub image_blocked: String,
+    pub image_blocked_alt: String,
+    /// The note shown above text that was too big to format.
+    pub plain_note: String,
+}
 
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
@@ -56,6 +75,7 @@ pub struct Patch {
 #[derive(Debug)]
 pub struct Renderer {
     policy: RenderPolicy,
+    words: Arc<MarkdownWords>,
     /// Source of the committed blocks: a prefix of every later text.
     committed: String,
     committed_nodes: usize,
@@ -67,9 +87,16 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// A renderer with English words.
     pub fn new(policy: RenderPolicy) -> Self {
+        Self::with_words(policy, Arc::default())
+    }
+
+    /// A renderer whose buttons and notes say `words`.
+    pub fn with_words(policy: RenderPolicy, words: Arc<MarkdownWords>) -> Self {
         Self {
             policy,
+            words,
             committed: String::new(),
             committed_nodes: 0,
             refs: Vec::new(),
@@ -81,7 +108,7 @@ impl Renderer {
     pub fn update(&mut self, text: &str) -> Patch {
         let mut reset = false;
         if !text.starts_with(self.committed.as_str()) {
-            *self = Self::new(self.policy.clone());
+            *self = Self::with_words(self.policy.clone(), self.words.clone());
             reset = true;
         }
         if text.len() > MAX_MARKDOWN_BYTES {
@@ -92,12 +119,12 @@ impl Renderer {
             return Patch {
                 reset,
                 commit: Vec::new(),
-                tail: vec![plain_block(text)],
+                tail: vec![plain_block(text, &self.words)],
             };
         }
         if self.plain {
             // Shorter than the limit again: a replaced text.
-            *self = Self::new(self.policy.clone());
+            *self = Self::with_words(self.policy.clone(), self.words.clone());
             reset = true;
         }
         let start = self.committed.len();
@@ -119,7 +146,7 @@ impl Renderer {
         let mut shown = |block: Block| -> Vec<Node> {
             let count: usize = block.nodes.iter().map(Node::count).sum();
             if block.overflow || count > budget {
-                let fallback = plain_block(&source[block.range.clone()]);
+                let fallback = plain_block(&source[block.range.clone()], &self.words);
                 budget = budget.saturating_sub(fallback.count());
                 vec![fallback]
             } else {
@@ -162,7 +189,7 @@ impl Renderer {
                 .map(|(_, dest, title)| (CowStr::from(dest.clone()), CowStr::from(title.clone())))
         };
         let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
-        let mut builder = Builder::new(&self.policy);
+        let mut builder = Builder::new(&self.policy, &self.words);
         for (event, range) in parser.into_offset_iter() {
             builder.event(event, range);
         }
@@ -179,9 +206,9 @@ fn label_key(label: &str) -> UniCase<String> {
 }
 
 /// `text` as one preformatted block with a note above it.
-fn plain_block(text: &str) -> Node {
+fn plain_block(text: &str, words: &MarkdownWords) -> Node {
     Element::class(Tag::Div, "lc-md-plain")
-        .child(Element::class(Tag::P, "lc-md-note").child(Node::text(PLAIN_NOTE)))
+        .child(Element::class(Tag::P, "lc-md-note").child(Node::text(words.plain_note.clone())))
         .child(Element::new(Tag::Pre).child(Node::text(text)))
         .into()
 }
@@ -220,6 +247,7 @@ struct Table {
 
 struct Builder<'p> {
     policy: &'p RenderPolicy,
+    words: &'p MarkdownWords,
     frames: Vec<Frame>,
     open: Vec<Element>,
     tables: Vec<Table>,
@@ -231,9 +259,10 @@ struct Builder<'p> {
 }
 
 impl<'p> Builder<'p> {
-    fn new(policy: &'p RenderPolicy) -> Self {
+    fn new(policy: &'p RenderPolicy, words: &'p MarkdownWords) -> Self {
         Self {
             policy,
+            words,
             frames: Vec::new(),
             open: Vec::new(),
             tables: Vec::new(),
@@ -507,10 +536,10 @@ impl<'p> Builder<'p> {
                 }
             }
             Some(Frame::Transparent) | None => {}
-            Some(Frame::Code { lang, text }) => self.add(code_block(lang, text)),
+            Some(Frame::Code { lang, text }) => self.add(code_block(lang, text, self.words)),
             Some(Frame::Image { source, title, alt }) => {
                 self.image = None;
-                self.add(image(source, title, alt));
+                self.add(image(source, title, alt, self.words));
             }
         }
     }
@@ -528,15 +557,15 @@ fn language(info: &str) -> Option<String> {
     (!lang.is_empty()).then_some(lang)
 }
 
-fn code_block(lang: Option<String>, text: String) -> Node {
-    let label = lang.unwrap_or_else(|| "code".to_string());
+fn code_block(lang: Option<String>, text: String, words: &MarkdownWords) -> Node {
+    let label = lang.unwrap_or_else(|| words.code.clone());
     let bar = Element::class(Tag::Div, "lc-md-code-bar")
         .child(Element::class(Tag::Span, "lc-md-lang").child(Node::text(label)))
         .child(
             Element::class(Tag::Button, "lc-md-copy")
                 .attr(Attr::Type, "button")
-                .attr(Attr::AriaLabel, "Copy code")
-                .child(Node::text("Copy")),
+                .attr(Attr::AriaLabel, words.copy_code.clone())
+                .child(Node::text(words.copy.clone())),
         );
     let pre = Element::new(Tag::Pre).child(Element::new(Tag::Code).child(Node::text(text)));
     Element::class(Tag::Div, "lc-md-code")
@@ -545,7 +574,7 @@ fn code_block(lang: Option<String>, text: String) -> Node {
         .into()
 }
 
-fn image(source: ImageSource, title: String, alt: String) -> Node {
+fn image(source: ImageSource, title: String, alt: String, words: &MarkdownWords) -> Node {
     match source {
         ImageSource::Direct(url) => {
             let mut img = Element::class(Tag::Img, "lc-md-img")
@@ -560,9 +589,9 @@ fn image(source: ImageSource, title: String, alt: String) -> Node {
         }
         ImageSource::Remote { url, host } => {
             let label = if alt.is_empty() {
-                format!("Image from {host}")
+                fill(&words.image_from, &[("host", &host)])
             } else {
-                format!("Image from {host}: {alt}")
+                fill(&words.image_from_alt, &[("host", &host), ("alt", &alt)])
             };
             Element::class(Tag::Span, "lc-md-img-placeholder")
                 .attr(Attr::DataSrc, url)
@@ -571,15 +600,15 @@ fn image(source: ImageSource, title: String, alt: String) -> Node {
                 .child(
                     Element::class(Tag::Button, "lc-md-load")
                         .attr(Attr::Type, "button")
-                        .child(Node::text("Load image")),
+                        .child(Node::text(words.load_image.clone())),
                 )
                 .into()
         }
         ImageSource::Blocked => {
             let label = if alt.is_empty() {
-                "[image blocked]".to_string()
+                words.image_blocked.clone()
             } else {
-                format!("[image blocked: {alt}]")
+                fill(&words.image_blocked_alt, &[("alt", &alt)])
             };
             Element::class(Tag::Span, "lc-md-img-blocked")
                 .child(Node::text(label))
@@ -879,7 +908,9 @@ mod tests {
         let (nodes, took) = timed(&big);
         assert!(took < Duration::from_secs(2), "{took:?}");
         assert_eq!(nodes.len(), 1);
-        assert!(nodes[0].text_content().starts_with(PLAIN_NOTE));
+        assert!(nodes[0]
+            .text_content()
+            .starts_with(&MarkdownWords::default().plain_note));
 
         let mut table = String::from("| a | b | c |\n|---|---|---|\n");
         for i in 0..10_000 {
@@ -889,7 +920,10 @@ mod tests {
         assert!(took < Duration::from_secs(5), "{took:?}");
         assert_eq!(nodes.len(), 1);
         let text = nodes[0].text_content();
-        assert!(text.starts_with(PLAIN_NOTE) && text.contains("| 9999 | x | y |"));
+        assert!(
+            text.starts_with(&MarkdownWords::default().plain_note)
+                && text.contains("| 9999 | x | y |")
+        );
     }
 
     #[test]
@@ -898,9 +932,9 @@ mod tests {
         let text = format!("{para}para\n\n{para}para\n\n{para}para\n\n{para}end");
         let nodes = render(&text, &policy());
         assert!(nodes.iter().map(Node::count).sum::<usize>() <= MAX_NODES + 10);
-        assert!(nodes
-            .iter()
-            .any(|n| n.text_content().starts_with(PLAIN_NOTE)));
+        assert!(nodes.iter().any(|n| n
+            .text_content()
+            .starts_with(&MarkdownWords::default().plain_note)));
     }
 
     mod properties {

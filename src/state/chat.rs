@@ -8,8 +8,7 @@
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
 use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
-use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
-use serde_json::{Map, Value};
+use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts, RequestFields};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -47,15 +46,13 @@ pub trait Env {
     fn new_session(&self, agent_id: &str) -> String;
 }
 
-/// Who is talking to which agent, and the optional request fields.
+/// Who is talking to which agent, and the request fields sent with every
+/// message (the host page's, as the protocol declares them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatSettings {
     pub agent_id: String,
     pub user_id: String,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
+    pub fields: RequestFields,
     pub options: SendOptions,
 }
 
@@ -64,23 +61,10 @@ impl ChatSettings {
         Self {
             agent_id,
             user_id,
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
+            fields: RequestFields::default(),
             options: SendOptions::default(),
         }
     }
-}
-
-/// Request fields the host page may change while the widget runs; `None`
-/// leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Variables {
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
 }
 
 /// A passing note for the visitor.
@@ -230,21 +214,10 @@ impl Chat {
         self.settings.borrow_mut().user_id = user_id;
     }
 
-    /// Changes request fields for the next messages.
-    pub fn set_variables(&self, v: Variables) {
-        let mut s = self.settings.borrow_mut();
-        if v.system_prompt_variables.is_some() {
-            s.system_prompt_variables = v.system_prompt_variables;
-        }
-        if v.filter_variables.is_some() {
-            s.filter_variables = v.filter_variables;
-        }
-        if v.features.is_some() {
-            s.features = v.features;
-        }
-        if v.assets.is_some() {
-            s.assets = v.assets;
-        }
+    /// Changes request fields for the next messages: those `patch` sets;
+    /// the others stay as they are.
+    pub fn set_variables(&self, patch: RequestFields) {
+        self.settings.borrow_mut().fields.update(patch);
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -369,15 +342,12 @@ impl Chat {
             let s = self.settings.borrow();
             let c = self.conversation.borrow();
             let Some(m) = c.get(question) else { return };
-            let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
+            let mut fields = s.fields.clone();
+            let mut assets = fields.assets.take().unwrap_or_default();
             assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
+            fields.assets = (!assets.is_empty()).then_some(assets);
             let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
-                .with_fields(lyzr_chat_protocol::RequestFields {
-                    system_prompt_variables: s.system_prompt_variables.clone(),
-                    filter_variables: s.filter_variables.clone(),
-                    features: s.features.clone(),
-                    assets: (!assets.is_empty()).then_some(assets),
-                });
+                .with_fields(fields);
             (request, s.options)
         };
         self.change(question, |m| {
@@ -1202,9 +1172,9 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(Variables {
+        chat.set_variables(RequestFields {
             assets: Some(vec!["cfg-1".into()]),
-            ..Variables::default()
+            ..RequestFields::default()
         });
         let file = FileRef {
             name: "r.pdf".into(),

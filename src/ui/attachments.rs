@@ -3,7 +3,7 @@
 //! progress, error, remove) and the messages naming the rule a refused file
 //! broke. The words the visitor reads about files are chosen here.
 
-use super::words::file_size;
+use super::i18n::{Label, Words};
 use crate::client::ClientError;
 use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
 use leptos::prelude::*;
@@ -12,44 +12,48 @@ use wasm_bindgen::JsCast;
 
 /// Why a file was refused, naming the rule:
 /// `report.exe: this type of file can't be sent; allowed: PDF, …`.
-pub fn refusal_text(refusal: &Refusal, limits: &AttachmentLimits) -> String {
-    let name = &refusal.file_name;
+pub fn refusal_text(w: &Words, refusal: &Refusal, limits: &AttachmentLimits) -> String {
+    let name = ("name", refusal.file_name.as_str());
     match refusal.rule {
-        Rule::Type => format!(
-            "{name}: this type of file can't be sent; allowed: {}",
-            limits.allowed_label()
+        Rule::Type => w.fill(
+            Label::RefusedType,
+            &[name, ("types", &limits.allowed_label())],
         ),
-        Rule::TooBig => format!(
-            "{name}: this file is too big; the limit is {} per file",
-            file_size(limits.max_bytes)
+        Rule::TooBig => w.fill(
+            Label::RefusedTooBig,
+            &[name, ("size", &w.file_size(limits.max_bytes))],
         ),
-        Rule::TooMany => format!(
-            "{name}: not attached; a message can carry at most {} files",
-            limits.max_files
-        ),
-        Rule::Empty => format!("{name}: this file is empty"),
+        Rule::TooMany => w.count(Label::RefusedTooMany, limits.max_files as u64, &[name]),
+        Rule::Empty => w.fill(Label::RefusedEmpty, &[name]),
     }
 }
 
 /// What a chip says about a file that did not upload.
-pub fn file_error_text(error: &FileError) -> String {
+pub fn file_error_text(w: &Words, error: &FileError) -> String {
     match error {
-        FileError::Refused(reason) => format!("Not uploaded: {reason}"),
-        FileError::Request(ClientError::Api(e)) => match &e.detail {
-            Some(detail) => format!("Upload failed (HTTP {}): {detail}", e.status),
-            None => format!("Upload failed (HTTP {})", e.status),
-        },
+        FileError::Refused(reason) => w.fill(Label::FileRefused, &[("reason", reason)]),
+        FileError::Request(ClientError::Api(e)) => {
+            let status = e.status.to_string();
+            match &e.detail {
+                Some(detail) => w.fill(
+                    Label::FileFailedDetail,
+                    &[("status", &status), ("detail", detail)],
+                ),
+                None => w.fill(Label::FileFailedStatus, &[("status", &status)]),
+            }
+        }
         FileError::Request(ClientError::Network { offline: true, .. }) => {
-            "Upload failed: you're offline".to_string()
+            w.get(Label::FileOffline).into()
         }
-        FileError::Request(ClientError::Network { .. }) => {
-            "Upload failed: could not reach the server".to_string()
-        }
-        FileError::Request(ClientError::Timeout { after_ms }) => {
-            format!("Upload failed: no answer within {} s", after_ms / 1000)
-        }
-        FileError::Request(ClientError::Aborted(_)) => "Upload cancelled".to_string(),
-        FileError::Request(other) => format!("Upload failed: {other}"),
+        FileError::Request(ClientError::Network { .. }) => w.get(Label::FileUnreachable).into(),
+        FileError::Request(ClientError::Timeout { after_ms }) => w.fill(
+            Label::FileTimeout,
+            &[("duration", &w.duration(u64::from(*after_ms)))],
+        ),
+        FileError::Request(ClientError::Aborted(_)) => w.get(Label::FileCancelled).into(),
+        // What broke is for the console (the client logs it); the visitor
+        // needs to know only that it failed.
+        FileError::Request(_) => w.get(Label::FileFailed).into(),
     }
 }
 
@@ -143,6 +147,8 @@ impl DropZone {
 /// The paperclip button and its hidden file input.
 #[component]
 pub fn AttachButton(attachments: Attachments) -> impl IntoView {
+    let words = use_context::<Words>().unwrap_or_default();
+    let attach = words.get(Label::Attach).to_string();
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
     let accept = attachments
         .limits()
@@ -159,8 +165,8 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
         <button
             type="button"
             class="lc-attach"
-            aria-label="Attach files"
-            title="Attach files"
+            aria-label=attach.clone()
+            title=attach
             disabled=move || attachments.uploading.get()
             on:click=move |_| {
                 if let Some(el) = input.get_untracked() {
@@ -189,6 +195,8 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
 #[component]
 pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
     let limits = attachments.limits().unwrap_or_default();
+    let words = use_context::<Words>().unwrap_or_default();
+    let attached_files = words.get(Label::AttachedFiles).to_string();
     let refusals = move || {
         let list = attachments.refusals.get();
         (!list.is_empty()).then(|| {
@@ -197,7 +205,7 @@ pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
                 <ul class="lc-refusals" role="alert">
                     {list
                         .iter()
-                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> })
+                        .map(|r| view! { <li class="lc-refusal">{refusal_text(&words, r, &limits)}</li> })
                         .collect_view()}
                 </ul>
             }
@@ -205,7 +213,7 @@ pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
     };
     view! { class="lc",
         <div class="lc-tray" hidden=move || attachments.list.with(Vec::is_empty) && attachments.refusals.with(Vec::is_empty)>
-            <ul class="lc-chips" aria-label="Attached files">
+            <ul class="lc-chips" aria-label=attached_files>
                 <For
                     each=move || attachments.list.get()
                     key=|a| a.id
@@ -240,18 +248,21 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
             _ => None,
         })
     };
+    let words = use_context::<Words>().unwrap_or_default();
+    let w = words.clone();
     let error = move || {
         state.with(|s| match s {
-            FileState::Failed(e) => Some(file_error_text(e)),
+            FileState::Failed(e) => Some(file_error_text(&w, e)),
             _ => None,
         })
     };
-    let remove_label = format!("Remove {name}");
-    let progress_label = format!("Uploading {name}");
+    let remove_label = words.fill(Label::RemoveFile, &[("name", &name)]);
+    let progress_label = words.fill(Label::UploadingFile, &[("name", &name)]);
+    let size = words.file_size(size);
     view! { class="lc",
         <li class=class title=name.clone()>
             <span class="lc-chip-name">{name.clone()}</span>
-            <span class="lc-chip-size">{file_size(size)}</span>
+            <span class="lc-chip-size">{size}</span>
             <button
                 type="button"
                 class="lc-chip-remove"
@@ -292,18 +303,24 @@ mod tests {
     #[test]
     fn refusals_name_the_rule() {
         let limits = AttachmentLimits::default();
+        let w = Words::default();
         let r = |rule| Refusal {
             file_name: "report.exe".into(),
             rule,
         };
         assert_eq!(
-            refusal_text(&r(Rule::Type), &limits),
+            refusal_text(&w, &r(Rule::Type), &limits),
             "report.exe: this type of file can't be sent; allowed: PDF, DOCX, PPTX, XLSX, XLS, CSV, TXT, JPG, JPEG, PNG, WEBP"
         );
         assert_eq!(
-            refusal_text(&r(Rule::TooBig), &limits),
+            refusal_text(&w, &r(Rule::TooBig), &limits),
             "report.exe: this file is too big; the limit is 10 MB per file"
         );
-        assert!(refusal_text(&r(Rule::TooMany), &limits).contains("at most 10 files"));
+        assert!(refusal_text(&w, &r(Rule::TooMany), &limits).contains("at most 10 files"));
+        let one = AttachmentLimits {
+            max_files: 1,
+            ..AttachmentLimits::default()
+        };
+        assert!(refusal_text(&w, &r(Rule::TooMany), &one).contains("only 1 file"));
     }
 }

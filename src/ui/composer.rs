@@ -3,12 +3,16 @@
 //! IME composition is never interrupted.
 
 use super::attachments::AttachButton;
+use super::i18n::{Label, Words};
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
 
 #[component]
 pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
+    let words = use_context::<Words>().unwrap_or_default();
+    let t = move |label: Label| words.get(label).to_string();
+    let (send_label, send_title) = (t(Label::SendLabel), t(Label::Send));
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
     // Focus the textarea whenever the panel opens.
@@ -57,8 +61,8 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                         <button
                             type="submit"
                             class="lc-send"
-                            aria-label="Send message"
-                            title="Send"
+                            aria-label=send_label.clone()
+                            title=send_title.clone()
                             disabled=move || !can_send()
                         >
                             <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -71,8 +75,8 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                 <button
                     type="button"
                     class="lc-stop"
-                    aria-label="Stop the answer"
-                    title="Stop"
+                    aria-label=t(Label::StopLabel)
+                    title=t(Label::Stop)
                     on:click=move |_| state.stop()
                 >
                     <svg viewBox="0 0 24 24" aria-hidden="true">

@@ -2,6 +2,7 @@
 //! and an agent answer's parts (thinking, text as safe markdown, files) as
 //! they arrive.
 
+use super::i18n::{Label, Words};
 use super::words;
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
@@ -16,6 +17,10 @@ const PAGE: usize = 40;
 /// "Jump to latest" button when more arrives.
 #[component]
 pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
+    let words = use_context::<Words>().unwrap_or_default();
+    let [earlier_word, typing_word, jump_word] =
+        [Label::Earlier, Label::Typing, Label::JumpToLatest]
+            .map(|label| words.get(label).to_string());
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {
@@ -144,7 +149,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 <Show when=move || has_earlier()>
                     <li class="lc-older">
                         <button type="button" class="lc-load-older" on:click=move |_| earlier()>
-                            "Show earlier messages"
+                            {earlier_word.clone()}
                         </button>
                     </li>
                 </Show>
@@ -161,7 +166,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
                 <Show when=waiting>
-                    <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
+                    <li class="lc-msg lc-agent lc-pending" aria-label=typing_word.clone()>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
@@ -170,7 +175,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
             </ol>
             <Show when=move || unseen.get() && !follow.get()>
                 <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
-                    "Jump to latest ↓"
+                    {jump_word.clone()}
                 </button>
             </Show>
         </div>
@@ -217,6 +222,7 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
 
 #[component]
 fn Bubble(state: ChatState, id: u64) -> impl IntoView {
+    let words = use_context::<Words>().unwrap_or_default();
     on_cleanup(move || state.forget(id));
     let message = Memo::new(move |_| state.message(id));
     let role = message.with_untracked(|m| m.as_ref().map_or(Role::Agent, |m| m.role));
@@ -242,25 +248,32 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         };
         format!("lc-msg {role_class} {status_class}")
     };
+    let w = words.clone();
     let note = move || {
         let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));
         words::status_note(role, status.get(), sent)
-            .map(|words| view! { <span class="lc-note">{words}</span> })
+            .map(|label| view! { <span class="lc-note">{w.get(label).to_string()}</span> })
     };
+    let w = words.clone();
     let time = move || {
         let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
         (ms > 0).then(|| {
-            let (short, full) = words::times(ms);
+            let (short, full) = w.times(ms);
             view! { <span class="lc-time" title=full>{short}</span> }
         })
     };
     // A failure: the reason, with Retry and Edit.
+    let w = words.clone();
+    let (retry_word, edit_word) = (
+        words.get(Label::Retry).to_string(),
+        words.get(Label::Edit).to_string(),
+    );
     let problem = move || {
         let (retryable, reason) = message.with(|m| {
             let m = m.as_ref()?;
             let reason = match (&m.problem, m.status) {
-                (Some(p), _) => words::problem(p),
-                (None, Status::Interrupted) => words::INTERRUPTED.to_string(),
+                (Some(p), _) => words::problem(&w, p),
+                (None, Status::Interrupted) => w.get(Label::Interrupted).to_string(),
                 _ => return None,
             };
             Some((m.retryable(), reason))
@@ -271,23 +284,28 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 {retryable.then(|| view! { class="lc",
                     <div class="lc-actions">
                         <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
-                            "Retry"
+                            {retry_word.clone()}
                         </button>
                         <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
-                            "Edit"
+                            {edit_word.clone()}
                         </button>
                     </div>
                 })}
             </div>
         })
     };
+    let (thinking_word, thought_word) = (
+        words.get(Label::Thinking).to_string(),
+        words.get(Label::ThoughtProcess).to_string(),
+    );
     let thinking_view = move || {
+        let (thinking_word, thought_word) = (thinking_word.clone(), thought_word.clone());
         thinking.with(|t| !t.trim().is_empty()).then(|| {
             let label = move || {
                 if status.get() == Status::Streaming && text.with(String::is_empty) {
-                    "Thinking…"
+                    thinking_word.clone()
                 } else {
-                    "Thought process"
+                    thought_word.clone()
                 }
             };
             view! { class="lc",
@@ -298,6 +316,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             }
         })
     };
+    let w = words.clone();
     let attached = move || {
         let files = message.with(|m| {
             m.as_ref()
@@ -306,11 +325,11 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         });
         (!files.is_empty()).then(|| {
             view! { class="lc",
-                <ul class="lc-sent-files" aria-label="Attached files">
+                <ul class="lc-sent-files" aria-label=w.get(Label::AttachedFiles).to_string()>
                     {files
                         .into_iter()
                         .map(|f| {
-                            let size = words::file_size(f.size);
+                            let size = w.file_size(f.size);
                             view! { class="lc",
                                 <li class="lc-sent-file" title=size>
                                     <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -325,6 +344,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             }
         })
     };
+    let files_word = words.get(Label::Files).to_string();
     let files = move || {
         let artifacts = message.with(|m| {
             m.as_ref()
@@ -333,7 +353,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         });
         (!artifacts.is_empty()).then(|| {
             view! { class="lc",
-                <ul class="lc-files" aria-label="Files">
+                <ul class="lc-files" aria-label=files_word.clone()>
                     {artifacts
                         .into_iter()
                         .map(|file| {
@@ -384,14 +404,14 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
 }
 
 /// The banner's text: offline first, else the passing notice.
-pub fn banner(state: ChatState) -> impl Fn() -> Option<(String, bool)> + Copy {
+pub fn banner(state: ChatState, w: Words) -> impl Fn() -> Option<(String, bool)> + Clone {
     move || {
         if !state.online.get() {
-            return Some((words::OFFLINE.to_string(), false));
+            return Some((w.get(Label::Offline).to_string(), false));
         }
         state.notice.with(|n| {
             n.as_ref()
-                .map(|n| (words::notice(n), matches!(n, Notice::HistoryFailed(_))))
+                .map(|n| (words::notice(&w, n), matches!(n, Notice::HistoryFailed(_))))
         })
     }
 }

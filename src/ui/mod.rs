@@ -8,6 +8,7 @@
 
 pub mod attachments;
 mod composer;
+pub mod i18n;
 mod messages;
 mod options;
 pub mod words;
@@ -16,31 +17,37 @@ use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use attachments::{AttachmentTray, DropZone};
 use composer::Composer;
+use i18n::{Label, Words};
 use leptos::prelude::*;
 use messages::MessageList;
 pub use options::{Mode, Position, Theme, UiOptions};
 
-/// Texts the host page chooses for the widget's chrome.
+/// Texts the host page chooses for the widget's chrome (`None`: the
+/// visitor's language's own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UiText {
-    pub title: String,
+    pub title: Option<String>,
     pub subtitle: Option<String>,
-    pub placeholder: String,
+    pub placeholder: Option<String>,
     /// The agent's first words, shown above the conversation (not sent).
     pub welcome: Option<String>,
 }
 
 /// The whole widget: launcher plus panel (the panel alone, always open, in
-/// the inline and full-page modes).
+/// the inline and full-page modes), in the visitor's language and direction.
 #[component]
 pub fn Widget(
     state: ChatState,
     text: UiText,
+    words: Words,
     options: UiOptions,
     theme: RwSignal<Theme>,
     attachments: Attachments,
 ) -> impl IntoView {
     let open = state.open;
+    // Every view below reads its words from here.
+    provide_context(words.clone());
+    provide_context(std::sync::Arc::new(words.markdown()));
     let floating = options.mode == Mode::Floating;
     if !floating {
         state.set_open(true);
@@ -80,7 +87,8 @@ pub fn Widget(
             close();
         }
     };
-    let banner = messages::banner(state);
+    let banner = messages::banner(state, words.clone());
+    let retry_word = words.get(Label::Retry).to_string();
     let has_unread = move || !open.get() && state.unread.get() != 0;
     let UiText {
         title,
@@ -88,6 +96,24 @@ pub fn Widget(
         placeholder,
         welcome,
     } = text;
+    let title = title.unwrap_or_else(|| words.get(Label::Title).into());
+    let placeholder = placeholder.unwrap_or_else(|| words.get(Label::Placeholder).into());
+    let w = words.clone();
+    let launcher_label =
+        Signal::derive(move || words::launcher_label(&w, open.get(), state.unread.get()));
+    let unread_count = {
+        let w = words.clone();
+        Signal::derive(move || w.number(f64::from(state.unread.get().min(99))))
+    };
+    let dir = words.dir().name();
+    let lang = words.locale().to_string();
+    let [new_label, new_title, close_label, close_title] = [
+        Label::NewConversationLabel,
+        Label::NewConversation,
+        Label::CloseLabel,
+        Label::Close,
+    ]
+    .map(|label| words.get(label).to_string());
     let drop_zone = DropZone::new(attachments);
     let panel_class = move || {
         if drop_zone.dragging.get() {
@@ -97,7 +123,7 @@ pub fn Widget(
         }
     };
     view! { class="lc",
-        <div class=root_class>
+        <div class=root_class dir=dir lang=lang>
             <section
                 class=panel_class
                 role="dialog"
@@ -117,8 +143,8 @@ pub fn Widget(
                     <button
                         type="button"
                         class="lc-reset"
-                        aria-label="Start a new conversation"
-                        title="New conversation"
+                        aria-label=new_label
+                        title=new_title
                         on:click=move |_| state.reset()
                     >
                         <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -129,8 +155,8 @@ pub fn Widget(
                         <button
                             type="button"
                             class="lc-close"
-                            aria-label="Close chat"
-                            title="Close"
+                            aria-label=close_label.clone()
+                            title=close_title.clone()
                             on:click=move |_| close()
                         >
                             <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -165,7 +191,7 @@ pub fn Widget(
                         {text}
                         {retry.then(|| view! { class="lc",
                             <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
-                                "Retry"
+                                {retry_word.clone()}
                             </button>
                         })}
                     </p>
@@ -178,7 +204,7 @@ pub fn Widget(
                 type="button"
                 class="lc-launcher"
                 node_ref=launcher
-                aria-label=move || words::launcher_label(open.get(), state.unread.get())
+                aria-label=launcher_label
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| state.set_open(!open.get_untracked())
             >
@@ -190,7 +216,7 @@ pub fn Widget(
                 </svg>
                 <Show when=move || has_unread()>
                     <span class="lc-unread" aria-hidden="true">
-                        {move || state.unread.get().min(99).to_string()}
+                        {unread_count}
                     </span>
                 </Show>
             </button>

@@ -1,212 +1,133 @@
 //! Every sentence the visitor reads about the conversation's state: what a
-//! failure means and what they can do, notices, status notes, and times.
-//! The layers below return typed values; the words are chosen here.
+//! failure means and what they can do, notices, status notes. The layers
+//! below return typed values; the sentences are chosen here, in the
+//! visitor's language ([`Words`]).
 
+use super::i18n::{Label, Words};
 use crate::client::ClientError;
 use crate::state::{Notice, Problem, Role, Status};
 use lyzr_chat_protocol::{ApiError, ErrorKind};
 
+/// `sentence`, then the server's reason or the status in brackets.
+fn with_reason(w: &Words, sentence: &str, e: &ApiError) -> String {
+    let reason = match &e.detail {
+        Some(detail) => w.fill(Label::ServerSaid, &[("detail", detail)]),
+        None => w.fill(Label::HttpStatus, &[("status", &e.status.to_string())]),
+    };
+    format!("{sentence} {reason}")
+}
+
 /// What the visitor is told about a failure.
-pub fn problem(problem: &Problem) -> String {
+pub fn problem(w: &Words, problem: &Problem) -> String {
     match problem {
-        Problem::Send(error) => client_error(error),
-        Problem::PageLeft => {
-            "This message had not been answered when the page was closed. Press Retry to send it."
-                .into()
-        }
+        Problem::Send(error) => client_error(w, error),
+        Problem::PageLeft => w.get(Label::PageLeft).into(),
         Problem::Upload(Some(error)) => {
-            let reason = match error {
-                ClientError::Api(e) => match &e.detail {
-                    Some(detail) => format!(" (Server said: {detail})"),
-                    None => format!(" (HTTP {})", e.status),
-                },
-                ClientError::Network { .. } => " (the server could not be reached)".into(),
-                _ => String::new(),
-            };
-            format!("Your files could not be uploaded, so the message was not sent. Press Retry to try again.{reason}")
+            let sentence = w.get(Label::UploadFailed);
+            match error {
+                ClientError::Api(e) => with_reason(w, sentence, e),
+                ClientError::Network { .. } => {
+                    format!("{sentence} {}", w.get(Label::ServerUnreachable))
+                }
+                _ => sentence.into(),
+            }
         }
-        Problem::Upload(None) => {
-            "Some files could not be uploaded (see the attached files below), so the message was not sent. Press Retry, or remove those files and send again.".into()
-        }
-        Problem::FilesMissing => {
-            "This message's files are no longer attached, so it cannot be sent. Press Edit, attach them again and send.".into()
-        }
+        Problem::Upload(None) => w.get(Label::SomeUploadsFailed).into(),
+        Problem::FilesMissing => w.get(Label::FilesMissing).into(),
     }
 }
 
 /// What the visitor is told about a failed call.
-pub fn client_error(error: &ClientError) -> String {
+pub fn client_error(w: &Words, error: &ClientError) -> String {
     match error {
-        ClientError::Network { offline: true, .. } => {
-            "You're offline. Your message is kept here: press Retry when you're back online.".into()
-        }
-        ClientError::Network { .. } => {
-            "Could not reach the assistant. Check your connection and press Retry.".into()
-        }
-        ClientError::Api(e) => api_error(e),
-        ClientError::Timeout { after_ms } => format!(
-            "The assistant took longer than {} s to answer, so the chat stopped waiting. Press Retry to ask again.",
-            after_ms / 1000
+        ClientError::Network { offline: true, .. } => w.get(Label::ErrorOffline).into(),
+        ClientError::Network { .. } => w.get(Label::ErrorNetwork).into(),
+        ClientError::Api(e) => api_error(w, e),
+        ClientError::Timeout { after_ms } => w.fill(
+            Label::ErrorTimeout,
+            &[("duration", &w.duration(u64::from(*after_ms)))],
         ),
-        ClientError::Aborted(_) => {
-            "Stopped before the assistant answered. Press Retry to send it again.".into()
-        }
-        ClientError::StreamError(msg) => {
-            format!("The assistant ran into a problem while answering. (Server said: {msg})")
-        }
-        ClientError::Dropped(_) => {
-            "The connection broke while the assistant was answering. What arrived is kept; press Retry to ask again.".into()
-        }
-        ClientError::Truncated => {
-            "The answer ended early. What arrived is kept; press Retry to ask again.".into()
-        }
-        ClientError::BadReply(_) => {
-            "The assistant sent a reply this chat cannot read. Press Retry to ask again.".into()
-        }
+        ClientError::Aborted(_) => w.get(Label::ErrorStopped).into(),
+        ClientError::StreamError(msg) => format!(
+            "{} {}",
+            w.get(Label::ErrorStream),
+            w.fill(Label::ServerSaid, &[("detail", msg)])
+        ),
+        ClientError::Dropped(_) => w.get(Label::ErrorDropped).into(),
+        ClientError::Truncated => w.get(Label::ErrorTruncated).into(),
+        ClientError::BadReply(_) => w.get(Label::ErrorBadReply).into(),
     }
 }
 
 /// One sentence for an error status: what happened and what the visitor
 /// can do, followed by the server's reason when there is one.
-pub fn api_error(e: &ApiError) -> String {
-    let busy;
+pub fn api_error(w: &Words, e: &ApiError) -> String {
     let summary = match e.kind {
-        ErrorKind::Unauthorized => {
-            "This chat is not set up correctly, so the assistant can't answer. Please let the site owner know."
-        }
-        ErrorKind::Busy => {
-            busy = match e.retry_after_s {
-                Some(s) if s > 0 => {
-                    format!("The assistant is busy or out of credits. Please try again in {s} s.")
-                }
-                _ => "The assistant is busy or out of credits. Please try again in a moment."
-                    .to_string(),
-            };
-            busy.as_str()
-        }
-        ErrorKind::Server => "The assistant had a problem answering. Please try again.",
-        ErrorKind::BadRequest => "The assistant could not accept this message.",
-        ErrorKind::Other => "The assistant could not answer.",
+        ErrorKind::Unauthorized => w.get(Label::ErrorUnauthorized).to_string(),
+        ErrorKind::Busy => match e.retry_after_s {
+            Some(s) if s > 0 => w.fill(Label::ErrorBusy, &[("when", &w.in_seconds(s.into()))]),
+            _ => w.get(Label::ErrorBusyMoment).into(),
+        },
+        ErrorKind::Server => w.get(Label::ErrorServer).into(),
+        ErrorKind::BadRequest => w.get(Label::ErrorBadRequest).into(),
+        ErrorKind::Other => w.get(Label::ErrorOther).into(),
     };
-    match &e.detail {
-        Some(detail) => format!("{summary} (Server said: {detail})"),
-        None => format!("{summary} (HTTP {})", e.status),
-    }
+    with_reason(w, &summary, e)
 }
 
-/// The banner for a notice (`None`: no banner).
-pub fn notice(notice: &Notice) -> String {
+/// The banner for a notice.
+pub fn notice(w: &Words, notice: &Notice) -> String {
     match notice {
         Notice::Retrying { in_ms, error } => {
             let seconds = ((in_ms + 500) / 1000).max(1);
-            format!("{} Trying again in {seconds} s…", client_error(error))
+            w.fill(
+                Label::Retrying,
+                &[
+                    ("problem", &client_error(w, error)),
+                    ("when", &w.in_seconds(seconds.into())),
+                ],
+            )
         }
-        Notice::LoadingHistory => "Loading the conversation…".into(),
-        Notice::HistoryFailed(_) => "Earlier messages could not be loaded.".into(),
+        Notice::LoadingHistory => w.get(Label::LoadingHistory).into(),
+        Notice::HistoryFailed(_) => w.get(Label::HistoryFailed).into(),
     }
 }
 
-pub const OFFLINE: &str = "You're offline. Anything you type is kept; send it when you're back.";
-pub const INTERRUPTED: &str =
-    "The page was left while this answer arrived. What arrived is kept; press Retry to ask again.";
-
 /// The small note under a message, if its status needs one.
-pub fn status_note(role: Role, status: Status, sent: bool) -> Option<&'static str> {
+pub fn status_note(role: Role, status: Status, sent: bool) -> Option<Label> {
     Some(match (role, status) {
-        (Role::User, Status::Pending) if !sent => "Waiting for a connection…",
-        (Role::User, Status::Pending) => "Sending…",
-        (Role::User, Status::NotSent) => "Not sent",
-        (Role::Agent, Status::Stopped) => "Stopped",
-        (Role::Agent, Status::Failed) => "Answer incomplete",
-        (Role::Agent, Status::Interrupted) => "Answer interrupted",
+        (Role::User, Status::Pending) if !sent => Label::NoteWaiting,
+        (Role::User, Status::Pending) => Label::NoteSending,
+        (Role::User, Status::NotSent) => Label::NoteNotSent,
+        (Role::Agent, Status::Stopped) => Label::NoteStopped,
+        (Role::Agent, Status::Failed) => Label::NoteIncomplete,
+        (Role::Agent, Status::Interrupted) => Label::NoteInterrupted,
         _ => return None,
     })
 }
 
 /// The launcher's accessible name.
-pub fn launcher_label(open: bool, unread: u32) -> String {
+pub fn launcher_label(w: &Words, open: bool, unread: u32) -> String {
     match (open, unread) {
-        (true, _) => "Close chat".into(),
-        (false, 0) => "Open chat".into(),
-        (false, 1) => "Chat, 1 unread".into(),
-        (false, n) => format!("Chat, {n} unread"),
-    }
-}
-
-/// A message's time in the visitor's locale: the time only for today, date
-/// and time before; and the full date and time (for `title`).
-pub fn times(ms: u64) -> (String, String) {
-    use js_sys::{Array, Date, Intl, Object, Reflect};
-    let date = Date::new(&(ms as f64).into());
-    let now = Date::new_0();
-    let today = date.get_full_year() == now.get_full_year()
-        && date.get_month() == now.get_month()
-        && date.get_date() == now.get_date();
-    let format = |fields: &[(&str, &str)]| -> String {
-        let options = Object::new();
-        for (key, value) in fields {
-            let _ = Reflect::set(&options, &(*key).into(), &(*value).into());
-        }
-        Intl::DateTimeFormat::new(&Array::new(), &options)
-            .format()
-            .call1(&wasm_bindgen::JsValue::UNDEFINED, &date)
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    };
-    let short = if today {
-        format(&[("timeStyle", "short")])
-    } else {
-        format(&[("dateStyle", "medium"), ("timeStyle", "short")])
-    };
-    (
-        short,
-        format(&[("dateStyle", "full"), ("timeStyle", "long")]),
-    )
-}
-
-/// A file size for people: `512 B`, `12 KB`, `3.4 MB` (1 KB = 1024 B, as
-/// the attachment limits count).
-pub fn file_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} B")
-    } else if b < KB * KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
-    } else {
-        let mb = b / (KB * KB);
-        if mb < 10.0 && mb.fract() > 0.05 {
-            format!("{mb:.1} MB")
-        } else {
-            format!("{mb:.0} MB")
-        }
-    }
-}
-
-#[cfg(test)]
-mod file_size_tests {
-    use super::file_size;
-
-    #[test]
-    fn sizes_for_people() {
-        assert_eq!(file_size(0), "0 B");
-        assert_eq!(file_size(1023), "1023 B");
-        assert_eq!(file_size(1024), "1 KB");
-        assert_eq!(file_size(350_000), "342 KB");
-        assert_eq!(file_size(10 * 1024 * 1024), "10 MB");
-        assert_eq!(file_size(3_565_158), "3.4 MB");
+        (true, _) => w.get(Label::CloseLabel).into(),
+        (false, 0) => w.get(Label::OpenLabel).into(),
+        (false, n) => w.count(Label::UnreadLabel, n.into(), &[]),
     }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::ui::i18n::{Dir, Override};
+
+    fn en() -> Words {
+        Words::default()
+    }
 
     #[test]
     fn a_refusal_says_what_to_do_and_keeps_the_servers_reason() {
         let e = ApiError::from_response(401, r#"{"detail":"Invalid API key"}"#);
-        let text = api_error(&e);
+        let text = api_error(&en(), &e);
         assert!(text.contains("not set up correctly"), "{text}");
         assert!(text.contains("(Server said: Invalid API key)"), "{text}");
     }
@@ -216,31 +137,79 @@ mod tests {
         let e = ApiError::from_response(429, r#"{"detail":"Rate limit exceeded"}"#)
             .with_retry_after(Some(12));
         assert_eq!(
-            api_error(&e),
-            "The assistant is busy or out of credits. Please try again in 12 s. (Server said: Rate limit exceeded)"
+            api_error(&en(), &e),
+            "The assistant is busy or out of credits. Please try again in 12 seconds. (Server said: Rate limit exceeded)"
         );
-        assert!(api_error(&ApiError::from_response(402, "")).contains("in a moment"));
+        assert!(api_error(&en(), &ApiError::from_response(402, "")).contains("in a moment"));
     }
 
     #[test]
     fn without_a_reason_the_status_is_named() {
         assert_eq!(
-            api_error(&ApiError::from_response(500, "")),
+            api_error(&en(), &ApiError::from_response(500, "")),
             "The assistant had a problem answering. Please try again. (HTTP 500)"
         );
     }
 
     #[test]
     fn a_page_left_mid_send_says_retry() {
-        assert!(problem(&Problem::PageLeft).contains("Press Retry"));
+        let w = en();
+        assert!(problem(&w, &Problem::PageLeft).contains("Press Retry"));
         assert_eq!(
-            status_note(Role::User, Status::Pending, false),
+            status_note(Role::User, Status::Pending, false).map(|l| w.get(l)),
             Some("Waiting for a connection…")
         );
         assert_eq!(
-            status_note(Role::Agent, Status::Interrupted, true),
+            status_note(Role::Agent, Status::Interrupted, true).map(|l| w.get(l)),
             Some("Answer interrupted")
         );
-        assert_eq!(launcher_label(false, 2), "Chat, 2 unread");
+        assert_eq!(launcher_label(&w, false, 2), "Chat, 2 unread");
+        assert_eq!(launcher_label(&w, false, 1), "Chat, 1 unread");
+    }
+
+    #[test]
+    fn a_translation_and_labels_replace_the_english() {
+        let w = Words::new(
+            "fr".into(),
+            Dir::Ltr,
+            [
+                (
+                    Label::ErrorServer,
+                    Override::Text("Le serveur a eu un souci.".into()),
+                ),
+                (Label::HttpStatus, Override::Text("(HTTP {status})".into())),
+                (
+                    Label::UnreadLabel,
+                    Override::Forms(vec![
+                        ("one".into(), "Discussion, {n} non lu".into()),
+                        ("other".into(), "Discussion, {n} non lus".into()),
+                    ]),
+                ),
+            ],
+        );
+        assert_eq!(
+            api_error(&w, &ApiError::from_response(500, "")),
+            "Le serveur a eu un souci. (HTTP 500)"
+        );
+        assert_eq!(launcher_label(&w, false, 1), "Discussion, 1 non lu");
+        assert_eq!(launcher_label(&w, false, 3), "Discussion, 3 non lus");
+        // Not translated: English.
+        assert_eq!(launcher_label(&w, true, 0), "Close chat");
+    }
+
+    #[test]
+    fn the_retry_banner_says_when() {
+        let e = ClientError::Network {
+            detail: "x".into(),
+            offline: false,
+        };
+        let text = notice(
+            &en(),
+            &Notice::Retrying {
+                in_ms: 2400,
+                error: e,
+            },
+        );
+        assert!(text.ends_with("Trying again in 2 seconds…"), "{text}");
     }
 }

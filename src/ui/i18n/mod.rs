@@ -1,0 +1,439 @@
+//! The visitor's language: the words of one widget ([`Words`]: English,
+//! then the locale's file, then the host page's `labels`), its direction,
+//! and numbers, sizes, durations and times written the locale's way
+//! (`Intl`). The sentences themselves are chosen in `ui::words`.
+//!
+//! English is compiled in (`en.rs`); any other language arrives as
+//! `locales/<lang>.json`, fetched by the loader in parallel with the wasm
+//! and handed over at mount, so the bundle carries one language only.
+
+use std::sync::Arc;
+
+/// English as compiled in: one text, or a text per plural category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum English {
+    Text(&'static str),
+    /// `(category, text)`, categories as `Intl.PluralRules` names them.
+    Forms(&'static [(&'static str, &'static str)]),
+}
+
+/// Declares [`Label`] (one variant per string), [`KEYS`] (the key of each,
+/// as in the locale files and `labels`) and the English texts, in order.
+macro_rules! labels {
+    ($($variant:ident $key:literal => $english:expr,)*) => {
+        /// A string the visitor reads.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Label { $($variant,)* }
+        /// Every label, in order.
+        pub const ALL: &[Label] = &[$(Label::$variant,)*];
+        /// Each label's key, in the order of [`Label`].
+        pub const KEYS: &[&str] = &[$($key,)*];
+        /// Each label's English text, in the order of [`Label`].
+        pub const ENGLISH: &[super::English] = &[$($english,)*];
+    };
+}
+
+mod en;
+pub use en::{Label, ALL, ENGLISH, KEYS};
+
+impl Label {
+    /// The label with this key (`"send"`).
+    pub fn from_key(key: &str) -> Option<Label> {
+        let at = KEYS.iter().position(|k| *k == key)?;
+        Some(ALL[at])
+    }
+
+    pub fn key(self) -> &'static str {
+        KEYS[self as usize]
+    }
+
+    /// Whether its text depends on a count (`{n}`): given as plural forms.
+    pub fn has_forms(self) -> bool {
+        matches!(ENGLISH[self as usize], English::Forms(_))
+    }
+}
+
+/// The texts that replace English for one label: a locale file's, or the
+/// `labels` option's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Override {
+    Text(String),
+    /// `(category, text)`: `one`, `other`, …
+    Forms(Vec<(String, String)>),
+}
+
+/// Text direction of the widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dir {
+    #[default]
+    Ltr,
+    Rtl,
+}
+
+impl Dir {
+    /// The direction a language is written in: right to left for Arabic,
+    /// Hebrew, Persian, Urdu and the other languages written in their
+    /// scripts (by the tag's first subtag; `he-IL` is Hebrew).
+    pub fn of_locale(locale: &str) -> Dir {
+        const RTL: &[&str] = &[
+            "ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "ckb", "sd", "ug",
+        ];
+        let language = locale.split(['-', '_']).next().unwrap_or_default();
+        if RTL.iter().any(|l| l.eq_ignore_ascii_case(language)) {
+            Dir::Rtl
+        } else {
+            Dir::Ltr
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::Ltr => "ltr",
+            Dir::Rtl => "rtl",
+        }
+    }
+}
+
+/// The words of one widget. Cheap to clone; provided as context to the
+/// views.
+#[derive(Debug, Clone)]
+pub struct Words(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    /// A canonical BCP 47 tag (`fr-CA`), for `Intl`.
+    locale: String,
+    dir: Dir,
+    /// Per label (KEYS order): what replaces English, if anything.
+    texts: Vec<Option<Override>>,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words::new("en".into(), Dir::Ltr, [])
+    }
+}
+
+impl Words {
+    /// Words for `locale` (a canonical tag, checked by the caller), in
+    /// `dir`: English unless `layers` replace a text; a later layer wins
+    /// (the locale file first, then the page's `labels`).
+    pub fn new(
+        locale: String,
+        dir: Dir,
+        layers: impl IntoIterator<Item = (Label, Override)>,
+    ) -> Self {
+        let mut texts = vec![None; KEYS.len()];
+        for (label, text) in layers {
+            texts[label as usize] = Some(text);
+        }
+        Words(Arc::new(Inner { locale, dir, texts }))
+    }
+
+    pub fn locale(&self) -> &str {
+        &self.0.locale
+    }
+
+    pub fn dir(&self) -> Dir {
+        self.0.dir
+    }
+
+    /// The text of `label` (for forms: the `other` one).
+    pub fn get(&self, label: Label) -> &str {
+        self.pick(label, "other")
+    }
+
+    /// The text of `label` with its `{name}` placeholders filled.
+    pub fn fill(&self, label: Label, args: &[(&str, &str)]) -> String {
+        fill(self.get(label), args)
+    }
+
+    /// The text of `label` for `n` things: the plural form the locale uses
+    /// for `n`, with `{n}` (written the locale's way) and `args` filled.
+    pub fn count(&self, label: Label, n: u64, args: &[(&str, &str)]) -> String {
+        let category = plural_category(self.locale(), n as f64);
+        let number = self.number(n as f64);
+        let mut all = vec![("n", number.as_str())];
+        all.extend_from_slice(args);
+        fill(self.pick(label, &category), &all)
+    }
+
+    fn pick(&self, label: Label, category: &str) -> &str {
+        let i = label as usize;
+        let choose = |forms: &mut dyn Iterator<Item = (&str, &str)>| -> Option<usize> {
+            let forms: Vec<(&str, &str)> = forms.collect();
+            forms
+                .iter()
+                .position(|(c, _)| *c == category)
+                .or_else(|| forms.iter().position(|(c, _)| *c == "other"))
+                .or((!forms.is_empty()).then_some(0))
+        };
+        match &self.0.texts[i] {
+            Some(Override::Text(text)) => text,
+            Some(Override::Forms(forms)) => {
+                let at = choose(&mut forms.iter().map(|(c, t)| (c.as_str(), t.as_str())));
+                at.map_or("", |at| forms[at].1.as_str())
+            }
+            None => match ENGLISH[i] {
+                English::Text(text) => text,
+                English::Forms(forms) => {
+                    let at = choose(&mut forms.iter().copied());
+                    at.map_or("", |at| forms[at].1)
+                }
+            },
+        }
+    }
+
+    /// A number written the locale's way (`1,234`, `1 234`, `١٬٢٣٤`).
+    pub fn number(&self, n: f64) -> String {
+        format_number(self.locale(), n, &[])
+    }
+
+    /// "in 3 seconds", the locale's way (`Intl.RelativeTimeFormat`).
+    pub fn in_seconds(&self, seconds: u64) -> String {
+        relative_seconds(self.locale(), seconds)
+    }
+
+    /// A length of time: whole minutes as minutes, else seconds ("5
+    /// minutes", "90 seconds"), the locale's way.
+    pub fn duration(&self, ms: u64) -> String {
+        let seconds = (ms / 1000).max(1);
+        let (value, unit) = if seconds % 60 == 0 {
+            (seconds / 60, "minute")
+        } else {
+            (seconds, "second")
+        };
+        format_number(
+            self.locale(),
+            value as f64,
+            &[("style", "unit"), ("unit", unit), ("unitDisplay", "long")],
+        )
+    }
+
+    /// A file size for people: `512 bytes`, `12 kB`, `3.4 MB` (1 kB = 1024
+    /// bytes, as the attachment limits count), the locale's way.
+    pub fn file_size(&self, bytes: u64) -> String {
+        const KB: f64 = 1024.0;
+        let b = bytes as f64;
+        let (value, unit, display, digits) = if b < KB {
+            (b, "byte", "long", "0")
+        } else if b < KB * KB {
+            ((b / KB).max(1.0).round(), "kilobyte", "short", "0")
+        } else {
+            let mb = b / (KB * KB);
+            let digits = if mb < 10.0 && mb.fract() > 0.05 {
+                "1"
+            } else {
+                "0"
+            };
+            (mb, "megabyte", "short", digits)
+        };
+        format_number(
+            self.locale(),
+            value,
+            &[
+                ("style", "unit"),
+                ("unit", unit),
+                ("unitDisplay", display),
+                ("maximumFractionDigits", digits),
+            ],
+        )
+    }
+
+    /// A message's time: the time only for today, date and time before;
+    /// and the full date and time (for `title`).
+    pub fn times(&self, ms: u64) -> (String, String) {
+        times(self.locale(), ms)
+    }
+
+    /// The words of rendered replies.
+    pub fn markdown(&self) -> crate::markdown::MarkdownWords {
+        use Label::*;
+        crate::markdown::MarkdownWords {
+            copy: self.get(Copy).into(),
+            copy_code: self.get(CopyCode).into(),
+            copied: self.get(Copied).into(),
+            press_ctrl_c: self.get(PressCtrlC).into(),
+            code: self.get(Code).into(),
+            load_image: self.get(LoadImage).into(),
+            image_from: self.get(ImageFrom).into(),
+            image_from_alt: self.get(ImageFromAlt).into(),
+            image_blocked: self.get(ImageBlocked).into(),
+            image_blocked_alt: self.get(ImageBlockedAlt).into(),
+            plain_note: self.get(PlainNote).into(),
+        }
+    }
+}
+
+// The renderer's own default is the English of this table: its words live
+// here with every other visitor-facing string.
+impl Default for crate::markdown::MarkdownWords {
+    fn default() -> Self {
+        Words::default().markdown()
+    }
+}
+
+/// Fills `{name}` placeholders from `args` in one pass: a value is never
+/// read again, so text from a file name or a server (`{n}`) stays as it is.
+/// An unknown `{name}` is kept as written.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_end = after.find('}');
+        match name_end.and_then(|end| {
+            let name = &after[..end];
+            args.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (end, *v))
+        }) {
+            Some((end, value)) => {
+                out.push_str(value);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `tag` is a well-formed language tag, in the canonical form the
+/// browser gives it (`Intl.getCanonicalLocales`; `en_us` is not a tag,
+/// `EN-us` becomes `en-US`). Off the browser: a syntax check only.
+pub fn canonical_locale(tag: &str) -> Option<String> {
+    let tag = tag.trim();
+    let syntax = !tag.is_empty()
+        && tag.len() <= 64
+        && tag
+            .split('-')
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        && tag.split('-').next().is_some_and(|l| {
+            (2..=8).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic())
+        });
+    if !syntax {
+        return None;
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        use js_sys::{Function, Reflect};
+        use wasm_bindgen::JsCast;
+        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+        let canonical: Function = Reflect::get(&intl, &"getCanonicalLocales".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        // call1 catches the RangeError of a malformed tag.
+        let list = canonical.call1(&intl, &tag.into()).ok()?;
+        Reflect::get(&list, &0.into()).ok()?.as_string()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    Some(tag.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn options(pairs: &[(&str, &str)]) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        let value: wasm_bindgen::JsValue = match value.parse::<f64>() {
+            Ok(n) if *key == "maximumFractionDigits" => n.into(),
+            _ => (*value).into(),
+        };
+        let _ = js_sys::Reflect::set(&object, &(*key).into(), &value);
+    }
+    object
+}
+
+#[cfg(target_arch = "wasm32")]
+fn locales(locale: &str) -> js_sys::Array {
+    js_sys::Array::of1(&locale.into())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn plural_category(locale: &str, n: f64) -> String {
+    js_sys::Intl::PluralRules::new(&locales(locale), &js_sys::Object::new())
+        .select(n)
+        .into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn plural_category(_locale: &str, n: f64) -> String {
+    if n == 1.0 { "one" } else { "other" }.into()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn format_number(locale: &str, n: f64, pairs: &[(&str, &str)]) -> String {
+    js_sys::Intl::NumberFormat::new(&locales(locale), &options(pairs))
+        .format()
+        .call1(&wasm_bindgen::JsValue::UNDEFINED, &n.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| n.to_string())
+}
+
+/// Off the browser (native tests): English, as `Intl` writes it.
+#[cfg(not(target_arch = "wasm32"))]
+fn format_number(_locale: &str, n: f64, pairs: &[(&str, &str)]) -> String {
+    let get = |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let digits: usize = get("maximumFractionDigits").map_or(0, |d| d.parse().unwrap_or(0));
+    let number = format!("{n:.digits$}");
+    match (get("unit"), get("unitDisplay")) {
+        (Some("byte"), _) => format!("{number} byte{}", if n == 1.0 { "" } else { "s" }),
+        (Some("kilobyte"), _) => format!("{number} kB"),
+        (Some("megabyte"), _) => format!("{number} MB"),
+        (Some(unit), _) => format!("{number} {unit}{}", if n == 1.0 { "" } else { "s" }),
+        (None, _) => number,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn relative_seconds(locale: &str, seconds: u64) -> String {
+    js_sys::Intl::RelativeTimeFormat::new(&locales(locale), &options(&[("numeric", "always")]))
+        .format(seconds as f64, "second")
+        .into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn relative_seconds(_locale: &str, seconds: u64) -> String {
+    format!("in {seconds} second{}", if seconds == 1 { "" } else { "s" })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn times(locale: &str, ms: u64) -> (String, String) {
+    use js_sys::{Date, Intl};
+    let date = Date::new(&(ms as f64).into());
+    let now = Date::new_0();
+    let today = date.get_full_year() == now.get_full_year()
+        && date.get_month() == now.get_month()
+        && date.get_date() == now.get_date();
+    let format = |fields: &[(&str, &str)]| -> String {
+        Intl::DateTimeFormat::new(&locales(locale), &options(fields))
+            .format()
+            .call1(&wasm_bindgen::JsValue::UNDEFINED, &date)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let short = if today {
+        format(&[("timeStyle", "short")])
+    } else {
+        format(&[("dateStyle", "medium"), ("timeStyle", "short")])
+    };
+    (
+        short,
+        format(&[("dateStyle", "full"), ("timeStyle", "long")]),
+    )
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn times(_locale: &str, ms: u64) -> (String, String) {
+    (ms.to_string(), ms.to_string())
+}
+
+#[cfg(test)]
+mod tests;
