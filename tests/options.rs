@@ -82,6 +82,7 @@ fn sample(kind: Kind) -> &'static str {
         Kind::Objects => r#"[{"type": "MEMORY"}]"#,
         Kind::Element => "body",
         Kind::Attachments => r#"{"maxFiles": 3, "accept": [".pdf"]}"#,
+        Kind::Labels => r#"{"send": "Go", "unread_label": {"one": "{n} new", "other": "{n} new"}}"#,
     }
 }
 

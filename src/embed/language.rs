@@ -163,12 +163,9 @@ pub fn words(
                 console::error(&format!("{problem}; English is shown for it"));
             }
         }
-        Some(_) => {} // the loader has said why there is no file
-        None if language != "en" => console::warn(&format!(
-            "the words for \"{locale}\" come with the loader (lyzr-chat.js); mounted without it \
-             the widget is in English, except what the `labels` option gives"
-        )),
-        None => {}
+        // English, or the loader has said why there is no file; mounted
+        // without the loader (`mount`), only `labels` adds words.
+        _ => {}
     }
     layers.extend(labels);
     let dir = dir.unwrap_or_else(|| Dir::of_locale(&locale));

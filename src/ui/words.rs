@@ -65,7 +65,7 @@ pub fn api_error(w: &Words, e: &ApiError) -> String {
     let summary = match e.kind {
         ErrorKind::Unauthorized => w.get(Label::ErrorUnauthorized).to_string(),
         ErrorKind::Busy => match e.retry_after_s {
-            Some(s) if s > 0 => w.fill(Label::ErrorBusy, &[("when", &w.in_seconds(s.into()))]),
+            Some(s) if s > 0 => w.fill(Label::ErrorBusy, &[("when", &w.in_seconds(s))]),
             _ => w.get(Label::ErrorBusyMoment).into(),
         },
         ErrorKind::Server => w.get(Label::ErrorServer).into(),
@@ -84,7 +84,7 @@ pub fn notice(w: &Words, notice: &Notice) -> String {
                 Label::Retrying,
                 &[
                     ("problem", &client_error(w, error)),
-                    ("when", &w.in_seconds(seconds.into())),
+                    ("when", &w.in_seconds(seconds)),
                 ],
             )
         }

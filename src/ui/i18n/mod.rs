@@ -435,5 +435,6 @@ fn times(_locale: &str, ms: u64) -> (String, String) {
     (ms.to_string(), ms.to_string())
 }
 
-#[cfg(test)]
+// Native only: the locale files are read from the repository.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

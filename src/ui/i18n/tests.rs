@@ -161,7 +161,7 @@ const PROMISED: &[&str] = &[
 fn check_locale(lang: &str, text: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let json: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{lang}.json is not JSON: {e}"));
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{lang}.json is not JSON: {e}"));
     let object = json.as_object().expect("an object of key: text");
     let keys: BTreeSet<&str> = object.keys().map(String::as_str).collect();
     let english: BTreeSet<&str> = KEYS.iter().copied().collect();
