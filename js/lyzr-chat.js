@@ -68,9 +68,8 @@
     return name.replace(/-([a-z0-9])/g, function (_, c) { return c.toUpperCase(); });
   }
 
-  // Attributes of <lyzr-chat> that are HTML's own, not options. (`dir` is
-  // both, and means the same: it is forwarded; `lang` is read as the page's
-  // language.)
+  // Attributes of <lyzr-chat> that are HTML's own, not options (`dir` is an
+  // option too; `lang` is read as the page's language).
   var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|tabindex|role|nonce|is|aria-.*|data-.*)$/;
 
   /** The options written as attributes of `<lyzr-chat>`, names in camelCase. */
@@ -143,16 +142,12 @@
   var INTEGRITY_JS = "__LYZR_CHAT_SRI_JS__";
   var INTEGRITY_WASM = "__LYZR_CHAT_SRI_WASM__";
 
-  // The languages the build has words for, each file's sha384 (written by
-  // scripts/sri.sh; English is compiled into the widget).
+  // The languages the build has words for (English is compiled in), each
+  // file's sha384: written by scripts/sri.sh.
   var LOCALE_FILES = /*__LYZR_CHAT_LOCALES__*/ {};
 
-  /**
-   * The visitor's language: the `locale` option, else the page's (the
-   * closest `lang` attribute: `<html lang>` or the element's own), else the
-   * browser's, else English. The widget applies the same rule when mounted
-   * without this loader.
-   */
+  // The visitor's language: the `locale` option, else the closest `lang`
+  // (`<html lang>`), else the browser's (src/embed/language.rs: the same).
   function resolveLocale(config, hostElement) {
     var tag = typeof config.locale === "string" ? config.locale.trim() : "";
     if (!tag) {
@@ -162,14 +157,15 @@
     return tag || navigator.language || "en";
   }
 
-  // One fetch per language for every instance on the page.
+  // `{ locale, strings }` for the widget (strings null: English); one fetch
+  // per language for every instance.
   var localeLoads = {};
-  /** `{ locale, strings }` for the widget: strings null for English or when none could be had. */
   function loadLanguage(tag) {
     var lower = String(tag).toLowerCase().replace(/_/g, "-");
     var language = lower.split("-")[0];
-    var file = Object.prototype.hasOwnProperty.call(LOCALE_FILES, lower) ? lower
-      : Object.prototype.hasOwnProperty.call(LOCALE_FILES, language) ? language : null;
+    var file = [lower, language].filter(function (f) {
+      return Object.prototype.hasOwnProperty.call(LOCALE_FILES, f);
+    })[0];
     if (language === "en") return Promise.resolve({ locale: tag, strings: null });
     if (!file) {
       console.warn("lyzr-chat: no words for the language \"" + tag + "\" in this build (it has: en, " +
@@ -372,11 +368,10 @@
       if (started || destroyed) return;
       started = true;
       if (launcher) launcher.setAttribute("aria-busy", "true");
-      // The visitor's words come with the wasm, not after it: no English
-      // flashes first.
+      // The visitor's words come with the wasm (no English first), and
+      // name the stand-in launcher meanwhile.
       var language = loadLanguage(resolveLocale(config, hostElement));
       language.then(function (lang) {
-        // The stand-in launcher speaks the visitor's language too.
         if (launcher && lang.strings && typeof lang.strings.open_label === "string") {
           launcher.setAttribute("aria-label", lang.strings.open_label);
           launcher.setAttribute("lang", lang.locale);

@@ -3,10 +3,10 @@
 //! is ever involved), and the clicks of its Copy and Load-image buttons.
 
 use super::policy::RenderPolicy;
-use super::render::{MarkdownWords, Renderer};
+use super::render::Renderer;
 use super::tree::{Attr, Node};
+use crate::ui::i18n::{Label, Words};
 use js_sys::{Function, Reflect};
-use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
@@ -43,11 +43,11 @@ impl DomRenderer {
     /// Renders into `root` (which it owns from now on). The page's origin is
     /// added to `policy` when missing: it names the host of relative images.
     pub fn new(root: Element, policy: RenderPolicy) -> Self {
-        Self::with_words(root, policy, Arc::default())
+        Self::with_words(root, policy, Words::default())
     }
 
     /// As [`DomRenderer::new`], its buttons and notes saying `words`.
-    pub fn with_words(root: Element, mut policy: RenderPolicy, words: Arc<MarkdownWords>) -> Self {
+    pub fn with_words(root: Element, mut policy: RenderPolicy, words: Words) -> Self {
         if policy.page_origin.is_none() {
             policy.page_origin = web_sys::window().and_then(|w| w.location().origin().ok());
         }
@@ -90,7 +90,7 @@ impl DomRenderer {
 
 /// Handles a click anywhere in a rendered reply (one delegated listener per
 /// reply): Copy buttons copy their code, Load-image buttons load their image.
-pub fn on_click(event: &web_sys::Event, words: &Arc<MarkdownWords>) {
+pub fn on_click(event: &web_sys::Event, words: &Words) {
     let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
         return;
     };
@@ -101,7 +101,7 @@ pub fn on_click(event: &web_sys::Event, words: &Arc<MarkdownWords>) {
     }
 }
 
-fn copy_code(button: Element, words: Arc<MarkdownWords>) {
+fn copy_code(button: Element, words: Words) {
     let Some(code) = button
         .closest(".lc-md-code")
         .ok()
@@ -121,7 +121,7 @@ fn copy_code(button: Element, words: Arc<MarkdownWords>) {
     match write {
         Some(promise) => leptos::task::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(_) => feedback(&button, &words.copied, &words),
+                Ok(_) => feedback(&button, words.get(Label::Copied), &words),
                 Err(_) => copy_by_selection(&code, &button, &words),
             }
         }),
@@ -132,7 +132,7 @@ fn copy_code(button: Element, words: Arc<MarkdownWords>) {
 /// Without the Clipboard API (insecure page, denied permission): select the
 /// code and try the legacy copy command; if even that fails, the selected
 /// text is ready for Ctrl+C.
-fn copy_by_selection(code: &Element, button: &Element, words: &Arc<MarkdownWords>) {
+fn copy_by_selection(code: &Element, button: &Element, words: &Words) {
     let copied = (|| {
         let window = web_sys::window()?;
         let document = window.document()?;
@@ -147,18 +147,18 @@ fn copy_by_selection(code: &Element, button: &Element, words: &Arc<MarkdownWords
             .ok()?;
         exec.call1(&document, &"copy".into()).ok()?.as_bool()
     })();
-    let label = if copied == Some(true) {
-        &words.copied
+    let label = words.get(if copied == Some(true) {
+        Label::Copied
     } else {
-        &words.press_ctrl_c
-    };
+        Label::PressCtrlC
+    });
     feedback(button, label, words);
 }
 
-fn feedback(button: &Element, label: &str, words: &Arc<MarkdownWords>) {
+fn feedback(button: &Element, label: &str, words: &Words) {
     button.set_text_content(Some(label));
     let button = button.clone();
-    let copy = words.copy.clone();
+    let copy = words.get(Label::Copy).to_string();
     let reset = Closure::once_into_js(move || button.set_text_content(Some(&copy)));
     if let Some(window) = web_sys::window() {
         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(

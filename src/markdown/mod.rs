@@ -14,9 +14,7 @@ mod tree;
 pub use policy::{
     host_matches, normalise, ImageSource, RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES,
 };
-pub use render::{
-    render, MarkdownWords, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES,
-};
+pub use render::{render, Patch, Renderer, MAX_DEPTH, MAX_MARKDOWN_BYTES, MAX_NODES};
 pub use tree::{Attr, Element, Node, Tag, ALLOWED_ATTRS, ALLOWED_TAGS};
 
 use leptos::prelude::*;
@@ -24,11 +22,11 @@ use leptos::prelude::*;
 /// A reply rendered from markdown. `text` may grow (streaming): each change
 /// rebuilds only the trailing block. Links and images follow the
 /// [`RenderPolicy`] provided as context (the defaults when none is); its
-/// buttons and notes say the [`MarkdownWords`] provided (English when none).
+/// buttons and notes say the `Words` provided (English when none).
 #[component]
 pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
-    let words = use_context::<std::sync::Arc<MarkdownWords>>().unwrap_or_default();
+    let words = use_context::<crate::ui::i18n::Words>().unwrap_or_default();
     let click_words = words.clone();
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let renderer = StoredValue::new_local(None::<dom::DomRenderer>);

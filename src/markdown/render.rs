@@ -4,13 +4,13 @@
 
 use super::policy::{ImageSource, RenderPolicy};
 use super::tree::{Attr, Element, Node, Tag};
-use crate::ui::i18n::fill;
+// The words of buttons and notes: the widget's, in the visitor's language.
+use crate::ui::i18n::{Label, Words};
 use pulldown_cmark::{
     Alignment, BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser,
     Tag as MdTag, TagEnd,
 };
 use std::ops::Range;
-use std::sync::Arc;
 use unicase::UniCase;
 
 /// Replies longer than this (bytes) are shown as plain text with a note.
@@ -20,26 +20,6 @@ pub const MAX_MARKDOWN_BYTES: usize = 256 * 1024;
 pub const MAX_NODES: usize = 12_000;
 /// Deepest element nesting; deeper structure is flattened into its parent.
 pub const MAX_DEPTH: usize = 24;
-
-/// The words a rendered reply shows (its buttons, notes and placeholders),
-/// in the visitor's language; `Default` is English, from the one table of
-/// visitor-facing text (`ui::i18n`). `{host}` and `{alt}` are filled in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkdownWords {
-    pub copy: String,
-    pub copy_code: String,
-    pub copied: String,
-    pub press_ctrl_c: String,
-    /// The label of a code block without a language.
-    pub code: String,
-    pub load_image: String,
-    pub image_from: String,
-    pub image_from_alt: String,
-    pub image_blocked: String,
-    pub image_blocked_alt: String,
-    /// The note shown above text that was too big to format.
-    pub plain_note: String,
-}
 
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
@@ -75,7 +55,7 @@ pub struct Patch {
 #[derive(Debug)]
 pub struct Renderer {
     policy: RenderPolicy,
-    words: Arc<MarkdownWords>,
+    words: Words,
     /// Source of the committed blocks: a prefix of every later text.
     committed: String,
     committed_nodes: usize,
@@ -89,11 +69,11 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer with English words.
     pub fn new(policy: RenderPolicy) -> Self {
-        Self::with_words(policy, Arc::default())
+        Self::with_words(policy, Words::default())
     }
 
     /// A renderer whose buttons and notes say `words`.
-    pub fn with_words(policy: RenderPolicy, words: Arc<MarkdownWords>) -> Self {
+    pub fn with_words(policy: RenderPolicy, words: Words) -> Self {
         Self {
             policy,
             words,
@@ -206,9 +186,9 @@ fn label_key(label: &str) -> UniCase<String> {
 }
 
 /// `text` as one preformatted block with a note above it.
-fn plain_block(text: &str, words: &MarkdownWords) -> Node {
+fn plain_block(text: &str, words: &Words) -> Node {
     Element::class(Tag::Div, "lc-md-plain")
-        .child(Element::class(Tag::P, "lc-md-note").child(Node::text(words.plain_note.clone())))
+        .child(Element::class(Tag::P, "lc-md-note").child(Node::text(words.get(Label::PlainNote))))
         .child(Element::new(Tag::Pre).child(Node::text(text)))
         .into()
 }
@@ -247,7 +227,7 @@ struct Table {
 
 struct Builder<'p> {
     policy: &'p RenderPolicy,
-    words: &'p MarkdownWords,
+    words: &'p Words,
     frames: Vec<Frame>,
     open: Vec<Element>,
     tables: Vec<Table>,
@@ -259,7 +239,7 @@ struct Builder<'p> {
 }
 
 impl<'p> Builder<'p> {
-    fn new(policy: &'p RenderPolicy, words: &'p MarkdownWords) -> Self {
+    fn new(policy: &'p RenderPolicy, words: &'p Words) -> Self {
         Self {
             policy,
             words,
@@ -557,15 +537,15 @@ fn language(info: &str) -> Option<String> {
     (!lang.is_empty()).then_some(lang)
 }
 
-fn code_block(lang: Option<String>, text: String, words: &MarkdownWords) -> Node {
-    let label = lang.unwrap_or_else(|| words.code.clone());
+fn code_block(lang: Option<String>, text: String, words: &Words) -> Node {
+    let label = lang.unwrap_or_else(|| words.get(Label::Code).into());
     let bar = Element::class(Tag::Div, "lc-md-code-bar")
         .child(Element::class(Tag::Span, "lc-md-lang").child(Node::text(label)))
         .child(
             Element::class(Tag::Button, "lc-md-copy")
                 .attr(Attr::Type, "button")
-                .attr(Attr::AriaLabel, words.copy_code.clone())
-                .child(Node::text(words.copy.clone())),
+                .attr(Attr::AriaLabel, words.get(Label::CopyCode))
+                .child(Node::text(words.get(Label::Copy))),
         );
     let pre = Element::new(Tag::Pre).child(Element::new(Tag::Code).child(Node::text(text)));
     Element::class(Tag::Div, "lc-md-code")
@@ -574,7 +554,7 @@ fn code_block(lang: Option<String>, text: String, words: &MarkdownWords) -> Node
         .into()
 }
 
-fn image(source: ImageSource, title: String, alt: String, words: &MarkdownWords) -> Node {
+fn image(source: ImageSource, title: String, alt: String, words: &Words) -> Node {
     match source {
         ImageSource::Direct(url) => {
             let mut img = Element::class(Tag::Img, "lc-md-img")
@@ -589,9 +569,9 @@ fn image(source: ImageSource, title: String, alt: String, words: &MarkdownWords)
         }
         ImageSource::Remote { url, host } => {
             let label = if alt.is_empty() {
-                fill(&words.image_from, &[("host", &host)])
+                words.fill(Label::ImageFrom, &[("host", &host)])
             } else {
-                fill(&words.image_from_alt, &[("host", &host), ("alt", &alt)])
+                words.fill(Label::ImageFromAlt, &[("host", &host), ("alt", &alt)])
             };
             Element::class(Tag::Span, "lc-md-img-placeholder")
                 .attr(Attr::DataSrc, url)
@@ -600,15 +580,15 @@ fn image(source: ImageSource, title: String, alt: String, words: &MarkdownWords)
                 .child(
                     Element::class(Tag::Button, "lc-md-load")
                         .attr(Attr::Type, "button")
-                        .child(Node::text(words.load_image.clone())),
+                        .child(Node::text(words.get(Label::LoadImage))),
                 )
                 .into()
         }
         ImageSource::Blocked => {
             let label = if alt.is_empty() {
-                words.image_blocked.clone()
+                words.get(Label::ImageBlocked).to_string()
             } else {
-                fill(&words.image_blocked_alt, &[("alt", &alt)])
+                words.fill(Label::ImageBlockedAlt, &[("alt", &alt)])
             };
             Element::class(Tag::Span, "lc-md-img-blocked")
                 .child(Node::text(label))
@@ -910,7 +890,7 @@ mod tests {
         assert_eq!(nodes.len(), 1);
         assert!(nodes[0]
             .text_content()
-            .starts_with(&MarkdownWords::default().plain_note));
+            .starts_with(Words::default().get(Label::PlainNote)));
 
         let mut table = String::from("| a | b | c |\n|---|---|---|\n");
         for i in 0..10_000 {
@@ -921,7 +901,7 @@ mod tests {
         assert_eq!(nodes.len(), 1);
         let text = nodes[0].text_content();
         assert!(
-            text.starts_with(&MarkdownWords::default().plain_note)
+            text.starts_with(Words::default().get(Label::PlainNote))
                 && text.contains("| 9999 | x | y |")
         );
     }
@@ -934,7 +914,7 @@ mod tests {
         assert!(nodes.iter().map(Node::count).sum::<usize>() <= MAX_NODES + 10);
         assert!(nodes.iter().any(|n| n
             .text_content()
-            .starts_with(&MarkdownWords::default().plain_note)));
+            .starts_with(Words::default().get(Label::PlainNote))));
     }
 
     mod properties {

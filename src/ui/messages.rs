@@ -18,9 +18,9 @@ const PAGE: usize = 40;
 #[component]
 pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
     let words = use_context::<Words>().unwrap_or_default();
-    let [earlier_word, typing_word, jump_word] =
-        [Label::Earlier, Label::Typing, Label::JumpToLatest]
-            .map(|label| words.get(label).to_string());
+    let t = |label| words.get(label).to_string();
+    let (earlier_word, typing_word, jump_word) =
+        (t(Label::Earlier), t(Label::Typing), t(Label::JumpToLatest));
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {

@@ -47,7 +47,6 @@ pub fn Widget(
     let open = state.open;
     // Every view below reads its words from here.
     provide_context(words.clone());
-    provide_context(std::sync::Arc::new(words.markdown()));
     let floating = options.mode == Mode::Floating;
     if !floating {
         state.set_open(true);
@@ -107,13 +106,9 @@ pub fn Widget(
     };
     let dir = words.dir().name();
     let lang = words.locale().to_string();
-    let [new_label, new_title, close_label, close_title] = [
-        Label::NewConversationLabel,
-        Label::NewConversation,
-        Label::CloseLabel,
-        Label::Close,
-    ]
-    .map(|label| words.get(label).to_string());
+    let t = |label| words.get(label).to_string();
+    let (new_label, new_title) = (t(Label::NewConversationLabel), t(Label::NewConversation));
+    let (close_label, close_title) = (t(Label::CloseLabel), t(Label::Close));
     let drop_zone = DropZone::new(attachments);
     let panel_class = move || {
         if drop_zone.dragging.get() {

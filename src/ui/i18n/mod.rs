@@ -245,32 +245,6 @@ impl Words {
     pub fn times(&self, ms: u64) -> (String, String) {
         times(self.locale(), ms)
     }
-
-    /// The words of rendered replies.
-    pub fn markdown(&self) -> crate::markdown::MarkdownWords {
-        use Label::*;
-        crate::markdown::MarkdownWords {
-            copy: self.get(Copy).into(),
-            copy_code: self.get(CopyCode).into(),
-            copied: self.get(Copied).into(),
-            press_ctrl_c: self.get(PressCtrlC).into(),
-            code: self.get(Code).into(),
-            load_image: self.get(LoadImage).into(),
-            image_from: self.get(ImageFrom).into(),
-            image_from_alt: self.get(ImageFromAlt).into(),
-            image_blocked: self.get(ImageBlocked).into(),
-            image_blocked_alt: self.get(ImageBlockedAlt).into(),
-            plain_note: self.get(PlainNote).into(),
-        }
-    }
-}
-
-// The renderer's own default is the English of this table: its words live
-// here with every other visitor-facing string.
-impl Default for crate::markdown::MarkdownWords {
-    fn default() -> Self {
-        Words::default().markdown()
-    }
 }
 
 /// Fills `{name}` placeholders from `args` in one pass: a value is never
@@ -308,17 +282,6 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
 /// `EN-us` becomes `en-US`). Off the browser: a syntax check only.
 pub fn canonical_locale(tag: &str) -> Option<String> {
     let tag = tag.trim();
-    let syntax = !tag.is_empty()
-        && tag.len() <= 64
-        && tag
-            .split('-')
-            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
-        && tag.split('-').next().is_some_and(|l| {
-            (2..=8).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic())
-        });
-    if !syntax {
-        return None;
-    }
     #[cfg(target_arch = "wasm32")]
     {
         use js_sys::{Function, Reflect};
@@ -333,7 +296,16 @@ pub fn canonical_locale(tag: &str) -> Option<String> {
         Reflect::get(&list, &0.into()).ok()?.as_string()
     }
     #[cfg(not(target_arch = "wasm32"))]
-    Some(tag.to_string())
+    {
+        let mut subtags = tag.split('-');
+        let language = subtags.next().unwrap_or_default();
+        let ok = (2..=8).contains(&language.len())
+            && language.chars().all(|c| c.is_ascii_alphabetic())
+            && subtags.all(|s| {
+                (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        ok.then(|| tag.to_string())
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
