@@ -127,12 +127,12 @@ async fn dropped_and_pasted_files_become_chips_and_refusals_name_the_rule() {
     tick(20).await;
     assert!(!panel.class_list().contains("lc-dragging"));
     assert_eq!(texts(&root, ".lc-chip-name"), ["a.txt", "shot.png"]);
-    assert_eq!(texts(&root, ".lc-chip-size"), ["5 B", "100 B"]);
+    assert_eq!(texts(&root, ".lc-chip-size"), ["5 bytes", "100 bytes"]);
     assert_eq!(
         texts(&root, ".lc-refusal"),
         [
             "c.exe: this type of file can't be sent; allowed: TXT, image/*",
-            "d.txt: this file is too big; the limit is 100 B per file",
+            "d.txt: this file is too big; the limit is 100 bytes per file",
         ]
     );
 

@@ -110,7 +110,7 @@ async fn files_by_picker_drop_and_paste_upload_with_progress_and_go_with_the_mes
         ["report.pdf", "diagram.png", "pasted.webp"]
     );
     let sizes = h.texts(&root, ".lc-chip .lc-chip-size").await;
-    assert_eq!(sizes, ["6 MB", "16 B", "10 B"]);
+    assert_eq!(sizes, ["6 MB", "16 bytes", "10 bytes"]);
     assert!(
         h.has(&root, ".lc-chip-remove[aria-label='Remove report.pdf']")
             .await

@@ -222,21 +222,39 @@ async fn locale_ja_speaks_japanese_with_numbers_and_times_the_japanese_way() {
 
 #[tokio::test]
 async fn a_missing_locale_file_falls_back_to_english_with_a_console_note() {
-    // A copy of the build without its locales/ folder: the loader still
-    // lists French, but the file is not there.
-    let h = Harness::start_serving(DEMO_API_KEY, dist_copy("no-locales")).await;
+    // A copy of the build whose locales/ folder holds only a French file
+    // changed after the build; the loader lists every language, with the
+    // built files' hashes.
+    let dist = dist_copy("no-locales");
+    std::fs::create_dir(dist.join("locales")).unwrap();
+    let french = lyzr_chat_e2e::dist_dir().join("locales/fr.json");
+    let tampered = std::fs::read_to_string(french)
+        .unwrap()
+        .replace("Écrivez un message…", "Écrivez-nous…");
+    std::fs::write(dist.join("locales/fr.json"), tampered).unwrap();
+    let h = Harness::start_serving(DEMO_API_KEY, dist).await;
     h.clear_storage().await;
     start_with(&h, json!({"locale": "fr"})).await;
-    let shown = words_shown(&h).await;
-    assert_eq!(shown["placeholder"], "Type a message…");
-    assert_eq!(shown["send"], "Send message");
-    // Intl still formats for French; only the words fall back.
-    assert_eq!(shown["lang"], "fr");
+    assert_eq!(words_shown(&h).await["placeholder"], "Type a message…");
     let log = console_log(&h).await;
     assert!(
         log.contains(
             "warn: lyzr-chat: the words for \"fr\" could not be loaded, so the chat is in English"
-        ) && log.contains("locales/fr.json: HTTP 404"),
+        ) && log.contains("locales/fr.json does not match the sha384 this loader was built with"),
+        "{log}"
+    );
+    // German: listed, but the file is not there.
+    start_with(&h, json!({"locale": "de"})).await;
+    let shown = words_shown(&h).await;
+    assert_eq!(shown["placeholder"], "Type a message…");
+    assert_eq!(shown["send"], "Send message");
+    // Intl still formats for German; only the words fall back.
+    assert_eq!(shown["lang"], "de");
+    let log = console_log(&h).await;
+    assert!(
+        log.contains(
+            "warn: lyzr-chat: the words for \"de\" could not be loaded, so the chat is in English"
+        ) && log.contains("locales/de.json: HTTP 404"),
         "{log}"
     );
     // A language the build has no file for: the same, with what it has.

@@ -173,9 +173,19 @@ async fn widget_files_are_fetched_with_the_hashes_the_build_wrote() {
                 && digest.as_bytes()[64] == b'"'
         })
         .count();
+    // The widget's two files, and every locale file but English (compiled in).
+    let locales = std::fs::read_dir(lyzr_chat_e2e::dist_dir().join("locales"))
+        .map(|dir| {
+            dir.filter(|e| e.as_ref().unwrap().file_name() != "en.json")
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(locales >= 11, "{locales} locale files");
     assert!(
-        !served.contains("__LYZR_CHAT_SRI_") && hashes == 2,
-        "the built loader carries both hashes"
+        !served.contains("__LYZR_CHAT_SRI_")
+            && !served.contains("__LYZR_CHAT_LOCALES__")
+            && hashes == 2 + locales,
+        "the built loader carries the widget's hashes and the locale files' ({hashes})"
     );
     assert_eq!(h.requests.matching("/lyzr-chat-widget.js").len(), 1);
     assert_eq!(h.requests.matching("/lyzr-chat-widget_bg.wasm").len(), 1);
