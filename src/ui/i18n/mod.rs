@@ -312,11 +312,8 @@ pub fn canonical_locale(tag: &str) -> Option<String> {
 fn options(pairs: &[(&str, &str)]) -> js_sys::Object {
     let object = js_sys::Object::new();
     for (key, value) in pairs {
-        let value: wasm_bindgen::JsValue = match value.parse::<f64>() {
-            Ok(n) if *key == "maximumFractionDigits" => n.into(),
-            _ => (*value).into(),
-        };
-        let _ = js_sys::Reflect::set(&object, &(*key).into(), &value);
+        // Intl reads "1" as 1 for its numeric options.
+        let _ = js_sys::Reflect::set(&object, &(*key).into(), &(*value).into());
     }
     object
 }
@@ -345,7 +342,8 @@ fn format_number(locale: &str, n: f64, pairs: &[(&str, &str)]) -> String {
         .call1(&wasm_bindgen::JsValue::UNDEFINED, &n.into())
         .ok()
         .and_then(|v| v.as_string())
-        .unwrap_or_else(|| n.to_string())
+        // No float printing in the wasm (about 15 KB): a whole number only.
+        .unwrap_or_else(|| (n as u64).to_string())
 }
 
 /// Off the browser (native tests): English, as `Intl` writes it.
