@@ -3,7 +3,7 @@
 //! fetched (`locales/<lang>.json`), read into the widget's [`Words`].
 
 use crate::console;
-use crate::ui::i18n::{canonical_locale, Dir, Label, Override, Words, KEYS};
+use crate::ui::i18n::{canonical_locale, keys, Dir, Label, Override, Words};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -87,7 +87,7 @@ pub fn read_texts(
         console::warn(&format!(
             "{what}: unknown label {} ignored; known labels: {}",
             unknown.join(", "),
-            KEYS.join(", ")
+            keys().collect::<Vec<_>>().join(", ")
         ));
     }
     texts

@@ -404,7 +404,7 @@ pub fn typescript() -> String {
     let mut out = String::from(
         "/** The keys of the `labels` option: every string the visitor reads (locales/en.json). */\nexport type LyzrChatLabel =\n",
     );
-    for key in crate::ui::i18n::KEYS {
+    for key in crate::ui::i18n::keys() {
         out.push_str(&format!("  | \"{key}\"\n"));
     }
     out.pop();

@@ -8,8 +8,6 @@
 //! (`one`, `other`, and for some languages `zero`, `two`, `few`, `many`) is
 //! chosen by the count `{n}` with `Intl.PluralRules`.
 
-use super::English::{Forms, Text};
-
 labels! {
     // The panel's frame.
     Title "title" => Text("Chat"),

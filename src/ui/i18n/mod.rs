@@ -9,47 +9,75 @@
 
 use std::sync::Arc;
 
-/// English as compiled in: one text, or a text per plural category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum English {
-    Text(&'static str),
-    /// `(category, text)`, categories as `Intl.PluralRules` names them.
-    Forms(&'static [(&'static str, &'static str)]),
+/// One label's English, as `en.rs` writes it (see [`labels!`]).
+macro_rules! english {
+    (Text($text:literal)) => {
+        $text
+    };
+    (Forms(&[$(($category:literal, $text:literal)),*])) => {
+        concat!($("\u{2}", $category, "\u{3}", $text,)*)
+    };
 }
 
-/// Declares [`Label`] (one variant per string), [`KEYS`] (the key of each,
-/// as in the locale files and `labels`) and the English texts, in order.
+/// Declares [`Label`] (one variant per string, in order), [`ALL`], and
+/// `TABLE`: every key and its English in one string, `key \u{1} english
+/// \u{1} …`, a text with plural forms written `\u{2} category \u{3} text`
+/// per form. One string, not tables of pointers: fewer bytes in the wasm.
 macro_rules! labels {
-    ($($variant:ident $key:literal => $english:expr,)*) => {
+    ($($variant:ident $key:literal => $kind:ident $body:tt,)*) => {
         /// A string the visitor reads.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Label { $($variant,)* }
         /// Every label, in order.
         pub const ALL: &[Label] = &[$(Label::$variant,)*];
-        /// Each label's key, in the order of [`Label`].
-        pub const KEYS: &[&str] = &[$($key,)*];
-        /// Each label's English text, in the order of [`Label`].
-        pub const ENGLISH: &[super::English] = &[$($english,)*];
+        pub(super) const TABLE: &str =
+            concat!($($key, "\u{1}", english!($kind $body), "\u{1}",)*);
     };
 }
 
 mod en;
-pub use en::{Label, ALL, ENGLISH, KEYS};
+pub use en::{Label, ALL};
+
+/// `(key, English)` of every label, in order.
+fn entries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let mut parts = en::TABLE.split('\u{1}');
+    std::iter::from_fn(move || Some((parts.next().filter(|k| !k.is_empty())?, parts.next()?)))
+}
+
+/// Every label's key (as in the locale files and `labels`), in order.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    entries().map(|(key, _)| key)
+}
+
+/// A label's English: one text, or its plural forms (see [`forms`]).
+pub fn english(label: Label) -> &'static str {
+    entries().nth(label as usize).map_or("", |(_, text)| text)
+}
+
+/// The `(category, text)` forms of an English text, `None` for one text.
+/// Categories are as `Intl.PluralRules` names them.
+pub fn forms(text: &'static str) -> Option<impl Iterator<Item = (&'static str, &'static str)>> {
+    let forms = text.strip_prefix('\u{2}')?;
+    Some(
+        forms
+            .split('\u{2}')
+            .filter_map(|form| form.split_once('\u{3}')),
+    )
+}
 
 impl Label {
     /// The label with this key (`"send"`).
     pub fn from_key(key: &str) -> Option<Label> {
-        let at = KEYS.iter().position(|k| *k == key)?;
-        Some(ALL[at])
+        keys().position(|k| k == key).map(|at| ALL[at])
     }
 
     pub fn key(self) -> &'static str {
-        KEYS[self as usize]
+        keys().nth(self as usize).unwrap_or_default()
     }
 
     /// Whether its text depends on a count (`{n}`): given as plural forms.
     pub fn has_forms(self) -> bool {
-        matches!(ENGLISH[self as usize], English::Forms(_))
+        forms(english(self)).is_some()
     }
 }
 
@@ -104,7 +132,7 @@ struct Inner {
     /// A canonical BCP 47 tag (`fr-CA`), for `Intl`.
     locale: String,
     dir: Dir,
-    /// Per label (KEYS order): what replaces English, if anything.
+    /// Per label (in order): what replaces English, if anything.
     texts: Vec<Option<Override>>,
 }
 
@@ -123,7 +151,7 @@ impl Words {
         dir: Dir,
         layers: impl IntoIterator<Item = (Label, Override)>,
     ) -> Self {
-        let mut texts = vec![None; KEYS.len()];
+        let mut texts = vec![None; ALL.len()];
         for (label, text) in layers {
             texts[label as usize] = Some(text);
         }
@@ -159,28 +187,32 @@ impl Words {
     }
 
     fn pick(&self, label: Label, category: &str) -> &str {
-        let i = label as usize;
-        let choose = |forms: &mut dyn Iterator<Item = (&str, &str)>| -> Option<usize> {
-            let forms: Vec<(&str, &str)> = forms.collect();
-            forms
-                .iter()
-                .position(|(c, _)| *c == category)
-                .or_else(|| forms.iter().position(|(c, _)| *c == "other"))
-                .or((!forms.is_empty()).then_some(0))
-        };
-        match &self.0.texts[i] {
-            Some(Override::Text(text)) => text,
-            Some(Override::Forms(forms)) => {
-                let at = choose(&mut forms.iter().map(|(c, t)| (c.as_str(), t.as_str())));
-                at.map_or("", |at| forms[at].1.as_str())
-            }
-            None => match ENGLISH[i] {
-                English::Text(text) => text,
-                English::Forms(forms) => {
-                    let at = choose(&mut forms.iter().copied());
-                    at.map_or("", |at| forms[at].1)
+        // The form for `category`, else `other`, else the first.
+        fn choose<'a>(forms: impl Iterator<Item = (&'a str, &'a str)>, category: &str) -> &'a str {
+            let mut found = None;
+            for (c, text) in forms {
+                if c == category {
+                    return text;
                 }
-            },
+                if c == "other" || found.is_none() {
+                    found = Some(text);
+                }
+            }
+            found.unwrap_or_default()
+        }
+        match &self.0.texts[label as usize] {
+            Some(Override::Text(text)) => text,
+            Some(Override::Forms(forms)) => choose(
+                forms.iter().map(|(c, t)| (c.as_str(), t.as_str())),
+                category,
+            ),
+            None => {
+                let text = english(label);
+                match forms(text) {
+                    Some(forms) => choose(forms, category),
+                    None => text,
+                }
+            }
         }
     }
 

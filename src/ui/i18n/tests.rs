@@ -19,8 +19,7 @@ fn fill_replaces_known_names_once_and_keeps_the_rest() {
 
 #[test]
 fn labels_round_trip_through_their_keys() {
-    assert_eq!(ALL.len(), KEYS.len());
-    assert_eq!(ENGLISH.len(), KEYS.len());
+    assert_eq!(ALL.len(), keys().count());
     for (i, label) in ALL.iter().enumerate() {
         assert_eq!(*label as usize, i);
         assert_eq!(Label::from_key(label.key()), Some(*label));
@@ -107,28 +106,29 @@ fn placeholders(text: &str) -> BTreeSet<String> {
     out
 }
 
+/// A label's English as `(category, text)`: category "" for one text.
 fn english_texts(label: usize) -> Vec<(&'static str, &'static str)> {
-    match ENGLISH[label] {
-        English::Text(t) => vec![("", t)],
-        English::Forms(forms) => forms.to_vec(),
+    let text = english(ALL[label]);
+    match forms(text) {
+        None => vec![("", text)],
+        Some(forms) => forms.collect(),
     }
 }
 
 /// `locales/en.json`: the English table, for contributors to copy.
 fn english_json() -> String {
     let mut out = String::from("{\n");
-    for (i, key) in KEYS.iter().enumerate() {
-        let value = match ENGLISH[i] {
-            English::Text(t) => serde_json::to_string(t).unwrap(),
-            English::Forms(forms) => {
+    for (i, key) in keys().enumerate() {
+        let value = match forms(english(ALL[i])) {
+            None => serde_json::to_string(english(ALL[i])).unwrap(),
+            Some(forms) => {
                 let parts: Vec<String> = forms
-                    .iter()
                     .map(|(c, t)| format!("\"{c}\": {}", serde_json::to_string(t).unwrap()))
                     .collect();
                 format!("{{ {} }}", parts.join(", "))
             }
         };
-        let comma = if i + 1 == KEYS.len() { "" } else { "," };
+        let comma = if i + 1 == ALL.len() { "" } else { "," };
         out.push_str(&format!("  \"{key}\": {value}{comma}\n"));
     }
     out.push_str("}\n");
@@ -163,25 +163,25 @@ fn check_locale(lang: &str, text: &str) -> Vec<String> {
     let json: Value =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("{lang}.json is not JSON: {e}"));
     let object = json.as_object().expect("an object of key: text");
-    let keys: BTreeSet<&str> = object.keys().map(String::as_str).collect();
-    let english: BTreeSet<&str> = KEYS.iter().copied().collect();
-    for missing in english.difference(&keys) {
+    let found: BTreeSet<&str> = object.keys().map(String::as_str).collect();
+    let english: BTreeSet<&str> = keys().collect();
+    for missing in english.difference(&found) {
         problems.push(format!("{lang}.json: missing `{missing}`"));
     }
-    for extra in keys.difference(&english) {
+    for extra in found.difference(&english) {
         problems.push(format!("{lang}.json: unknown key `{extra}`"));
     }
-    for (i, key) in KEYS.iter().enumerate() {
-        let Some(value) = object.get(*key) else {
+    for (i, key) in keys().enumerate() {
+        let Some(value) = object.get(key) else {
             continue;
         };
         let wanted: BTreeSet<String> = english_texts(i)
             .iter()
             .flat_map(|(_, t)| placeholders(t))
             .collect();
-        let texts: Vec<(String, String)> = match (ENGLISH[i], value) {
-            (English::Text(_), Value::String(s)) => vec![(String::new(), s.clone())],
-            (English::Forms(_), Value::Object(forms)) => {
+        let texts: Vec<(String, String)> = match (ALL[i].has_forms(), value) {
+            (false, Value::String(s)) => vec![(String::new(), s.clone())],
+            (true, Value::Object(forms)) => {
                 if !forms.contains_key("other") {
                     problems.push(format!("{lang}.json: `{key}` needs an `other` form"));
                 }
