@@ -7,9 +7,8 @@
  * wasm from beside itself when the browser is idle or on the first
  * hover/focus/click of the launcher (option `load`: "idle", "interaction",
  * "eager"), checking both files against the sha384 hashes the build wrote
- * into it, then hands the shadow root to the widget. For a visitor whose
- * language is not English it fetches that language's words
- * (locales/<lang>.json, pinned the same way) alongside the wasm. It defines
+ * into it (and the visitor's language's words, locales/<lang>.json), then
+ * hands the shadow root to the widget. It defines
  * window.LyzrChat (init, instances) and the <lyzr-chat> element. Calls made
  * before the wasm is ready are queued. No framework, no eval, no innerHTML:
  * it runs under a strict CSP with Trusted Types.
@@ -68,8 +67,8 @@
     return name.replace(/-([a-z0-9])/g, function (_, c) { return c.toUpperCase(); });
   }
 
-  // Attributes of <lyzr-chat> that are HTML's own, not options (`dir` is an
-  // option too; `lang` is read as the page's language).
+  // Attributes of <lyzr-chat> that are HTML's own, not options (`lang` is
+  // the page's language; `dir` is an option).
   var HTML_ATTRIBUTE = /^(id|class|style|slot|part|hidden|inert|lang|tabindex|role|nonce|is|aria-.*|data-.*)$/;
 
   /** The options written as attributes of `<lyzr-chat>`, names in camelCase. */
@@ -142,12 +141,11 @@
   var INTEGRITY_JS = "__LYZR_CHAT_SRI_JS__";
   var INTEGRITY_WASM = "__LYZR_CHAT_SRI_WASM__";
 
-  // The languages the build has words for (English is compiled in), each
-  // file's sha384: written by scripts/sri.sh.
+  // Each language's file and its sha384 (English is compiled in): sri.sh.
   var LOCALE_FILES = /*__LYZR_CHAT_LOCALES__*/ {};
 
-  // The visitor's language: the `locale` option, else the closest `lang`
-  // (`<html lang>`), else the browser's (src/embed/language.rs: the same).
+  // The `locale` option, else the closest `lang` (`<html lang>`), else the
+  // browser's: as src/embed/language.rs.
   function resolveLocale(config, hostElement) {
     var tag = typeof config.locale === "string" ? config.locale.trim() : "";
     if (!tag) {
@@ -157,8 +155,7 @@
     return tag || navigator.language || "en";
   }
 
-  // `{ locale, strings }` for the widget (strings null: English); one fetch
-  // per language for every instance.
+  // `{ locale, strings }` for the widget (strings null: English).
   var localeLoads = {};
   function loadLanguage(tag) {
     var lower = String(tag).toLowerCase().replace(/_/g, "-");
@@ -169,8 +166,7 @@
     if (language === "en") return Promise.resolve({ locale: tag, strings: null });
     if (!file) {
       console.warn("lyzr-chat: no words for the language \"" + tag + "\" in this build (it has: en, " +
-        Object.keys(LOCALE_FILES).join(", ") + "), so the chat is in English; the `labels` option " +
-        "can give your own words");
+        Object.keys(LOCALE_FILES).join(", ") + "), so the chat is in English");
       return Promise.resolve({ locale: tag, strings: null });
     }
     if (!localeLoads[file]) {
@@ -368,8 +364,7 @@
       if (started || destroyed) return;
       started = true;
       if (launcher) launcher.setAttribute("aria-busy", "true");
-      // The visitor's words come with the wasm (no English first), and
-      // name the stand-in launcher meanwhile.
+      // The words come with the wasm (no English first).
       var language = loadLanguage(resolveLocale(config, hostElement));
       language.then(function (lang) {
         if (launcher && lang.strings && typeof lang.strings.open_label === "string") {

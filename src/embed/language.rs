@@ -4,82 +4,56 @@
 
 use crate::console;
 use crate::ui::i18n::{canonical_locale, keys, Dir, Label, Override, Words};
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-
-const CATEGORIES: &[&str] = &["zero", "one", "two", "few", "many", "other"];
 
 /// Texts by label key out of `value` (an object, or JSON text as an
 /// attribute gives it), for `labels` or a locale file (`what` names it in
-/// messages). Unknown keys get one console warning naming the known keys;
-/// a malformed text is a problem naming it, and is skipped.
+/// messages): a string, or for a counted text its plural forms (an object
+/// of category: text with an `other`). Unknown keys get one console warning
+/// naming the known keys; a malformed text is a problem naming it, and is
+/// skipped.
 pub fn read_texts(
     value: &JsValue,
     what: &str,
     problems: &mut Vec<String>,
 ) -> Vec<(Label, Override)> {
-    let parsed;
     let value = match value.as_string() {
-        Some(text) => match js_sys::JSON::parse(&text) {
-            Ok(v) => {
-                parsed = v;
-                &parsed
-            }
-            Err(_) => {
-                problems.push(format!(
-                    "{what} must be an object of label: text, e.g. {{ \"send\": \"Go\" }}; as an \
-                     attribute, written as JSON (it was not)"
-                ));
-                return Vec::new();
-            }
-        },
-        None => value,
+        Some(text) => js_sys::JSON::parse(&text).unwrap_or_default(),
+        None => value.clone(),
     };
-    if !value.is_object() || js_sys::Array::is_array(value) {
+    if !value.is_object() || Array::is_array(&value) {
         problems.push(format!(
-            "{what} must be an object of label: text, e.g. {{ \"send\": \"Go\" }}"
+            "{what} must be an object of label: text, e.g. {{\"send\": \"Go\"}} (JSON in an attribute)"
         ));
         return Vec::new();
     }
-    let object: &Object = value.unchecked_ref();
     let mut texts = Vec::new();
     let mut unknown = Vec::new();
-    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+    for entry in Object::entries(value.unchecked_ref()).iter() {
+        let entry: Array = entry.unchecked_into();
+        let (key, text) = (entry.get(0).as_string().unwrap_or_default(), entry.get(1));
         let Some(label) = Label::from_key(&key) else {
             unknown.push(format!("`{key}`"));
             continue;
         };
-        let text = Reflect::get(object, &JsValue::from_str(&key)).unwrap_or_default();
-        if let Some(text) = text.as_string() {
-            texts.push((label, Override::Text(text)));
-            continue;
-        }
-        let forms = text
-            .dyn_ref::<Object>()
-            .filter(|_| !js_sys::Array::is_array(&text))
-            .map(|forms| {
-                Object::keys(forms)
-                    .iter()
-                    .filter_map(|c| c.as_string())
-                    .map(|c| {
-                        let t = Reflect::get(forms, &JsValue::from_str(&c))
-                            .ok()?
-                            .as_string()?;
-                        CATEGORIES.contains(&c.as_str()).then_some((c, t))
-                    })
-                    .collect::<Option<Vec<_>>>()
-            });
-        match forms {
-            Some(Some(forms)) if forms.iter().any(|(c, _)| c == "other") => {
-                texts.push((label, Override::Forms(forms)))
-            }
-            _ => problems.push(format!(
-                "{what}: `{key}` must be a string{}",
-                if label.has_forms() {
-                    ", or plural forms like { \"one\": \"…{n}…\", \"other\": \"…{n}…\" }"
-                } else {
-                    ""
-                }
+        let forms = || -> Option<Override> {
+            let forms: Vec<(String, String)> = Object::entries(text.dyn_ref()?)
+                .iter()
+                .filter_map(|form| {
+                    let form: Array = form.unchecked_into();
+                    Some((form.get(0).as_string()?, form.get(1).as_string()?))
+                })
+                .collect();
+            forms
+                .iter()
+                .any(|(c, _)| c == "other")
+                .then_some(Override::Forms(forms))
+        };
+        match text.as_string().map(Override::Text).or_else(forms) {
+            Some(text) => texts.push((label, text)),
+            None => problems.push(format!(
+                "{what}: `{key}` must be a string, or plural forms {{\"one\": …, \"other\": …}}"
             )),
         }
     }

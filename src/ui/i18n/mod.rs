@@ -103,11 +103,9 @@ impl Dir {
     /// Hebrew, Persian, Urdu and the other languages written in their
     /// scripts (by the tag's first subtag; `he-IL` is Hebrew).
     pub fn of_locale(locale: &str) -> Dir {
-        const RTL: &[&str] = &[
-            "ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "ckb", "sd", "ug",
-        ];
+        const RTL: &str = "ar he iw fa ur ps yi dv ckb sd ug";
         let language = locale.split(['-', '_']).next().unwrap_or_default();
-        if RTL.iter().any(|l| l.eq_ignore_ascii_case(language)) {
+        if RTL.split(' ').any(|l| l.eq_ignore_ascii_case(language)) {
             Dir::Rtl
         } else {
             Dir::Ltr
@@ -316,16 +314,13 @@ pub fn canonical_locale(tag: &str) -> Option<String> {
     let tag = tag.trim();
     #[cfg(target_arch = "wasm32")]
     {
-        use js_sys::{Function, Reflect};
-        use wasm_bindgen::JsCast;
-        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-        let canonical: Function = Reflect::get(&intl, &"getCanonicalLocales".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        // call1 catches the RangeError of a malformed tag.
-        let list = canonical.call1(&intl, &tag.into()).ok()?;
-        Reflect::get(&list, &0.into()).ok()?.as_string()
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        extern "C" {
+            // `catch`: a malformed tag is a RangeError, not a crash.
+            #[wasm_bindgen(catch, js_namespace = Intl, js_name = getCanonicalLocales)]
+            fn get_canonical_locales(tag: &str) -> Result<js_sys::Array, wasm_bindgen::JsValue>;
+        }
+        get_canonical_locales(tag).ok()?.get(0).as_string()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
