@@ -166,3 +166,73 @@ async fn set_option_applies_live_options_and_asks_to_restart_for_the_rest() {
         .contains(r#"option `theme` must be one of "light", "dark", "auto", not "neon""#));
     handle.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn labels_take_strings_and_plural_forms_and_name_what_they_cannot_use() {
+    let spy = ConsoleSpy::new();
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "labels-attr"),
+        ("apiUrl", DEAD_API),
+        ("open", "true"),
+        ("locale", "en-GB"),
+        ("dir", "rtl"),
+        (
+            "labels",
+            r#"{"send_label": "Go", "unread_label": {"one": "{n} new", "other": "{n} new"},
+                "placeholder": 5, "close_label": {"one": "x"}, "sned": "x"}"#,
+        ),
+    ]))
+    .expect("mounted");
+    tick(50).await;
+    let shadow = document()
+        .query_selector("[data-lyzr-chat='labels-attr']")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let attr = |css: &str, name: &str| {
+        shadow
+            .query_selector(css)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{css}"))
+            .get_attribute(name)
+    };
+    assert_eq!(attr(".lc-send", "aria-label").as_deref(), Some("Go"));
+    // Not usable: English stays.
+    assert_eq!(
+        attr(".lc-input", "placeholder").as_deref(),
+        Some("Type a message…")
+    );
+    assert_eq!(
+        attr(".lc-close", "aria-label").as_deref(),
+        Some("Close chat")
+    );
+    assert_eq!(attr(".lc-root", "dir").as_deref(), Some("rtl"));
+    assert_eq!(attr(".lc-root", "lang").as_deref(), Some("en-GB"));
+    let text = spy.text();
+    for needle in [
+        "option `labels`: `placeholder` must be a string, or plural forms",
+        "option `labels`: `close_label` must be a string, or plural forms",
+        "option `labels`: unknown label `sned` ignored; known labels: title, placeholder, send,",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    handle.destroy();
+
+    // A malformed tag is named, and the page's language is used instead.
+    let spy = ConsoleSpy::new();
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "labels-bad-locale"),
+        ("apiUrl", DEAD_API),
+        ("locale", "en_US"),
+    ]))
+    .expect("a bad locale does not stop the widget");
+    assert!(
+        spy.text().contains(
+            r#"option `locale` must be a language tag like "fr" or "pt-BR"; got "en_US""#
+        ),
+        "{}",
+        spy.text()
+    );
+    handle.destroy();
+}
