@@ -366,12 +366,6 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       // The words come with the wasm (no English first).
       var language = loadLanguage(resolveLocale(config, hostElement));
-      language.then(function (lang) {
-        if (launcher && lang.strings && typeof lang.strings.open_label === "string") {
-          launcher.setAttribute("aria-label", lang.strings.open_label);
-          launcher.setAttribute("lang", lang.locale);
-        }
-      });
       Promise.all([loadWidget(), language]).then(function (loaded) {
         var module = loaded[0];
         if (destroyed) return;
