@@ -49,6 +49,9 @@ for f in $loader $js $wasm; do
   total_raw=$((total_raw + r)) total_br=$((total_br + b))
   printf '%-28s %10d %10d\n' "$(basename "$f")" "$r" "$b"
 done
+# The wasm carries the stylesheet minified by build.rs (OUT_DIR/widget.css).
+css_min=$(ls -t target/wasm32-unknown-unknown/release/build/lyzr-chat-widget-*/out/widget.css 2>/dev/null | head -n 1 || true)
+[ -n "$css_min" ] && css=$css_min
 printf '%-28s %10d %10d\n' "widget.css (inside wasm)" "$(raw $css)" "$(br $css)"
 printf '%-28s %10d %10d\n' "total shipped" "$total_raw" "$total_br"
 
