@@ -197,10 +197,11 @@ pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
                 <ul class="lc-refusals" role="alert">
                     {list
                         .iter()
-                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> })
+                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> }.into_any())
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     view! { class="lc",
@@ -280,7 +281,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                     ></span>
                 </span>
             </Show>
-            {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> })}
+            {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> }.into_any())}
         </li>
     }
 }

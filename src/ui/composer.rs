@@ -38,7 +38,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
         >
             {attachments
                 .enabled()
-                .then(|| view! { <AttachButton attachments=attachments/> })}
+                .then(|| view! { <AttachButton attachments=attachments/> }.into_any())}
             <textarea
                 class="lc-input"
                 node_ref=input

@@ -154,7 +154,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                             <div class="lc-text" dir="auto"><Markdown text=Signal::stored(text)/></div>
                         </div>
                     </li>
-                })}
+                }.into_any())}
                 <For
                     each=move || shown.get()
                     key=|id| *id
@@ -245,13 +245,13 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     let note = move || {
         let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));
         words::status_note(role, status.get(), sent)
-            .map(|words| view! { <span class="lc-note">{words}</span> })
+            .map(|words| view! { <span class="lc-note">{words}</span> }.into_any())
     };
     let time = move || {
         let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
         (ms > 0).then(|| {
             let (short, full) = words::times(ms);
-            view! { <span class="lc-time" title=full>{short}</span> }
+            view! { <span class="lc-time" title=full>{short}</span> }.into_any()
         })
     };
     // A failure: the reason, with Retry and Edit.
@@ -277,9 +277,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                             "Edit"
                         </button>
                     </div>
-                })}
+                }.into_any())}
             </div>
-        })
+        }.into_any())
     };
     let thinking_view = move || {
         thinking.with(|t| !t.trim().is_empty()).then(|| {
@@ -296,6 +296,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                     <p class="lc-thinking-text">{move || thinking.get()}</p>
                 </details>
             }
+            .into_any()
         })
     };
     let attached = move || {
@@ -319,10 +320,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     {f.name}
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     let files = move || {
@@ -354,10 +357,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     </a>
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     view! { class="lc",

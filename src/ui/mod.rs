@@ -112,7 +112,7 @@ pub fn Widget(
                 <header class="lc-header">
                     <div class="lc-titles">
                         <h2 class="lc-title">{title.clone()}</h2>
-                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> })}
+                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
                     </div>
                     <button
                         type="button"
@@ -156,6 +156,7 @@ pub fn Widget(
                                         {prompt}
                                     </button>
                                 }
+                                .into_any()
                             })
                             .collect_view()}
                     </div>
@@ -167,9 +168,9 @@ pub fn Widget(
                             <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
                                 "Retry"
                             </button>
-                        })}
+                        }.into_any())}
                     </p>
-                })}
+                }.into_any())}
                 <AttachmentTray attachments=attachments/>
                 <Composer state=state placeholder=placeholder attachments=attachments/>
             </section>
