@@ -3,6 +3,7 @@
 //! progress, error, remove) and the messages naming the rule a refused file
 //! broke. The words the visitor reads about files are chosen here.
 
+use super::show;
 use super::words::file_size;
 use crate::client::ClientError;
 use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
@@ -264,7 +265,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                     <path d="M7 7l10 10M17 7L7 17"></path>
                 </svg>
             </button>
-            <Show when=move || percent().is_some()>
+            {show(move || percent().is_some(), move || view! { class="lc",
                 <span
                     class="lc-chip-progress"
                     role="progressbar"
@@ -280,7 +281,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                         style:width=move || format!("{}%", percent().unwrap_or(0))
                     ></span>
                 </span>
-            </Show>
+            }.into_any())}
             {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> }.into_any())}
         </li>
     }

@@ -3,6 +3,7 @@
 //! IME composition is never interrupted.
 
 use super::attachments::AttachButton;
+use super::show;
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
@@ -50,24 +51,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                 on:input=move |ev| state.set_draft(event_target_value(&ev))
                 on:keydown=on_key
             ></textarea>
-            <Show
-                when=move || state.busy.get()
-                fallback=move || {
-                    view! { class="lc",
-                        <button
-                            type="submit"
-                            class="lc-send"
-                            aria-label="Send message"
-                            title="Send"
-                            disabled=move || !can_send()
-                        >
-                            <svg viewBox="0 0 24 24" aria-hidden="true">
-                                <path d="M4 12l16-8-6 16-2-7z"></path>
-                            </svg>
-                        </button>
-                    }
-                }
-            >
+            {show(move || state.busy.get(), move || view! { class="lc",
                 <button
                     type="button"
                     class="lc-stop"
@@ -79,7 +63,20 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                         <rect x="7" y="7" width="10" height="10" rx="1"></rect>
                     </svg>
                 </button>
-            </Show>
+            }.into_any())}
+            {show(move || !state.busy.get(), move || view! { class="lc",
+                <button
+                    type="submit"
+                    class="lc-send"
+                    aria-label="Send message"
+                    title="Send"
+                    disabled=move || !can_send()
+                >
+                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                        <path d="M4 12l16-8-6 16-2-7z"></path>
+                    </svg>
+                </button>
+            }.into_any())}
         </form>
     }
 }

@@ -2,7 +2,7 @@
 //! and an agent answer's parts (thinking, text as safe markdown, files) as
 //! they arrive.
 
-use super::words;
+use super::{show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::either::Either;
@@ -141,13 +141,13 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 aria-relevant="additions"
                 on:scroll=on_scroll
             >
-                <Show when=move || has_earlier()>
+                {show(has_earlier, move || view! { class="lc",
                     <li class="lc-older">
                         <button type="button" class="lc-load-older" on:click=move |_| earlier()>
                             "Show earlier messages"
                         </button>
                     </li>
-                </Show>
+                }.into_any())}
                 {welcome.map(|text| view! { class="lc",
                     <li class="lc-msg lc-agent lc-welcome">
                         <div class="lc-bubble">
@@ -160,19 +160,19 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     key=|id| *id
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
-                <Show when=waiting>
+                {show(waiting, || view! { class="lc",
                     <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                     </li>
-                </Show>
+                }.into_any())}
             </ol>
-            <Show when=move || unseen.get() && !follow.get()>
+            {show(move || unseen.get() && !follow.get(), move || view! {
                 <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
                     "Jump to latest ↓"
                 </button>
-            </Show>
+            }.into_any())}
         </div>
     }
 }

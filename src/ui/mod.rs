@@ -125,7 +125,7 @@ pub fn Widget(
                             <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
                         </svg>
                     </button>
-                    <Show when=move || floating>
+                    {floating.then(|| view! { class="lc",
                         <button
                             type="button"
                             class="lc-close"
@@ -137,10 +137,10 @@ pub fn Widget(
                                 <path d="M6 6l12 12M18 6L6 18"></path>
                             </svg>
                         </button>
-                    </Show>
+                    }.into_any())}
                 </header>
                 <MessageList state=state welcome=welcome/>
-                <Show when=show_starters.clone()>
+                {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
                         {starter_list
                             .iter()
@@ -160,7 +160,7 @@ pub fn Widget(
                             })
                             .collect_view()}
                     </div>
-                </Show>
+                }.into_any())}
                 {move || banner().map(|(text, retry)| view! { class="lc",
                     <p class="lc-banner" role="status">
                         {text}
@@ -174,7 +174,7 @@ pub fn Widget(
                 <AttachmentTray attachments=attachments/>
                 <Composer state=state placeholder=placeholder attachments=attachments/>
             </section>
-            <Show when=move || floating>
+            {floating.then(|| view! { class="lc",
             <button
                 type="button"
                 class="lc-launcher"
@@ -189,13 +189,29 @@ pub fn Widget(
                 <svg class="lc-icon-close" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M6 6l12 12M18 6L6 18"></path>
                 </svg>
-                <Show when=move || has_unread()>
+                {show(has_unread, move || view! {
                     <span class="lc-unread" aria-hidden="true">
                         {move || state.unread.get().min(99).to_string()}
                     </span>
-                </Show>
+                }.into_any())}
             </button>
-            </Show>
+            }.into_any())}
         </div>
     }
+}
+
+/// What `<Show>` does, without `Show`'s code for every use (it is generic
+/// over its condition and its children's view type): `view` is built each
+/// time `when` turns true and removed when it turns false. The condition is
+/// memoized, so a change that leaves it as it was rebuilds nothing.
+fn show(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    view: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    shown(Memo::new(move |_| when()), Box::new(view))
+}
+
+/// `show`'s view, one type for every use.
+fn shown(when: Memo<bool>, view: Box<dyn Fn() -> AnyView + Send + Sync>) -> impl IntoView {
+    move || when.get().then(&view)
 }
