@@ -229,12 +229,14 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
         ..
     } = attachment;
     let class = move || {
-        state.with(|s| match s {
-            FileState::Waiting => "lc-chip",
-            FileState::Uploading(_) => "lc-chip lc-chip-uploading",
-            FileState::Uploaded(_) => "lc-chip lc-chip-uploaded",
-            FileState::Failed(_) => "lc-chip lc-chip-failed",
-        })
+        state
+            .with(|s| match s {
+                FileState::Waiting => "lc-chip",
+                FileState::Uploading(_) => "lc-chip lc-chip-uploading",
+                FileState::Uploaded(_) => "lc-chip lc-chip-uploaded",
+                FileState::Failed(_) => "lc-chip lc-chip-failed",
+            })
+            .to_string()
     };
     let percent = move || {
         state.with(|s| match s {

@@ -5,7 +5,6 @@
 use super::{show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
-use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Bubbles built at first, and added each time the visitor reaches the top.
@@ -289,6 +288,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 } else {
                     "Thought process"
                 }
+                .to_string()
             };
             view! { class="lc",
                 <details class="lc-thinking">
@@ -376,8 +376,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 {thinking_view}
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
-                    Role::Agent => Either::Left(view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }),
-                    Role::User => Either::Right(view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }),
+                    Role::Agent => view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }.into_any(),
+                    Role::User => view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }.into_any(),
                 }}
                 {attached}
                 {files}

@@ -89,12 +89,15 @@ pub fn Widget(
         welcome,
     } = text;
     let drop_zone = DropZone::new(attachments);
+    // Class and text closures return String everywhere: one render effect
+    // type for all of them (a `&'static str` one would be another).
     let panel_class = move || {
         if drop_zone.dragging.get() {
             "lc-panel lc-dragging"
         } else {
             "lc-panel"
         }
+        .to_string()
     };
     view! { class="lc",
         <div class=root_class>
