@@ -13,7 +13,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
     // Focus the textarea whenever the panel opens.
-    Effect::new(move |_| {
+    super::effect(move || {
         if state.open.get() {
             if let Some(el) = input.get() {
                 let _ = el.focus();

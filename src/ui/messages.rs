@@ -2,7 +2,7 @@
 //! and an agent answer's parts (thinking, text as safe markdown, files) as
 //! they arrive.
 
-use super::{show, words};
+use super::{effect, show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::prelude::*;
@@ -71,13 +71,12 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
     };
     // Older messages fetched on the visitor's request are shown when they come.
     let asked = RwSignal::new(false);
-    Effect::new(move |_| {
-        let head = state.list.with(|l| l.first().copied());
+    effect(move || {
+        state.list.track();
         if asked.get_untracked() && hidden() > 0 {
             asked.set(false);
             reveal();
         }
-        head
     });
     let has_earlier = move || hidden() != 0 || state.list.with(|_| state.has_older());
     let earlier = move || {
@@ -107,7 +106,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
         follow.set(true);
         unseen.set(false);
     };
-    Effect::new(move |_| {
+    effect(move || {
         let newest_is_users = state.list.with(|l| l.last().copied()).is_some_and(|id| {
             state.with_conversation(|c| c.get(id).is_some_and(|m| m.role == Role::User))
         });
@@ -182,7 +181,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
 fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen: RwSignal<bool>) {
     use wasm_bindgen::prelude::*;
     let observer = StoredValue::new_local(None::<(web_sys::MutationObserver, Closure<dyn Fn()>)>);
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = list.get() else { return };
         if observer.with_value(|o| o.is_some()) {
             return;

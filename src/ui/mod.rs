@@ -211,10 +211,24 @@ fn show(
     when: impl Fn() -> bool + Send + Sync + 'static,
     view: impl Fn() -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
-    shown(Memo::new(move |_| when()), Box::new(view))
+    shown(Box::new(when), Box::new(view))
 }
 
-/// `show`'s view, one type for every use.
-fn shown(when: Memo<bool>, view: Box<dyn Fn() -> AnyView + Send + Sync>) -> impl IntoView {
+/// `show`'s memo and view, one type for every use.
+fn shown(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    view: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let when = Memo::new(move |_| when());
     move || when.get().then(&view)
+}
+
+/// `Effect::new` for an effect that keeps no value, with one copy of the
+/// effect's code for all of them (`Effect::new` is generic over the closure).
+pub(crate) fn effect(f: impl FnMut() + 'static) {
+    effect_boxed(Box::new(f));
+}
+
+fn effect_boxed(mut f: Box<dyn FnMut()>) {
+    Effect::new(move |_| f());
 }
