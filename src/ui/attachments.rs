@@ -3,8 +3,8 @@
 //! progress, error, remove) and the messages naming the rule a refused file
 //! broke. The words the visitor reads about files are chosen here.
 
-use super::show;
 use super::words::file_size;
+use super::{on_click, show};
 use crate::client::ClientError;
 use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
 use leptos::prelude::*;
@@ -163,11 +163,11 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
             aria-label="Attach files"
             title="Attach files"
             disabled=move || attachments.uploading.get()
-            on:click=move |_| {
+            on:click=on_click(move || {
                 if let Some(el) = input.get_untracked() {
                     el.click();
                 }
-            }
+            })
         >
             <svg viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7"></path>
@@ -261,7 +261,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                 class="lc-chip-remove"
                 aria-label=remove_label
                 disabled=move || attachments.uploading.get()
-                on:click=move |_| attachments.remove(id)
+                on:click=on_click(move || attachments.remove(id))
             >
                 <svg viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M7 7l10 10M17 7L7 17"></path>

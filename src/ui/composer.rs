@@ -3,7 +3,7 @@
 //! IME composition is never interrupted.
 
 use super::attachments::AttachButton;
-use super::show;
+use super::{on_click, show};
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
@@ -57,7 +57,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                     class="lc-stop"
                     aria-label="Stop the answer"
                     title="Stop"
-                    on:click=move |_| state.stop()
+                    on:click=on_click(move || state.stop())
                 >
                     <svg viewBox="0 0 24 24" aria-hidden="true">
                         <rect x="7" y="7" width="10" height="10" rx="1"></rect>

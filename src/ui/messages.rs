@@ -2,7 +2,7 @@
 //! and an agent answer's parts (thinking, text as safe markdown, files) as
 //! they arrive.
 
-use super::{effect, show, words};
+use super::{effect, on_click, show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::prelude::*;
@@ -141,7 +141,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
             >
                 {show(has_earlier, move || view! { class="lc",
                     <li class="lc-older">
-                        <button type="button" class="lc-load-older" on:click=move |_| earlier()>
+                        <button type="button" class="lc-load-older" on:click=on_click(earlier)>
                             "Show earlier messages"
                         </button>
                     </li>
@@ -167,7 +167,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 }.into_any())}
             </ol>
             {show(move || unseen.get() && !follow.get(), move || view! {
-                <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
+                <button type="button" class="lc-jump" on:click=on_click(to_bottom)>
                     "Jump to latest ↓"
                 </button>
             }.into_any())}
@@ -268,10 +268,10 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 <p class="lc-error-text">{reason}</p>
                 {retryable.then(|| view! { class="lc",
                     <div class="lc-actions">
-                        <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
+                        <button type="button" class="lc-retry" on:click=on_click(move || state.retry(id))>
                             "Retry"
                         </button>
-                        <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
+                        <button type="button" class="lc-edit" on:click=on_click(move || state.edit(id))>
                             "Edit"
                         </button>
                     </div>

@@ -122,7 +122,7 @@ pub fn Widget(
                         class="lc-reset"
                         aria-label="Start a new conversation"
                         title="New conversation"
-                        on:click=move |_| state.reset()
+                        on:click=on_click(move || state.reset())
                     >
                         <svg viewBox="0 0 24 24" aria-hidden="true">
                             <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
@@ -134,7 +134,7 @@ pub fn Widget(
                             class="lc-close"
                             aria-label="Close chat"
                             title="Close"
-                            on:click=move |_| close()
+                            on:click=on_click(close)
                         >
                             <svg viewBox="0 0 24 24" aria-hidden="true">
                                 <path d="M6 6l12 12M18 6L6 18"></path>
@@ -154,7 +154,7 @@ pub fn Widget(
                                     <button
                                         type="button"
                                         class="lc-starter"
-                                        on:click=move |_| state.send(text.clone())
+                                        on:click=on_click(move || state.send(text.clone()))
                                     >
                                         {prompt}
                                     </button>
@@ -168,7 +168,7 @@ pub fn Widget(
                     <p class="lc-banner" role="status">
                         {text}
                         {retry.then(|| view! { class="lc",
-                            <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
+                            <button type="button" class="lc-banner-retry" on:click=on_click(move || state.load_history())>
                                 "Retry"
                             </button>
                         }.into_any())}
@@ -184,7 +184,7 @@ pub fn Widget(
                 node_ref=launcher
                 aria-label=move || words::launcher_label(open.get(), state.unread.get())
                 aria-expanded=move || open.get().to_string()
-                on:click=move |_| state.set_open(!open.get_untracked())
+                on:click=on_click(move || state.set_open(!open.get_untracked()))
             >
                 <svg class="lc-icon-chat" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M4 5h16v11H8l-4 4z"></path>
@@ -221,6 +221,12 @@ fn shown(
 ) -> impl IntoView {
     let when = Memo::new(move |_| when());
     move || when.get().then(&view)
+}
+
+/// A click handler, boxed: every `on:click` in the widget then shares one
+/// copy of Leptos' code for attaching a handler (generic over its type).
+fn on_click(f: impl Fn() + 'static) -> Box<dyn FnMut(web_sys::MouseEvent)> {
+    Box::new(move |_| f())
 }
 
 /// `Effect::new` for an effect that keeps no value, with one copy of the
