@@ -142,8 +142,10 @@ impl DropZone {
 }
 
 /// The paperclip button and its hidden file input.
-#[component]
-pub fn AttachButton(attachments: Attachments) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn attach_button(attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
     let accept = attachments
         .limits()
@@ -187,8 +189,10 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
 }
 
 /// The attached files as chips, and the refusals of the last offer.
-#[component]
-pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn attachment_tray(attachments: Attachments) -> impl IntoView {
     let limits = attachments.limits().unwrap_or_default();
     let refusals = move || {
         let list = attachments.refusals.get();

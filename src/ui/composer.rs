@@ -2,14 +2,16 @@
 //! while an answer is coming. Enter sends, Shift+Enter starts a new line;
 //! IME composition is never interrupted.
 
-use super::attachments::AttachButton;
+use super::attachments::attach_button;
 use super::{on_click, show};
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
 
-#[component]
-pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
+/// A plain function, not a `#[component]`: it is built inside `Widget`'s
+/// untracked body, and a component costs its own copy of Leptos' component
+/// code.
+pub fn composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
     // Focus the textarea whenever the panel opens.
@@ -39,7 +41,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
         >
             {attachments
                 .enabled()
-                .then(|| view! { <AttachButton attachments=attachments/> }.into_any())}
+                .then(|| attach_button(attachments).into_any())}
             <textarea
                 class="lc-input"
                 node_ref=input

@@ -13,8 +13,10 @@ const PAGE: usize = 40;
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
-#[component]
-pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {

@@ -14,10 +14,10 @@ pub mod words;
 
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
-use attachments::{AttachmentTray, DropZone};
-use composer::Composer;
+use attachments::{attachment_tray, DropZone};
+use composer::composer;
 use leptos::prelude::*;
-use messages::MessageList;
+use messages::message_list;
 pub use options::{Mode, Position, Theme, UiOptions};
 
 /// Texts the host page chooses for the widget's chrome.
@@ -142,7 +142,7 @@ pub fn Widget(
                         </button>
                     }.into_any())}
                 </header>
-                <MessageList state=state welcome=welcome/>
+                {message_list(state, welcome)}
                 {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
                         {starter_list
@@ -174,8 +174,8 @@ pub fn Widget(
                         }.into_any())}
                     </p>
                 }.into_any())}
-                <AttachmentTray attachments=attachments/>
-                <Composer state=state placeholder=placeholder attachments=attachments/>
+                {attachment_tray(attachments)}
+                {composer(state, placeholder, attachments)}
             </section>
             {floating.then(|| view! { class="lc",
             <button
