@@ -20,13 +20,6 @@ pub struct ChatRequest {
     /// The optional fields, at the top level of the body.
     #[serde(flatten)]
     pub fields: RequestFields,
-    /// The shape the answer should take (`{"type": "json_object"}`, a
-    /// JSON schema, ...), as Lyzr's SDK passes it on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<Map<String, Value>>,
-    /// Per-request model provider settings, as Lyzr's SDK passes them on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_overrides: Option<Map<String, Value>>,
 }
 
 impl ChatRequest {
@@ -43,8 +36,6 @@ impl ChatRequest {
             session_id: session_id.into(),
             message: message.into(),
             fields: RequestFields::default(),
-            response_format: None,
-            provider_overrides: None,
         }
     }
 
@@ -55,7 +46,8 @@ impl ChatRequest {
 }
 
 /// The optional fields a host page adds to every request
-/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`), in
+/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`,
+/// `responseFormat`, `providerOverrides`), in
 /// their wire names. One type from the page's options to the request body.
 ///
 /// ```
@@ -86,6 +78,13 @@ pub struct RequestFields {
     /// Ids of previously uploaded assets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<String>>,
+    /// The shape the answer should take (`{"type": "json_object"}`, a
+    /// JSON schema, ...), as Lyzr's SDK passes it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Map<String, Value>>,
+    /// Per-request model provider settings, as Lyzr's SDK passes them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_overrides: Option<Map<String, Value>>,
 }
 
 impl RequestFields {
@@ -97,6 +96,8 @@ impl RequestFields {
             filter_variables,
             features,
             assets,
+            response_format,
+            provider_overrides,
         } = patch;
         if system_prompt_variables.is_some() {
             self.system_prompt_variables = system_prompt_variables;
@@ -109,6 +110,12 @@ impl RequestFields {
         }
         if assets.is_some() {
             self.assets = assets;
+        }
+        if response_format.is_some() {
+            self.response_format = response_format;
+        }
+        if provider_overrides.is_some() {
+            self.provider_overrides = provider_overrides;
         }
     }
 }
@@ -493,6 +500,16 @@ mod tests {
         );
         fields.update(RequestFields::default());
         assert_eq!(fields.assets.as_deref(), Some(&["x".to_string()][..]));
+        // setVariables({response_format}) and provider_overrides, alike.
+        fields.update(RequestFields {
+            response_format: Some(Map::from_iter([("type".into(), json!("json_object"))])),
+            provider_overrides: Some(Map::from_iter([("temperature".into(), json!(0))])),
+            ..RequestFields::default()
+        });
+        let body = serde_json::to_value(&fields).unwrap();
+        assert_eq!(body["response_format"], json!({"type": "json_object"}));
+        assert_eq!(body["provider_overrides"], json!({"temperature": 0}));
+        assert_eq!(body["assets"], json!(["x"]));
     }
 
     #[test]
@@ -543,11 +560,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            req.response_format.as_ref().unwrap()["type"],
+            req.fields.response_format.as_ref().unwrap()["type"],
             json!("json_object")
         );
         assert_eq!(
-            req.provider_overrides.as_ref().unwrap()["temperature"],
+            req.fields.provider_overrides.as_ref().unwrap()["temperature"],
             json!(0.2)
         );
         let v = serde_json::to_value(&req).unwrap();

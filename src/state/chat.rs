@@ -7,9 +7,9 @@
 //! (`state::ChatState`) turns those into signals and saves the model.
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
-use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
-use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
-use serde_json::{Map, Value};
+use crate::client::{Abort, AbortReason, ClientError, Progress, Reply, SendOptions};
+use lyzr_chat_protocol::activity::apply;
+use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, RequestFields, Step};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -20,15 +20,22 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// The network, as the conversation needs it.
 pub trait Transport {
-    /// Sends one message; reply text comes through `on`. Returns the files
-    /// the chat call listed.
+    /// Sends one message; reply text comes through `on`. Returns what the
+    /// chat call added (files, ids).
     fn send<'a>(
         &'a self,
         request: &'a ChatRequest,
         options: SendOptions,
         abort: &'a Abort,
         on: &'a mut dyn FnMut(Progress),
-    ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>>;
+    ) -> LocalFuture<'a, Result<Reply, ClientError>>;
+    /// Opens the agent-activity channel of `session_id` for one answer,
+    /// events going to `on`; `None` when the API has none.
+    fn activity(
+        &self,
+        session_id: &str,
+        on: Box<dyn Fn(ActivityEvent)>,
+    ) -> Option<Rc<dyn Activity>>;
     /// Asks the service to stop answering (best effort).
     fn stop(&self, session_id: &str) -> LocalFuture<'static, ()>;
     /// The server's history of a session, oldest first.
@@ -36,6 +43,16 @@ pub trait Transport {
         &self,
         session_id: &str,
     ) -> LocalFuture<'static, Result<Vec<HistoryItem>, ClientError>>;
+}
+
+/// One answer's activity channel. It never affects the answer.
+pub trait Activity {
+    /// Resolves once the channel listens or failed, or after a short wait.
+    fn ready(&self) -> LocalFuture<'static, ()>;
+    /// The answer is over: the channel closes after a grace period.
+    fn finish(&self);
+    /// Closes now.
+    fn close(&self);
 }
 
 /// Time, ids and randomness.
@@ -52,11 +69,11 @@ pub trait Env {
 pub struct ChatSettings {
     pub agent_id: String,
     pub user_id: String,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
+    /// Sent with every message (`assets` plus each message's files).
+    pub fields: RequestFields,
     pub options: SendOptions,
+    /// Show the agent's steps (open the activity channel per answer).
+    pub activity: bool,
 }
 
 impl ChatSettings {
@@ -64,23 +81,11 @@ impl ChatSettings {
         Self {
             agent_id,
             user_id,
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
+            fields: RequestFields::default(),
             options: SendOptions::default(),
+            activity: false,
         }
     }
-}
-
-/// Request fields the host page may change while the widget runs; `None`
-/// leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Variables {
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
-    pub assets: Option<Vec<String>>,
 }
 
 /// A passing note for the visitor.
@@ -101,9 +106,22 @@ pub enum ChatEvent {
     MessageSent {
         text: String,
     },
-    /// An answer is complete.
+    /// An answer is complete; the chat call's ids as they came (JSON text).
     MessageReceived {
         text: String,
+        message_id: Option<String>,
+        metadata: Option<String>,
+        tool_calls: Option<String>,
+    },
+    /// The agent asks the page to run a tool; `arguments` is JSON text.
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
+    /// An event of the activity channel, with the step it made or changed.
+    Activity {
+        event: ActivityEvent,
+        step: Option<Step>,
     },
     /// A send failed.
     Error {
@@ -127,6 +145,8 @@ pub enum Change {
     Message(u64),
     /// A send started or ended.
     Busy(bool),
+    /// The steps of the answer being waited for, before it has a bubble.
+    Steps(Vec<Step>),
     Notice(Option<Notice>),
     /// A message with this text was accepted: the composer, which kept
     /// it until now, can let it go.
@@ -140,6 +160,11 @@ struct Inflight {
     abort: Abort,
     question: u64,
     answer: Option<u64>,
+    /// Which send this is (activity events name it).
+    run: u64,
+    /// Steps seen before the answer's bubble exists.
+    steps: Vec<Step>,
+    activity: Option<Rc<dyn Activity>>,
 }
 
 /// One conversation and the work on it.
@@ -154,6 +179,10 @@ pub struct Chat {
     history_loading: Cell<bool>,
     /// The page is being left: a request that breaks now broke because of it.
     leaving: Cell<bool>,
+    /// Sends started so far.
+    runs: Cell<u64>,
+    /// The last finished send and its answer: its trailing events still count.
+    last: Cell<Option<(u64, u64)>>,
     notify: RefCell<Rc<dyn Fn(Change)>>,
 }
 
@@ -174,6 +203,8 @@ impl Chat {
             online: Cell::new(true),
             history_loading: Cell::new(false),
             leaving: Cell::new(false),
+            runs: Cell::new(0),
+            last: Cell::new(None),
             notify: RefCell::new(Rc::new(|_| {})),
         })
     }
@@ -230,21 +261,9 @@ impl Chat {
         self.settings.borrow_mut().user_id = user_id;
     }
 
-    /// Changes request fields for the next messages.
-    pub fn set_variables(&self, v: Variables) {
-        let mut s = self.settings.borrow_mut();
-        if v.system_prompt_variables.is_some() {
-            s.system_prompt_variables = v.system_prompt_variables;
-        }
-        if v.filter_variables.is_some() {
-            s.filter_variables = v.filter_variables;
-        }
-        if v.features.is_some() {
-            s.features = v.features;
-        }
-        if v.assets.is_some() {
-            s.assets = v.assets;
-        }
+    /// Changes request fields for the next messages (those `patch` sets).
+    pub fn set_variables(&self, patch: RequestFields) {
+        self.settings.borrow_mut().fields.update(patch);
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -360,26 +379,42 @@ impl Chat {
             return;
         }
         let abort = Abort::new();
+        let (request, options, watch) = {
+            let s = self.settings.borrow();
+            let c = self.conversation.borrow();
+            let Some(m) = c.get(question) else { return };
+            let mut fields = s.fields.clone();
+            let mut assets = fields.assets.take().unwrap_or_default();
+            assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
+            fields.assets = (!assets.is_empty()).then_some(assets);
+            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
+                .with_fields(fields);
+            (request, s.options, s.activity)
+        };
+        let run = self.runs.get() + 1;
+        self.runs.set(run);
+        // Opened just before sending, so the first steps are not missed.
+        let activity = if watch {
+            let chat = Rc::downgrade(self);
+            self.transport.activity(
+                &request.session_id,
+                Box::new(move |event| {
+                    if let Some(chat) = chat.upgrade() {
+                        chat.activity(run, event);
+                    }
+                }),
+            )
+        } else {
+            None
+        };
         *self.inflight.borrow_mut() = Some(Inflight {
             abort: abort.clone(),
             question,
             answer: None,
+            run,
+            steps: Vec::new(),
+            activity: activity.clone(),
         });
-        let (request, options) = {
-            let s = self.settings.borrow();
-            let c = self.conversation.borrow();
-            let Some(m) = c.get(question) else { return };
-            let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
-            assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
-            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
-                .with_fields(lyzr_chat_protocol::RequestFields {
-                    system_prompt_variables: s.system_prompt_variables.clone(),
-                    filter_variables: s.filter_variables.clone(),
-                    features: s.features.clone(),
-                    assets: (!assets.is_empty()).then_some(assets),
-                });
-            (request, s.options)
-        };
         self.change(question, |m| {
             m.sent = true;
             m.problem = None;
@@ -390,6 +425,9 @@ impl Chat {
         self.tell(Change::Busy(true));
         let chat = self.clone();
         crate::spawn(async move {
+            if let Some(activity) = &activity {
+                activity.ready().await;
+            }
             let mut parts = ReplyParts::new();
             let mut accepted = false;
             let result = {
@@ -398,6 +436,9 @@ impl Chat {
                     .send(&request, options, &abort, &mut on)
                     .await
             };
+            if let Some(activity) = activity {
+                activity.finish();
+            }
             chat.finish(result, &abort, parts, accepted);
         });
     }
@@ -416,7 +457,49 @@ impl Chat {
                 crate::console::warn(&format!("{error}; retrying in {in_ms} ms"));
                 self.tell(Change::Notice(Some(Notice::Retrying { in_ms, error })));
             }
+            Progress::ToolCall { name, arguments } => {
+                if let Some(id) = self.answer() {
+                    let tool = name.clone();
+                    self.change(id, |m| m.parts.tool_call = Some(tool));
+                }
+                self.tell(Change::Event(ChatEvent::ToolCall { name, arguments }));
+            }
         }
+    }
+
+    /// An event of send `run`'s activity channel: a step of its answer (or
+    /// of the answer being waited for), and an event for the host page.
+    fn activity(&self, run: u64, event: ActivityEvent) {
+        let target = match self.inflight.borrow().as_ref() {
+            Some(i) if i.run == run => Some(i.answer),
+            _ => self
+                .last
+                .get()
+                .filter(|(r, _)| *r == run)
+                .map(|(_, id)| Some(id)),
+        };
+        // A send that was reset or superseded: nothing to show it on.
+        let Some(answer) = target else { return };
+        let mut step = None;
+        match answer {
+            Some(id) => self.change(id, |m| {
+                if apply(&mut m.parts.steps, &event) {
+                    step = m.parts.steps.last().cloned();
+                }
+            }),
+            None => {
+                let steps = self
+                    .inflight
+                    .borrow_mut()
+                    .as_mut()
+                    .and_then(|i| apply(&mut i.steps, &event).then(|| i.steps.clone()));
+                if let Some(steps) = steps {
+                    step = steps.last().cloned();
+                    self.tell(Change::Steps(steps));
+                }
+            }
+        }
+        self.tell(Change::Event(ChatEvent::Activity { event, step }));
     }
 
     fn accept(&self) {
@@ -446,24 +529,40 @@ impl Chat {
         if answer.is_some() {
             return answer;
         }
-        let id = self.new_answer(question);
+        let steps = self
+            .inflight
+            .borrow_mut()
+            .as_mut()
+            .map(|i| std::mem::take(&mut i.steps))
+            .unwrap_or_default();
+        let id = self.new_answer(question, steps);
         if let Some(i) = self.inflight.borrow_mut().as_mut() {
             i.answer = Some(id);
         }
         Some(id)
     }
 
-    fn new_answer(&self, question: u64) -> u64 {
+    /// A new answer to `question`, taking over the steps seen so far.
+    fn new_answer(&self, question: u64, steps: Vec<Step>) -> u64 {
         let id = self.env.new_id();
         let now = self.env.now_ms();
+        let moved = !steps.is_empty();
         self.change_list(|c| {
             c.add_answer(id, question, now);
+            c.update(id, |m| m.parts.steps = steps);
         });
+        if moved {
+            self.tell(Change::Steps(Vec::new()));
+        }
         id
     }
 
     fn add(&self, delta: PartsDelta) {
-        if delta.answer.is_empty() && delta.thinking.is_empty() && delta.artifacts.is_empty() {
+        if delta.answer.is_empty()
+            && delta.thinking.is_empty()
+            && delta.artifacts.is_empty()
+            && delta.files_notes.is_empty()
+        {
             return;
         }
         let Some(id) = self.answer() else { return };
@@ -471,12 +570,15 @@ impl Chat {
             m.text.push_str(&delta.answer);
             m.parts.thinking.push_str(&delta.thinking);
             m.parts.artifacts.extend(delta.artifacts);
+            m.parts
+                .files_notes
+                .extend(delta.files_notes.into_iter().map(|n| n.raw));
         });
     }
 
     fn finish(
         &self,
-        result: Result<Vec<Artifact>, ClientError>,
+        result: Result<Reply, ClientError>,
         abort: &Abort,
         mut parts: ReplyParts,
         accepted: bool,
@@ -488,20 +590,53 @@ impl Chat {
         }
         self.add(parts.finish());
         let Inflight {
-            question, answer, ..
+            question,
+            answer,
+            run,
+            steps,
+            ..
         } = self.inflight.borrow_mut().take().expect("checked above");
+        if !steps.is_empty() {
+            self.tell(Change::Steps(Vec::new()));
+        }
         self.tell(Change::Busy(false));
         self.tell(Change::Notice(None));
+        if let Some(answer) = answer {
+            self.last.set(Some((run, answer)));
+        }
+        // An answer made now takes the steps seen (its events may trail).
+        let mut steps = Some(steps);
+        let mut new_answer = || {
+            let id = self.new_answer(question, steps.take().unwrap_or_default());
+            self.last.set(Some((run, id)));
+            id
+        };
         match result {
-            Ok(artifacts) => {
+            Ok(reply) => {
                 // An empty answer still gets its bubble.
-                let answer = answer.unwrap_or_else(|| self.new_answer(question));
+                let answer = answer.unwrap_or_else(&mut new_answer);
+                let Reply {
+                    artifacts,
+                    message_id,
+                    metadata,
+                    tool_calls,
+                } = reply;
                 self.change(answer, |m| {
                     m.parts.artifacts.extend(artifacts);
+                    m.parts.message_id = message_id.clone();
+                    m.parts.metadata = metadata.clone();
+                    m.parts.tool_calls = tool_calls.clone();
+                    // The answer is complete: so is every step of it.
+                    m.parts.steps.iter_mut().for_each(|s| s.done = true);
                     m.status = Status::Done;
                 });
                 let text = self.with(|c| c.get(answer).map(|m| m.text.clone()).unwrap_or_default());
-                self.tell(Change::Event(ChatEvent::MessageReceived { text }));
+                self.tell(Change::Event(ChatEvent::MessageReceived {
+                    text,
+                    message_id,
+                    metadata,
+                    tool_calls,
+                }));
                 if !self.open.get() {
                     let count = {
                         let mut c = self.conversation.borrow_mut();
@@ -526,7 +661,7 @@ impl Chat {
                         m.problem = Some(Problem::PageLeft);
                     }),
                     None => {
-                        let id = self.new_answer(question);
+                        let id = new_answer();
                         self.change(id, |m| m.status = Status::Interrupted);
                     }
                 }
@@ -549,7 +684,7 @@ impl Chat {
                     }),
                     None => {
                         // Accepted with no answer at all: an empty failed answer carries the reason.
-                        let id = self.new_answer(question);
+                        let id = new_answer();
                         self.change(id, |m| {
                             m.status = Status::Failed;
                             m.problem = problem;
@@ -628,6 +763,9 @@ impl Chat {
         let taken = self.inflight.borrow_mut().take();
         if let Some(inflight) = taken {
             inflight.abort.abort(AbortReason::Discarded);
+            if let Some(activity) = inflight.activity {
+                activity.close();
+            }
             self.tell(Change::Busy(false));
         }
     }
@@ -735,8 +873,22 @@ mod tests {
     use super::*;
     use crate::spawn::test_pool::run_until_stalled;
     use futures::channel::oneshot;
-    use lyzr_chat_protocol::ApiError;
+    use lyzr_chat_protocol::{ApiError, StepKind};
     use std::collections::VecDeque;
+
+    trait LastSteps {
+        fn last_steps(&self) -> Option<usize>;
+    }
+
+    impl LastSteps for Vec<Change> {
+        /// How many steps the last `Steps` change held.
+        fn last_steps(&self) -> Option<usize> {
+            self.iter().rev().find_map(|c| match c {
+                Change::Steps(s) => Some(s.len()),
+                _ => None,
+            })
+        }
+    }
 
     /// What the fake server does with the next message.
     enum Script {
@@ -748,6 +900,46 @@ mod tests {
         Break(Vec<&'static str>, ClientError),
         /// Accepts, sends these pieces, then waits for the sender.
         Hold(Vec<&'static str>, oneshot::Receiver<()>),
+        /// Waits for the sender, then accepts and answers with these pieces.
+        Slow(oneshot::Receiver<()>, Vec<&'static str>),
+        /// Accepts, then the stream asks the page to run a tool.
+        Tool(&'static str, &'static str),
+        /// Accepts and answers as the chat call does, with its ids.
+        Whole(&'static str, Reply),
+    }
+
+    /// What the fake activity channel saw.
+    #[derive(Default)]
+    struct FakeChannel {
+        opened: Cell<u32>,
+        finished: Cell<u32>,
+        closed: Cell<u32>,
+        on: RefCell<Option<Box<dyn Fn(ActivityEvent)>>>,
+    }
+
+    impl FakeChannel {
+        fn emit(&self, event_type: &str, tool: Option<&str>) {
+            let on = self.on.borrow();
+            (on.as_ref().expect("a channel is open"))(ActivityEvent {
+                event_type: event_type.into(),
+                tool_name: tool.map(Into::into),
+                ..ActivityEvent::default()
+            });
+        }
+    }
+
+    struct FakeActivity(Rc<FakeChannel>);
+
+    impl Activity for FakeActivity {
+        fn ready(&self) -> LocalFuture<'static, ()> {
+            Box::pin(async {})
+        }
+        fn finish(&self) {
+            self.0.finished.set(self.0.finished.get() + 1);
+        }
+        fn close(&self) {
+            self.0.closed.set(self.0.closed.get() + 1);
+        }
     }
 
     #[derive(Default)]
@@ -756,6 +948,7 @@ mod tests {
         received: RefCell<Vec<ChatRequest>>,
         stops: Cell<u32>,
         history: RefCell<Option<Result<Vec<HistoryItem>, ClientError>>>,
+        channel: Rc<FakeChannel>,
     }
 
     impl Transport for FakeServer {
@@ -765,7 +958,7 @@ mod tests {
             _options: SendOptions,
             abort: &'a Abort,
             on: &'a mut dyn FnMut(Progress),
-        ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>> {
+        ) -> LocalFuture<'a, Result<Reply, ClientError>> {
             self.received.borrow_mut().push(request.clone());
             let script = self
                 .script
@@ -779,7 +972,7 @@ mod tests {
                         for p in pieces {
                             on(Progress::Text(p.into()));
                         }
-                        Ok(vec![])
+                        Ok(Reply::default())
                     }
                     Script::Refuse(e) => Err(e),
                     Script::Break(pieces, e) => {
@@ -789,6 +982,27 @@ mod tests {
                         }
                         Err(e)
                     }
+                    Script::Slow(release, pieces) => {
+                        let _ = release.await;
+                        on(Progress::Accepted);
+                        for p in pieces {
+                            on(Progress::Text(p.into()));
+                        }
+                        Ok(Reply::default())
+                    }
+                    Script::Tool(name, arguments) => {
+                        on(Progress::Accepted);
+                        on(Progress::ToolCall {
+                            name: name.into(),
+                            arguments: arguments.into(),
+                        });
+                        Ok(Reply::default())
+                    }
+                    Script::Whole(text, reply) => {
+                        on(Progress::Accepted);
+                        on(Progress::Text(text.into()));
+                        Ok(reply)
+                    }
                     Script::Hold(pieces, release) => {
                         on(Progress::Accepted);
                         for p in pieces {
@@ -797,11 +1011,21 @@ mod tests {
                         let _ = release.await;
                         match abort.reason() {
                             Some(r) => Err(ClientError::Aborted(r)),
-                            None => Ok(vec![]),
+                            None => Ok(Reply::default()),
                         }
                     }
                 }
             })
+        }
+
+        fn activity(
+            &self,
+            _session_id: &str,
+            on: Box<dyn Fn(ActivityEvent)>,
+        ) -> Option<Rc<dyn Activity>> {
+            self.channel.opened.set(self.channel.opened.get() + 1);
+            *self.channel.on.borrow_mut() = Some(on);
+            Some(Rc::new(FakeActivity(self.channel.clone())))
         }
 
         fn stop(&self, _session_id: &str) -> LocalFuture<'static, ()> {
@@ -956,8 +1180,186 @@ mod tests {
         let changes = changes.borrow();
         assert!(changes.contains(&Change::Accepted("hi".into())));
         assert!(changes.contains(&Change::Event(ChatEvent::MessageReceived {
-            text: "Hello !".into()
+            text: "Hello !".into(),
+            message_id: None,
+            metadata: None,
+            tool_calls: None,
         })));
+        assert_eq!(server.channel.opened.get(), 0, "activity is off");
+    }
+
+    fn with_activity(chat: &Chat) {
+        let mut settings = chat.settings.borrow_mut();
+        settings.activity = true;
+    }
+
+    fn steps_of(chat: &Chat, id: u64) -> Vec<(StepKind, String, bool)> {
+        chat.with(|c| {
+            c.get(id)
+                .unwrap()
+                .parts
+                .steps
+                .iter()
+                .map(|s| (s.kind, s.name.clone(), s.done))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn steps_show_while_waiting_then_move_into_the_answer_and_trail_after_it() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["It is 18 °C."]));
+        let (chat, changes) = chat_with(&server);
+        with_activity(&chat);
+        chat.send("weather?".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(server.channel.opened.get(), 1, "opened before the answer");
+        server.channel.emit("agent_process_start", None);
+        server.channel.emit("knowledge_base_retrieval", None);
+        server
+            .channel
+            .emit("tool_call_prepare", Some("get_weather"));
+        // No bubble yet: the steps are the waiting indicator's.
+        assert_eq!(chat.with(|c| c.messages.len()), 1);
+        let waiting: Vec<_> = changes
+            .borrow()
+            .iter()
+            .filter_map(|c| match c {
+                Change::Steps(s) => Some(s.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(waiting, [1, 2], "one change per step; the start shows none");
+        let events = changes
+            .borrow()
+            .iter()
+            .filter(|c| matches!(c, Change::Event(ChatEvent::Activity { .. })))
+            .count();
+        assert_eq!(events, 3, "every event goes to the host page");
+        release.send(()).unwrap();
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].id);
+        assert_eq!(
+            steps_of(&chat, answer),
+            [
+                (StepKind::Knowledge, String::new(), true),
+                (StepKind::Tool, "get_weather".into(), true),
+            ],
+            "moved into the answer, all done once it is complete"
+        );
+        assert_eq!(
+            changes.borrow().last_steps(),
+            Some(0),
+            "the indicator empties"
+        );
+        assert_eq!(server.channel.finished.get(), 1);
+        // An event trailing the answer (within the grace period) still counts.
+        server.channel.emit("artifact_create_success", None);
+        assert_eq!(steps_of(&chat, answer).len(), 3);
+        // Another send's channel does not write into this answer.
+        let stale = server.channel.on.borrow_mut().take().unwrap();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["next"]));
+        chat.send("again".into(), vec![]);
+        run_until_stalled();
+        stale(ActivityEvent {
+            event_type: "thinking".into(),
+            ..ActivityEvent::default()
+        });
+        assert_eq!(steps_of(&chat, answer).len(), 3);
+    }
+
+    #[test]
+    fn steps_of_a_refused_send_go_with_it_and_reset_closes_the_channel() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel::<()>();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["x"]));
+        let (chat, _) = chat_with(&server);
+        with_activity(&chat);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        server.channel.emit("thinking", None);
+        chat.reset();
+        assert_eq!(server.channel.closed.get(), 1);
+        drop(release);
+        run_until_stalled();
+        assert!(chat.with(|c| c.messages.is_empty()));
+        // Refused: the visitor's message stands not sent, with no answer.
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Refuse(refused(500)));
+        chat.send("r".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(chat.with(|c| c.messages.len()), 1);
+    }
+
+    #[test]
+    fn a_local_tool_call_is_shown_and_told_to_the_host_page() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Tool("get_weather", r#"{"city":"Paris"}"#));
+        let (chat, changes) = chat_with(&server);
+        chat.send("weather?".into(), vec![]);
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(answer.status, Status::Done);
+        assert_eq!(answer.text, "");
+        assert_eq!(answer.parts.tool_call.as_deref(), Some("get_weather"));
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::ToolCall {
+                name: "get_weather".into(),
+                arguments: r#"{"city":"Paris"}"#.into(),
+            })));
+    }
+
+    #[test]
+    fn the_chat_calls_ids_are_kept_and_unreadable_artifacts_are_a_note() {
+        let server = Rc::new(FakeServer::default());
+        let reply = Reply {
+            message_id: Some("m-7".into()),
+            metadata: Some(r#"{"model":"x"}"#.into()),
+            tool_calls: Some("[]".into()),
+            ..Reply::default()
+        };
+        server.script.borrow_mut().push_back(Script::Whole(
+            "Here <artifacts>not json</artifacts>you go",
+            reply,
+        ));
+        let (chat, changes) = chat_with(&server);
+        chat.send("files?".into(), vec![]);
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(answer.text, "Here you go");
+        assert_eq!(answer.parts.files_notes, ["not json"]);
+        assert_eq!(answer.parts.message_id.as_deref(), Some("m-7"));
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::MessageReceived {
+                text: "Here you go".into(),
+                message_id: Some("m-7".into()),
+                metadata: Some(r#"{"model":"x"}"#.into()),
+                tool_calls: Some("[]".into()),
+            })));
+        // Kept across a reload, as JSON.
+        let restored = Conversation::restore(&chat.with(Conversation::to_json), None).unwrap();
+        assert_eq!(restored.messages[1].parts.files_notes, ["not json"]);
+        assert_eq!(
+            restored.messages[1].parts.message_id.as_deref(),
+            Some("m-7")
+        );
     }
 
     #[test]
@@ -1202,9 +1604,9 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(Variables {
+        chat.set_variables(RequestFields {
             assets: Some(vec!["cfg-1".into()]),
-            ..Variables::default()
+            ..RequestFields::default()
         });
         let file = FileRef {
             name: "r.pdf".into(),

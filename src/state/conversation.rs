@@ -8,7 +8,7 @@
 //! the server has not accepted yet ([`Conversation::outbox`]).
 
 use crate::client::ClientError;
-use lyzr_chat_protocol::Artifact;
+use lyzr_chat_protocol::{Artifact, Step};
 use serde::{Deserialize, Serialize};
 
 /// The saved format's version. A saved value of another version is dropped.
@@ -73,11 +73,37 @@ pub struct Parts {
     /// Files the agent produced.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<Artifact>,
+    /// `<artifacts>` blocks that were not JSON (raw, trimmed): shown as a
+    /// note apart from the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files_notes: Vec<String>,
+    /// A tool the agent asked the page to run (`local_tool_call`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call: Option<String>,
+    /// The chat reply's `message_id`, and its `metadata` and `tool_calls`
+    /// as JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<String>,
+    /// The agent's steps (activity), shown live and then folded. Not saved:
+    /// a restored answer shows its text only.
+    #[serde(skip)]
+    pub steps: Vec<Step>,
 }
 
 impl Parts {
     fn is_empty(&self) -> bool {
-        self.thinking.is_empty() && self.files.is_empty() && self.artifacts.is_empty()
+        self.thinking.is_empty()
+            && self.files.is_empty()
+            && self.artifacts.is_empty()
+            && self.files_notes.is_empty()
+            && self.tool_call.is_none()
+            && self.message_id.is_none()
+            && self.metadata.is_none()
+            && self.tool_calls.is_none()
     }
 }
 

@@ -13,7 +13,7 @@ pub mod conversation;
 mod storage;
 mod transport;
 
-pub use chat::{ChatEvent, ChatSettings, Notice, Variables};
+pub use chat::{ChatEvent, ChatSettings, Notice};
 pub use conversation::{Conversation, FileRef, Message, Problem, Role, Status};
 pub use storage::{random_bytes, visitor_id, Persistence};
 
@@ -57,6 +57,8 @@ pub struct ChatState {
     pub online: RwSignal<bool>,
     /// A passing note, e.g. while waiting to retry.
     pub notice: RwSignal<Option<Notice>>,
+    /// The agent's steps while its answer is awaited (before it has a bubble).
+    pub steps: RwSignal<Vec<lyzr_chat_protocol::Step>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
     /// Bumped on every change of the model; the save effect follows it.
@@ -110,6 +112,7 @@ impl ChatState {
             busy: RwSignal::new(false),
             online: RwSignal::new(online),
             notice: RwSignal::new(None),
+            steps: RwSignal::new(Vec::new()),
             unread: RwSignal::new(unread),
             revision: RwSignal::new(0),
             attachments,
@@ -200,6 +203,7 @@ impl ChatState {
                 }
             }
             Change::Notice(notice) => self.notice.set(notice),
+            Change::Steps(steps) => self.steps.set(steps),
             Change::Accepted(text) => {
                 // The files, like the text, were kept until now.
                 self.attachments.accepted(&text);
@@ -427,7 +431,7 @@ impl ChatState {
     }
 
     /// Changes request fields for the next messages.
-    pub fn set_variables(&self, variables: Variables) {
+    pub fn set_variables(&self, variables: lyzr_chat_protocol::RequestFields) {
         self.chat().set_variables(variables);
     }
 

@@ -1,12 +1,13 @@
 //! The message list: user, agent and error bubbles, the waiting indicator,
-//! and an agent answer's parts (thinking, text as safe markdown, files) as
-//! they arrive.
+//! and an agent answer's parts (its steps, thinking, text as safe markdown,
+//! files) as they arrive.
 
 use super::words;
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::either::Either;
 use leptos::prelude::*;
+use lyzr_chat_protocol::Step;
 
 /// Bubbles built at first, and added each time the visitor reaches the top.
 const PAGE: usize = 40;
@@ -161,11 +162,25 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
                 <Show when=waiting>
-                    <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
-                        <span class="lc-dot"></span>
-                        <span class="lc-dot"></span>
-                        <span class="lc-dot"></span>
-                    </li>
+                    {move || {
+                        let steps = state.steps.get();
+                        if steps.is_empty() {
+                            Either::Left(view! { class="lc",
+                                <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
+                                    <span class="lc-dot"></span>
+                                    <span class="lc-dot"></span>
+                                    <span class="lc-dot"></span>
+                                </li>
+                            })
+                        } else {
+                            // The agent's steps before its answer's first words.
+                            Either::Right(view! { class="lc",
+                                <li class="lc-msg lc-agent lc-working">
+                                    <div class="lc-bubble">{steps_list(steps, true)}</div>
+                                </li>
+                            })
+                        }
+                    }}
                 </Show>
             </ol>
             <Show when=move || unseen.get() && !follow.get()>
@@ -174,6 +189,29 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 </button>
             </Show>
         </div>
+    }
+}
+
+/// The agent's steps: live (the unfinished one with "…") or as a record.
+fn steps_list(steps: Vec<Step>, live: bool) -> impl IntoView {
+    view! { class="lc",
+        <ol class="lc-steps" aria-label=words::STEPS>
+            {steps
+                .into_iter()
+                .map(|step| {
+                    let class = match (step.failed, step.done) {
+                        (true, _) => "lc-step lc-step-failed",
+                        (_, true) => "lc-step lc-step-done",
+                        _ => "lc-step",
+                    };
+                    let mut label = words::step(&step);
+                    if live && !step.done {
+                        label.push('…');
+                    }
+                    view! { class="lc", <li class=class>{label}</li> }
+                })
+                .collect_view()}
+        </ol>
     }
 }
 
@@ -281,6 +319,50 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             </div>
         })
     };
+    // Live while the answer streams; folded into "How I got this" after.
+    let steps = Memo::new(move |_| {
+        message.with(|m| {
+            m.as_ref()
+                .map(|m| m.parts.steps.clone())
+                .unwrap_or_default()
+        })
+    });
+    let steps_view = move || {
+        let list = steps.get();
+        (!list.is_empty()).then(|| {
+            if status.get() == Status::Streaming {
+                Either::Left(steps_list(list, true))
+            } else {
+                Either::Right(view! { class="lc",
+                    <details class="lc-activity">
+                        <summary>{words::HOW_I_GOT_THIS}</summary>
+                        {steps_list(list, false)}
+                    </details>
+                })
+            }
+        })
+    };
+    // A local tool call, and `<artifacts>` that could not be read.
+    let asides = move || {
+        message.with(|m| {
+            let m = m.as_ref()?;
+            let tool = m.parts.tool_call.clone().map(|name| {
+                view! { class="lc",
+                    <p class="lc-tool-call">{words::TOOL_CALL}" "<code>{name}</code></p>
+                }
+            });
+            let notes = (!m.parts.files_notes.is_empty()).then(|| {
+                let raw = m.parts.files_notes.join("\n\n");
+                view! { class="lc",
+                    <details class="lc-files-note">
+                        <summary>{words::FILES_NOTE}</summary>
+                        <pre>{raw}</pre>
+                    </details>
+                }
+            });
+            Some((tool, notes))
+        })
+    };
     let thinking_view = move || {
         thinking.with(|t| !t.trim().is_empty()).then(|| {
             let label = move || {
@@ -368,6 +450,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")
         >
             <div class="lc-bubble">
+                {steps_view}
                 {thinking_view}
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
@@ -376,6 +459,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 }}
                 {attached}
                 {files}
+                {asides}
             </div>
             <div class="lc-meta">{note}{time}</div>
             {problem}

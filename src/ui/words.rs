@@ -4,7 +4,7 @@
 
 use crate::client::ClientError;
 use crate::state::{Notice, Problem, Role, Status};
-use lyzr_chat_protocol::{ApiError, ErrorKind};
+use lyzr_chat_protocol::{ApiError, ErrorKind, Step, StepKind};
 
 /// What the visitor is told about a failure.
 pub fn problem(problem: &Problem) -> String {
@@ -109,6 +109,30 @@ pub fn notice(notice: &Notice) -> String {
 pub const OFFLINE: &str = "You're offline. Anything you type is kept; send it when you're back.";
 pub const INTERRUPTED: &str =
     "The page was left while this answer arrived. What arrived is kept; press Retry to ask again.";
+
+/// One step of the agent's work, as the visitor reads it ("…" is added
+/// while it is under way).
+pub fn step(step: &Step) -> String {
+    match step.kind {
+        StepKind::Memory => "Recalling the conversation".into(),
+        StepKind::Knowledge => "Searching the knowledge base".into(),
+        StepKind::Thinking => "Thinking".into(),
+        StepKind::Tool if step.name.is_empty() => "Using a tool".into(),
+        StepKind::Tool => format!("Calling {}", step.name),
+        StepKind::Writing => "Writing the answer".into(),
+        StepKind::File => "Creating a file".into(),
+        StepKind::Other => step.name.clone(),
+    }
+}
+
+/// The folded steps of a complete answer.
+pub const HOW_I_GOT_THIS: &str = "How I got this";
+/// The steps list's accessible name.
+pub const STEPS: &str = "What the assistant is doing";
+/// Before a tool's name, for a `local_tool_call`.
+pub const TOOL_CALL: &str = "The agent asked to run";
+/// An `<artifacts>` block that could not be read.
+pub const FILES_NOTE: &str = "The agent listed files this chat could not read.";
 
 /// The small note under a message, if its status needs one.
 pub fn status_note(role: Role, status: Status, sent: bool) -> Option<&'static str> {
@@ -242,5 +266,23 @@ mod tests {
             Some("Answer interrupted")
         );
         assert_eq!(launcher_label(false, 2), "Chat, 2 unread");
+    }
+
+    #[test]
+    fn steps_have_human_names() {
+        let named = |kind, name: &str| {
+            step(&Step {
+                kind,
+                name: name.into(),
+                done: false,
+                failed: false,
+            })
+        };
+        assert_eq!(named(StepKind::Tool, "get_weather"), "Calling get_weather");
+        assert_eq!(
+            named(StepKind::Knowledge, ""),
+            "Searching the knowledge base"
+        );
+        assert_eq!(named(StepKind::Other, "Web search"), "Web search");
     }
 }

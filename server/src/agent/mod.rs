@@ -480,10 +480,10 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
     if let Some(features) = req.fields.features.as_ref().filter(|f| !f.is_empty()) {
         text.push_str(&format!("\nFeatures: {} requested.", features.len()));
     }
-    if let Some(line) = named("Response format", &req.response_format) {
+    if let Some(line) = named("Response format", &req.fields.response_format) {
         text.push_str(&line);
     }
-    if let Some(line) = named("Provider overrides", &req.provider_overrides) {
+    if let Some(line) = named("Provider overrides", &req.fields.provider_overrides) {
         text.push_str(&line);
     }
     text

@@ -284,11 +284,11 @@ fn reply_mentions_variables_and_features() {
     assert!(text.contains("System prompt variables: name."), "{text}");
     assert!(text.contains("Features: 1 requested."), "{text}");
     assert!(!text.contains("Filter variables"), "{text}");
-    req.response_format = Some(serde_json::Map::from_iter([(
+    req.fields.response_format = Some(serde_json::Map::from_iter([(
         "type".into(),
         json!("json_object"),
     )]));
-    req.provider_overrides = Some(serde_json::Map::from_iter([(
+    req.fields.provider_overrides = Some(serde_json::Map::from_iter([(
         "temperature".into(),
         json!(0.1),
     )]));
