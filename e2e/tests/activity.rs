@@ -171,6 +171,8 @@ async fn steps_show_before_the_first_token_and_fold_after_the_answer() {
         .click()
         .await
         .unwrap();
+    h.js("document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-messages').scrollTop = 1e6; return true")
+        .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let shot = h.screenshot("activity").await;
     std::fs::copy(&shot, workspace_root().join("docs/activity.png")).expect("copy to docs/");
