@@ -35,15 +35,20 @@ const WATCH: &str = r#"
 const SNAPSHOT: &str = r#"
     const root = document.querySelector('[data-lyzr-chat]').shadowRoot;
     const texts = css => [...root.querySelectorAll(css)].map(e => e.textContent);
+    // A step reads "✓ Thinking": the mark apart.
+    const steps = css => texts(css).map(t => t.replace(/^[✓○✕] /, ''));
     return {
-        waiting: texts('.lc-working .lc-step'),
-        live: texts('.lc-agent.lc-streaming > .lc-bubble > .lc-steps .lc-step'),
-        answer: texts('.lc-agent:not(.lc-welcome):not(.lc-pending):not(.lc-working) .lc-text').join(''),
-        folded: texts('.lc-agent details.lc-activity .lc-step'),
-        summary: texts('.lc-agent details.lc-activity > summary').join('|'),
+        waiting: steps('.lc-pending li'),
+        live: steps('.lc-agent.lc-streaming .lc-activity li'),
+        marks: texts('.lc-activity li').map(t => t[0]).join(''),
+        answer: texts('.lc-agent:not(.lc-welcome):not(.lc-pending) .lc-text').join(''),
+        folded: steps('.lc-agent:not(.lc-streaming) details.lc-activity li'),
+        summary: texts('.lc-agent:not(.lc-streaming) details.lc-activity > summary').join('|'),
         open: [...root.querySelectorAll('details.lc-activity')].some(d => d.open),
         errors: texts('.lc-error').length,
-        done: !root.querySelector('.lc-streaming, .lc-pending, .lc-working, .lc-sending'),
+        // Shown, not only in the DOM (a closed <details> hides its list).
+        shown: [...root.querySelectorAll('.lc-activity li, .lc-pending li')].filter(e => e.checkVisibility()).length,
+        done: !root.querySelector('.lc-streaming, .lc-pending, .lc-sending'),
     };
 "#;
 
@@ -106,11 +111,13 @@ async fn steps_show_before_the_first_token_and_fold_after_the_answer() {
         let waiting = strings(&s["waiting"]);
         if waiting.iter().any(|w| w.starts_with("Calling get_weather")) {
             assert_eq!(s["answer"], "", "steps come before the first token: {s}");
+            assert_eq!(s["shown"], json!(waiting.len()), "visible: {s}");
             break waiting;
         }
         assert!(Instant::now() < deadline, "no steps before the answer: {s}");
         tokio::time::sleep(Duration::from_millis(30)).await;
     };
+    h.screenshot("activity-waiting").await;
     assert!(
         before.contains(&"Searching the knowledge base".to_string()),
         "human names, done steps without an ellipsis: {before:?}"
@@ -138,6 +145,7 @@ async fn steps_show_before_the_first_token_and_fold_after_the_answer() {
                 "the streaming answer shows its steps: {s}"
             );
             assert!(strings(&s["waiting"]).is_empty(), "{s}");
+            assert_eq!(s["shown"], json!(strings(&s["live"]).len()), "visible: {s}");
             h.screenshot("activity-streaming").await;
             break;
         }
@@ -149,6 +157,7 @@ async fn steps_show_before_the_first_token_and_fold_after_the_answer() {
     let s = until_done(&h, answer).await;
     assert_eq!(s["summary"], "How I got this", "{s}");
     assert_eq!(s["open"], false, "folded: {s}");
+    assert_eq!(s["shown"], 0, "folded steps are hidden: {s}");
     assert!(strings(&s["live"]).is_empty(), "{s}");
     let folded = strings(&s["folded"]);
     assert_eq!(
@@ -162,7 +171,7 @@ async fn steps_show_before_the_first_token_and_fold_after_the_answer() {
         ],
         "{s}"
     );
-    assert!(h.has(&root, ".lc-step-done").await);
+    assert_eq!(s["marks"], "✓✓✓✓✓", "every step done: {s}");
 
     // The screenshot for the README: the answer with its steps unfolded.
     root.find(Locator::Css("details.lc-activity > summary"))

@@ -91,16 +91,12 @@ fn effect(event: &ActivityEvent) -> Effect {
     let finished = matches!(status.as_str(), "completed" | "success" | "done" | "failed");
     let tool = event.tool_name.clone().unwrap_or_default();
     match t.as_str() {
-        "agent_process_start" | "llm_request" => Effect::Ignore,
+        "agent_process_start" => Effect::Ignore,
         "agent_process_end" => Effect::End,
         "thinking" => Effect::Start(StepKind::Thinking, String::new(), finished),
-        "llm_response" | "llm_generation" => Effect::Start(StepKind::Writing, String::new(), false),
-        "tool_call_prepare" | "tool_call" | "tool_call_start" => {
-            Effect::Start(StepKind::Tool, tool, finished)
-        }
-        "tool_response" | "tool_call_end" | "tool_result" => {
-            Effect::Start(StepKind::Tool, tool, true)
-        }
+        "llm_response" => Effect::Start(StepKind::Writing, String::new(), false),
+        "tool_call_prepare" | "tool_call" => Effect::Start(StepKind::Tool, tool, finished),
+        "tool_response" | "tool_result" => Effect::Start(StepKind::Tool, tool, true),
         _ if t.contains("knowledge") || t.contains("rag") => {
             Effect::Start(StepKind::Knowledge, String::new(), finished)
         }
@@ -112,13 +108,14 @@ fn effect(event: &ActivityEvent) -> Effect {
     }
 }
 
-/// `some_event_type` -> `Some event type`.
+/// `some_event_type` -> `Some event type`. ASCII case only: the Unicode
+/// case tables would cost the widget 17 KB for event names that are ASCII.
 fn readable(event_type: &str) -> String {
-    let words = event_type.replace(['_', '-', '.'], " ");
-    let mut chars = words.trim().chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
+    let mut words = event_type.replace(['_', '-', '.'], " ").trim().to_string();
+    if let Some(first) = words.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    words
 }
 
 /// Adds `event` to `steps`: a new step marks the ones before it done; a
@@ -243,6 +240,7 @@ mod tests {
             &mut steps,
             &event("web_search.started", "in_progress", None),
         );
+        apply(&mut steps, &event("étape", "in_progress", None));
         let kinds: Vec<_> = steps.iter().map(|s| (s.kind, s.name.as_str())).collect();
         assert_eq!(
             kinds,
@@ -251,6 +249,7 @@ mod tests {
                 (StepKind::Memory, ""),
                 (StepKind::File, ""),
                 (StepKind::Other, "Web search started"),
+                (StepKind::Other, "étape"),
             ]
         );
         // Two different tools are two steps; a failure is marked.

@@ -624,8 +624,6 @@ impl Chat {
                 self.change(answer, |m| {
                     m.parts.artifacts.extend(artifacts);
                     m.parts.message_id = message_id.clone();
-                    m.parts.metadata = metadata.clone();
-                    m.parts.tool_calls = tool_calls.clone();
                     // The answer is complete: so is every step of it.
                     m.parts.steps.iter_mut().for_each(|s| s.done = true);
                     m.status = Status::Done;

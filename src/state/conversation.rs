@@ -80,14 +80,10 @@ pub struct Parts {
     /// A tool the agent asked the page to run (`local_tool_call`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call: Option<String>,
-    /// The chat reply's `message_id`, and its `metadata` and `tool_calls`
-    /// as JSON text.
+    /// The chat reply's `message_id` (its `metadata` and `tool_calls` go
+    /// to the host page in `message-received`, unsaved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<String>,
     /// The agent's steps (activity), shown live and then folded. Not saved:
     /// a restored answer shows its text only.
     #[serde(skip)]
@@ -102,8 +98,6 @@ impl Parts {
             && self.files_notes.is_empty()
             && self.tool_call.is_none()
             && self.message_id.is_none()
-            && self.metadata.is_none()
-            && self.tool_calls.is_none()
     }
 }
 

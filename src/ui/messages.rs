@@ -7,7 +7,6 @@ use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
 use leptos::either::Either;
 use leptos::prelude::*;
-use lyzr_chat_protocol::Step;
 
 /// Bubbles built at first, and added each time the visitor reaches the top.
 const PAGE: usize = 40;
@@ -100,6 +99,9 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
             state.load_history();
         }
     };
+    // Whether steps are waiting (a Memo: the list below updates in place,
+    // its markdown renderer is never rebuilt around the same element).
+    let pending_steps = Memo::new(move |_| state.steps.with(|s| !s.is_empty()));
     let follow = RwSignal::new(true);
     let unseen = RwSignal::new(false);
     let to_bottom = move || {
@@ -162,25 +164,20 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
                 <Show when=waiting>
-                    {move || {
-                        let steps = state.steps.get();
-                        if steps.is_empty() {
-                            Either::Left(view! { class="lc",
-                                <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
-                                    <span class="lc-dot"></span>
-                                    <span class="lc-dot"></span>
-                                    <span class="lc-dot"></span>
-                                </li>
+                    <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
+                        // The agent's steps before its answer's first words.
+                        {move || {
+                            pending_steps.get().then(|| {
+                                let steps = Signal::derive(move || {
+                                    state.steps.with(|s| words::steps(s, true))
+                                });
+                                view! { <Markdown text=steps/> }
                             })
-                        } else {
-                            // The agent's steps before its answer's first words.
-                            Either::Right(view! { class="lc",
-                                <li class="lc-msg lc-agent lc-working">
-                                    <div class="lc-bubble">{steps_list(steps, true)}</div>
-                                </li>
-                            })
-                        }
-                    }}
+                        }}
+                        <span class="lc-dot"></span>
+                        <span class="lc-dot"></span>
+                        <span class="lc-dot"></span>
+                    </li>
                 </Show>
             </ol>
             <Show when=move || unseen.get() && !follow.get()>
@@ -189,29 +186,6 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 </button>
             </Show>
         </div>
-    }
-}
-
-/// The agent's steps: live (the unfinished one with "…") or as a record.
-fn steps_list(steps: Vec<Step>, live: bool) -> impl IntoView {
-    view! { class="lc",
-        <ol class="lc-steps" aria-label=words::STEPS>
-            {steps
-                .into_iter()
-                .map(|step| {
-                    let class = match (step.failed, step.done) {
-                        (true, _) => "lc-step lc-step-failed",
-                        (_, true) => "lc-step lc-step-done",
-                        _ => "lc-step",
-                    };
-                    let mut label = words::step(&step);
-                    if live && !step.done {
-                        label.push('…');
-                    }
-                    view! { class="lc", <li class=class>{label}</li> }
-                })
-                .collect_view()}
-        </ol>
     }
 }
 
@@ -261,7 +235,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     let field = move |read: fn(&Message) -> String| {
         Memo::new(move |_| message.with(|m| m.as_ref().map(read).unwrap_or_default()))
     };
-    let text = field(|m| m.text.clone());
+    // What the bubble shows: the answer, and after it what the agent asked
+    // for or sent unreadably (words, never answer text).
+    let text = field(words::shown_text);
     let thinking = field(|m| m.parts.thinking.clone());
     let status =
         Memo::new(move |_| message.with(|m| m.as_ref().map_or(Status::Done, |m| m.status)));
@@ -327,40 +303,19 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // Open (its summary hidden) while live, folded once complete; the list
+    // is drawn by the markdown renderer, so it costs no view code of its own.
+    let live = move || status.get() == Status::Streaming;
+    let steps_text = Signal::derive(move || steps.with(|l| words::steps(l, live())));
+    let has_steps = Memo::new(move |_| steps.with(|l| !l.is_empty()));
     let steps_view = move || {
-        let list = steps.get();
-        (!list.is_empty()).then(|| {
-            if status.get() == Status::Streaming {
-                Either::Left(steps_list(list, true))
-            } else {
-                Either::Right(view! { class="lc",
-                    <details class="lc-activity">
-                        <summary>{words::HOW_I_GOT_THIS}</summary>
-                        {steps_list(list, false)}
-                    </details>
-                })
+        has_steps.get().then(|| {
+            view! { class="lc",
+                <details class="lc-activity" open=live>
+                    <summary>{words::HOW_I_GOT_THIS}</summary>
+                    <Markdown text=steps_text/>
+                </details>
             }
-        })
-    };
-    // A local tool call, and `<artifacts>` that could not be read.
-    let asides = move || {
-        message.with(|m| {
-            let m = m.as_ref()?;
-            let tool = m.parts.tool_call.clone().map(|name| {
-                view! { class="lc",
-                    <p class="lc-tool-call">{words::TOOL_CALL}" "<code>{name}</code></p>
-                }
-            });
-            let notes = (!m.parts.files_notes.is_empty()).then(|| {
-                let raw = m.parts.files_notes.join("\n\n");
-                view! { class="lc",
-                    <details class="lc-files-note">
-                        <summary>{words::FILES_NOTE}</summary>
-                        <pre>{raw}</pre>
-                    </details>
-                }
-            });
-            Some((tool, notes))
         })
     };
     let thinking_view = move || {
@@ -459,7 +414,6 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 }}
                 {attached}
                 {files}
-                {asides}
             </div>
             <div class="lc-meta">{note}{time}</div>
             {problem}

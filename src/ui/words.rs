@@ -125,14 +125,67 @@ pub fn step(step: &Step) -> String {
     }
 }
 
+/// The steps as a markdown list: done ✓, failed ✕, under way ○ (and, while
+/// `live`, "…"). Names from the service are escaped.
+pub fn steps(steps: &[Step], live: bool) -> String {
+    let mut out = String::new();
+    for s in steps {
+        let mark = match (s.failed, s.done) {
+            (true, _) => '✕',
+            (_, true) => '✓',
+            _ => '○',
+        };
+        out.push_str("- ");
+        out.push(mark);
+        out.push(' ');
+        out.push_str(&escape(&step(s)));
+        if live && !s.done {
+            out.push('…');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Text from elsewhere, made literal for the markdown renderer.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The folded steps of a complete answer.
 pub const HOW_I_GOT_THIS: &str = "How I got this";
-/// The steps list's accessible name.
-pub const STEPS: &str = "What the assistant is doing";
-/// Before a tool's name, for a `local_tool_call`.
-pub const TOOL_CALL: &str = "The agent asked to run";
 /// An `<artifacts>` block that could not be read.
-pub const FILES_NOTE: &str = "The agent listed files this chat could not read.";
+pub const FILES_NOTE: &str = "_The agent listed files this chat could not read._";
+
+/// What an answer's bubble shows (markdown): its text, then a tool the
+/// agent asked the page to run ("The agent asked to run `tool_name`") and
+/// a note for files it listed unreadably. Only the text is the answer.
+pub fn shown_text(m: &crate::state::Message) -> String {
+    let mut out = m.text.clone();
+    let mut add = |line: &str| {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(line);
+    };
+    if let Some(name) = &m.parts.tool_call {
+        add(&format!(
+            "The agent asked to run `{}`",
+            name.replace('`', "'")
+        ));
+    }
+    if !m.parts.files_notes.is_empty() {
+        add(FILES_NOTE);
+    }
+    out
+}
 
 /// The small note under a message, if its status needs one.
 pub fn status_note(role: Role, status: Status, sent: bool) -> Option<&'static str> {
@@ -284,5 +337,27 @@ mod tests {
             "Searching the knowledge base"
         );
         assert_eq!(named(StepKind::Other, "Web search"), "Web search");
+        let list = [
+            Step {
+                kind: StepKind::Knowledge,
+                name: String::new(),
+                done: true,
+                failed: false,
+            },
+            Step {
+                kind: StepKind::Tool,
+                name: "*x*".into(),
+                done: false,
+                failed: false,
+            },
+        ];
+        assert_eq!(
+            steps(&list, true),
+            "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*…\n"
+        );
+        assert_eq!(
+            steps(&list, false),
+            "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*\n"
+        );
     }
 }
