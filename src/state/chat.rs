@@ -906,13 +906,15 @@ mod tests {
         Whole(&'static str, Reply),
     }
 
+    type OnEvent = Box<dyn Fn(ActivityEvent)>;
+
     /// What the fake activity channel saw.
     #[derive(Default)]
     struct FakeChannel {
         opened: Cell<u32>,
         finished: Cell<u32>,
         closed: Cell<u32>,
-        on: RefCell<Option<Box<dyn Fn(ActivityEvent)>>>,
+        on: RefCell<Option<OnEvent>>,
     }
 
     impl FakeChannel {
