@@ -32,7 +32,7 @@ pub struct ActivityEvent {
 impl ActivityEvent {
     /// Reads one frame's JSON; `None` unless it is an object with `event_type`.
     pub fn from_json(text: &str) -> Option<ActivityEvent> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let value = crate::Json::parse(text).ok()?;
         let field = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_string);
         Some(ActivityEvent {
             event_type: field("event_type").filter(|t| !t.is_empty())?,

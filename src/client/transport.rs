@@ -71,8 +71,11 @@ async fn read_text(response: &Response, abort: &Abort) -> Result<String, ClientE
 }
 
 fn chat_reply(status: u16, text: &str, on: &mut dyn FnMut(Progress)) -> Result<Reply, ClientError> {
-    let reply: ChatResponse = serde_json::from_str(text)
-        .map_err(|e| ClientError::BadReply(format!("HTTP {status} body is not JSON: {e}")))?;
+    let reply = ChatResponse::parse(text).map_err(|e| {
+        ClientError::BadReply(format!(
+            "HTTP {status} body is not the documented JSON: {e}"
+        ))
+    })?;
     let answer = reply
         .text()
         .ok_or_else(|| ClientError::BadReply(format!("HTTP {status} body has no `response`")))?;
@@ -80,8 +83,8 @@ fn chat_reply(status: u16, text: &str, on: &mut dyn FnMut(Progress)) -> Result<R
     Ok(Reply {
         artifacts: reply.artifacts(),
         message_id: reply.message_id,
-        metadata: reply.metadata.map(|v| v.to_string()),
-        tool_calls: reply.tool_calls.map(|v| v.to_string()),
+        metadata: reply.metadata.map(|v| v.to_json()),
+        tool_calls: reply.tool_calls.map(|v| v.to_json()),
     })
 }
 
@@ -175,7 +178,7 @@ pub(super) async fn stream_once(
                 }
                 StreamEvent::ToolCall { name, arguments } => on(Progress::ToolCall {
                     name,
-                    arguments: arguments.to_string(),
+                    arguments: arguments.to_json(),
                 }),
             }
         }
