@@ -425,3 +425,63 @@ async fn through_the_proxy_the_browser_never_sees_the_key() {
     assert!(!html.as_str().unwrap().contains(SECRET));
     h.finish().await;
 }
+
+/// Issue 13 §1 in the browser: a local tool round (no text) shows what the
+/// agent asked for and reaches the host page as `tool-call`; the options
+/// `responseFormat` and `setVariables({provider_overrides})` reach the agent.
+#[tokio::test]
+async fn a_local_tool_call_and_the_request_fields_of_lyzr_clients() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.clear_storage().await;
+    h.goto("/").await;
+    h.widget().await;
+    h.js(&format!(
+        r#"LyzrChat.instances[0].destroy();
+           const chat = LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true,
+             responseFormat: {{ type: "json_object" }} }});
+           window.__calls = [];
+           chat.on("tool-call", d => window.__calls.push(d));
+           return true;"#
+    ))
+    .await;
+    let root = h.widget().await;
+    h.wait_for_count(&root, ".lc-input", 1).await;
+    h.type_and_send(&root, "/fault tool-call=get_weather -- weather?")
+        .await;
+    let s = until_done(&h, "The agent asked to run get_weather").await;
+    assert_eq!(s["errors"], 0, "{s}");
+    assert!(
+        h.has(&root, ".lc-agent .lc-text code").await,
+        "the tool's name as code"
+    );
+    let calls = h.js("return window.__calls").await;
+    assert_eq!(
+        calls[0]["name"], "get_weather",
+        "the host page got the call: {calls}"
+    );
+    assert_eq!(calls[0]["arguments"], json!({"city": "Paris"}), "{calls}");
+    assert_eq!(
+        calls[0]["sessionId"].as_str(),
+        Some(session(&h).await.as_str())
+    );
+
+    // The fields reach the request body (the local agent names them).
+    let set = h
+        .js("return LyzrChat.instances[0].setVariables({ provider_overrides: { temperature: 0 } })")
+        .await;
+    assert_eq!(set, true);
+    h.type_and_send(&root, "fields?").await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = snapshot(&h).await;
+        let text = s["answer"].as_str().unwrap_or_default().to_string();
+        if s["done"] == true && text.contains("fields?") {
+            assert!(text.contains("Response format: type."), "{text}");
+            assert!(text.contains("Provider overrides: temperature."), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no answer: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.finish().await;
+}

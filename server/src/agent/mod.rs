@@ -329,6 +329,17 @@ async fn write_stream(
         .iter()
         .map(|t| format!("data: {}\n\n", fault.encode(t)))
         .collect();
+    if let Some(name) = &fault.tool_call {
+        // A local tool round: the tool call, then [DONE], no text.
+        memory.tokens.clear();
+        let call = serde_json::json!({
+            "type": "local_tool_call",
+            "tool_name": name,
+            "arguments": {"city": "Paris"},
+            "messages": [],
+        });
+        lines = vec![format!("data: {call}\n\n")];
+    }
     if let Some(n) = fault.error_after {
         lines.truncate(n);
         memory.tokens.truncate(n);
