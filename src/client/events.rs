@@ -38,7 +38,7 @@ thread_local! {
 fn note_once(problem: &str) {
     if !NOTED.with(|n| n.replace(true)) {
         crate::console::warn(&format!(
-            "the agent-activity socket {problem}; answers are not affected, only the live steps are missing (option `activity`)"
+            "the agent-activity socket {problem}; answers are not affected (option `activity`)"
         ));
     }
 }
@@ -115,7 +115,7 @@ struct Inner {
 impl Inner {
     fn connect(self: &Rc<Self>) {
         let Ok(socket) = web_sys::WebSocket::new(&self.url) else {
-            note_once("could not be opened");
+            note_once("failed");
             self.resolve_ready();
             return;
         };
@@ -128,7 +128,7 @@ impl Inner {
             let data = Reflect::get(&e, &"data".into()).unwrap_or_default();
             match read_event(&data) {
                 Some(event) => (inner.on)(event),
-                None => note_once("sent a frame that is not a JSON event; it was ignored"),
+                None => note_once("sent a frame that is not a JSON event"),
             }
         });
         let on_close = handler(&weak, |inner, _| inner.lost());
@@ -149,20 +149,20 @@ impl Inner {
             return;
         }
         let n = self.reconnects.get();
+        note_once("failed (refused or dropped); reconnecting while the answer is pending");
         if n >= MAX_RECONNECTS {
-            note_once("keeps failing (refused or dropped)");
             return;
-        }
-        if n == 0 {
-            note_once("closed or was refused; reconnecting while the answer is pending");
         }
         self.reconnects.set(n + 1);
         let this = self.clone();
-        after(BACKOFF_MS << n, move || {
-            if !this.closed.get() && this.pending.get() {
-                this.connect();
-            }
-        });
+        after(
+            BACKOFF_MS << n,
+            Box::new(move || {
+                if !this.closed.get() && this.pending.get() {
+                    this.connect();
+                }
+            }),
+        );
     }
 
     fn resolve_ready(&self) {
@@ -188,11 +188,15 @@ impl Drop for Inner {
     }
 }
 
-fn after(ms: i32, then: impl FnOnce() + 'static) {
+/// Runs `then` in `ms` (one closure type for every caller: fewer bytes).
+fn after(ms: i32, then: Box<dyn FnOnce()>) {
     let callback = Closure::once_into_js(then);
+    set_timeout(callback.unchecked_ref(), ms);
+}
+
+fn set_timeout(callback: &js_sys::Function, ms: i32) {
     if let Some(window) = web_sys::window() {
-        let _ = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), ms);
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback, ms);
     }
 }
 
@@ -232,10 +236,7 @@ impl ActivitySocket {
                 return;
             }
             let promise = js_sys::Promise::new(&mut |resolve, _| {
-                let timeout = resolve.clone();
-                after(READY_MS, move || {
-                    let _ = timeout.call0(&JsValue::NULL);
-                });
+                set_timeout(&resolve, READY_MS);
                 *inner.ready.borrow_mut() = Some(resolve);
             });
             let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
@@ -248,10 +249,13 @@ impl ActivitySocket {
     pub fn finish(&self) {
         self.inner.pending.set(false);
         let inner = self.inner.clone();
-        after(GRACE_MS, move || {
-            inner.closed.set(true);
-            inner.drop_socket();
-        });
+        after(
+            GRACE_MS,
+            Box::new(move || {
+                inner.closed.set(true);
+                inner.drop_socket();
+            }),
+        );
     }
 
     /// Closes now (the answer was discarded).

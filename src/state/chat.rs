@@ -145,8 +145,6 @@ pub enum Change {
     Message(u64),
     /// A send started or ended.
     Busy(bool),
-    /// The steps of the answer being waited for, before it has a bubble.
-    Steps(Vec<Step>),
     Notice(Option<Notice>),
     /// A message with this text was accepted: the composer, which kept
     /// it until now, can let it go.
@@ -162,8 +160,6 @@ struct Inflight {
     answer: Option<u64>,
     /// Which send this is (activity events name it).
     run: u64,
-    /// Steps seen before the answer's bubble exists.
-    steps: Vec<Step>,
     activity: Option<Rc<dyn Activity>>,
 }
 
@@ -425,7 +421,6 @@ impl Chat {
             question,
             answer: None,
             run,
-            steps: Vec::new(),
             activity: activity.clone(),
         });
         self.change(question, |m| {
@@ -480,39 +475,39 @@ impl Chat {
         }
     }
 
-    /// An event of send `run`'s activity channel: a step of its answer (or
-    /// of the answer being waited for), and an event for the host page.
+    /// An event of send `run`'s activity channel: a step of its answer
+    /// (whose bubble the first step makes, before any text; `finish` takes
+    /// it away again if the message is not accepted), and an event for the
+    /// host page.
     fn activity(&self, run: u64, event: ActivityEvent) {
-        let target = match self.inflight.borrow().as_ref() {
-            Some(i) if i.run == run => Some(i.answer),
-            _ => self
-                .last
-                .get()
-                .filter(|(r, _)| *r == run)
-                .map(|(_, id)| Some(id)),
+        let live = self
+            .inflight
+            .borrow()
+            .as_ref()
+            .is_some_and(|i| i.run == run);
+        let target = if live {
+            // Only a step makes a bubble (not the run's start or end).
+            let pending = self.inflight.borrow().as_ref().and_then(|i| i.answer);
+            pending.or_else(|| {
+                apply(&mut Vec::new(), &event)
+                    .then(|| self.answer())
+                    .flatten()
+            })
+        } else {
+            // Trailing the answer; or of a send reset or superseded: none.
+            self.last.get().filter(|(r, _)| *r == run).map(|(_, id)| id)
         };
-        // A send that was reset or superseded: nothing to show it on.
-        let Some(answer) = target else { return };
         let mut step = None;
-        match answer {
-            Some(id) => self.change(id, |m| {
+        if let Some(id) = target {
+            self.change(id, |m| {
                 if apply(&mut m.parts.steps, &event) {
                     step = m.parts.steps.last().cloned();
                 }
-            }),
-            None => {
-                let steps = self
-                    .inflight
-                    .borrow_mut()
-                    .as_mut()
-                    .and_then(|i| apply(&mut i.steps, &event).then(|| i.steps.clone()));
-                if let Some(steps) = steps {
-                    step = steps.last().cloned();
-                    self.tell(Change::Steps(steps));
-                }
-            }
+            });
         }
-        self.tell(Change::Event(ChatEvent::Activity { event, step }));
+        if live || target.is_some() {
+            self.tell(Change::Event(ChatEvent::Activity { event, step }));
+        }
     }
 
     fn accept(&self) {
@@ -542,31 +537,19 @@ impl Chat {
         if answer.is_some() {
             return answer;
         }
-        let steps = self
-            .inflight
-            .borrow_mut()
-            .as_mut()
-            .map(|i| std::mem::take(&mut i.steps))
-            .unwrap_or_default();
-        let id = self.new_answer(question, steps);
+        let id = self.new_answer(question);
         if let Some(i) = self.inflight.borrow_mut().as_mut() {
             i.answer = Some(id);
         }
         Some(id)
     }
 
-    /// A new answer to `question`, taking over the steps seen so far.
-    fn new_answer(&self, question: u64, steps: Vec<Step>) -> u64 {
+    fn new_answer(&self, question: u64) -> u64 {
         let id = self.env.new_id();
         let now = self.env.now_ms();
-        let moved = !steps.is_empty();
         self.change_list(|c| {
             c.add_answer(id, question, now);
-            c.update(id, |m| m.parts.steps = steps);
         });
-        if moved {
-            self.tell(Change::Steps(Vec::new()));
-        }
         id
     }
 
@@ -606,28 +589,31 @@ impl Chat {
             question,
             answer,
             run,
-            steps,
             ..
         } = self.inflight.borrow_mut().take().expect("checked above");
-        if !steps.is_empty() {
-            self.tell(Change::Steps(Vec::new()));
-        }
+        // A bubble made by steps alone goes with a message not accepted.
+        let answer = match answer {
+            Some(id) if !accepted => {
+                self.change_list(|c| c.remove(id));
+                None
+            }
+            other => other,
+        };
         self.tell(Change::Busy(false));
         self.tell(Change::Notice(None));
         if let Some(answer) = answer {
             self.last.set(Some((run, answer)));
         }
-        // An answer made now takes the steps seen (its events may trail).
-        let mut steps = Some(steps);
-        let mut new_answer = || {
-            let id = self.new_answer(question, steps.take().unwrap_or_default());
+        // Its events may trail the answer.
+        let new_answer = || {
+            let id = self.new_answer(question);
             self.last.set(Some((run, id)));
             id
         };
         match result {
             Ok(reply) => {
                 // An empty answer still gets its bubble.
-                let answer = answer.unwrap_or_else(&mut new_answer);
+                let answer = answer.unwrap_or_else(new_answer);
                 let Reply {
                     artifacts,
                     message_id,
@@ -887,20 +873,6 @@ mod tests {
     use lyzr_chat_protocol::{ApiError, StepKind};
     use std::collections::VecDeque;
 
-    trait LastSteps {
-        fn last_steps(&self) -> Option<usize>;
-    }
-
-    impl LastSteps for Vec<Change> {
-        /// How many steps the last `Steps` change held.
-        fn last_steps(&self) -> Option<usize> {
-            self.iter().rev().find_map(|c| match c {
-                Change::Steps(s) => Some(s.len()),
-                _ => None,
-            })
-        }
-    }
-
     /// What the fake server does with the next message.
     enum Script {
         /// Accepts and answers with these pieces.
@@ -913,6 +885,8 @@ mod tests {
         Hold(Vec<&'static str>, oneshot::Receiver<()>),
         /// Waits for the sender, then accepts and answers with these pieces.
         Slow(oneshot::Receiver<()>, Vec<&'static str>),
+        /// Waits for the sender, then refuses.
+        SlowRefuse(oneshot::Receiver<()>, ClientError),
         /// Accepts, then the stream asks the page to run a tool.
         Tool(&'static str, &'static str),
         /// Accepts and answers as the chat call does, with its ids.
@@ -1002,6 +976,10 @@ mod tests {
                             on(Progress::Text(p.into()));
                         }
                         Ok(Reply::default())
+                    }
+                    Script::SlowRefuse(release, e) => {
+                        let _ = release.await;
+                        Err(e)
                     }
                     Script::Tool(name, arguments) => {
                         on(Progress::Accepted);
@@ -1219,7 +1197,7 @@ mod tests {
     }
 
     #[test]
-    fn steps_show_while_waiting_then_move_into_the_answer_and_trail_after_it() {
+    fn steps_make_the_answer_bubble_before_its_text_and_trail_after_it() {
         let server = Rc::new(FakeServer::default());
         let (release, held) = oneshot::channel();
         server
@@ -1232,21 +1210,26 @@ mod tests {
         run_until_stalled();
         assert_eq!(server.channel.opened.get(), 1, "opened before the answer");
         server.channel.emit("agent_process_start", None);
+        // The run's start is no step: no bubble for it.
+        assert_eq!(chat.with(|c| c.messages.len()), 1);
         server.channel.emit("knowledge_base_retrieval", None);
         server
             .channel
             .emit("tool_call_prepare", Some("get_weather"));
-        // No bubble yet: the steps are the waiting indicator's.
-        assert_eq!(chat.with(|c| c.messages.len()), 1);
-        let waiting: Vec<_> = changes
-            .borrow()
-            .iter()
-            .filter_map(|c| match c {
-                Change::Steps(s) => Some(s.len()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(waiting, [1, 2], "one change per step; the start shows none");
+        // The first step made the answer's bubble, before any text.
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(
+            (answer.role, answer.status),
+            (Role::Agent, Status::Streaming)
+        );
+        assert_eq!(answer.text, "");
+        assert_eq!(
+            steps_of(&chat, answer.id),
+            [
+                (StepKind::Knowledge, String::new(), true),
+                (StepKind::Tool, "get_weather".into(), false),
+            ]
+        );
         let events = changes
             .borrow()
             .iter()
@@ -1256,18 +1239,15 @@ mod tests {
         release.send(()).unwrap();
         run_until_stalled();
         let answer = chat.with(|c| c.messages[1].id);
+        assert_eq!(chat.with(|c| c.messages.len()), 2, "the same bubble");
+        assert_eq!(chat.with(|c| c.messages[1].text.clone()), "It is 18 °C.");
         assert_eq!(
             steps_of(&chat, answer),
             [
                 (StepKind::Knowledge, String::new(), true),
                 (StepKind::Tool, "get_weather".into(), true),
             ],
-            "moved into the answer, all done once it is complete"
-        );
-        assert_eq!(
-            changes.borrow().last_steps(),
-            Some(0),
-            "the indicator empties"
+            "all done once the answer is complete"
         );
         assert_eq!(server.channel.finished.get(), 1);
         // An event trailing the answer (within the grace period) still counts.
@@ -1306,14 +1286,24 @@ mod tests {
         drop(release);
         run_until_stalled();
         assert!(chat.with(|c| c.messages.is_empty()));
-        // Refused: the visitor's message stands not sent, with no answer.
+        // Refused after a step made a bubble: the bubble goes, the
+        // visitor's message stands not sent.
+        let (release, held) = oneshot::channel();
         server
             .script
             .borrow_mut()
-            .push_back(Script::Refuse(refused(500)));
-        chat.send("r".into(), vec![]);
+            .push_back(Script::SlowRefuse(held, refused(500)));
+        let id = chat.send("r".into(), vec![]).unwrap();
         run_until_stalled();
-        assert_eq!(chat.with(|c| c.messages.len()), 1);
+        server.channel.emit("thinking", None);
+        assert_eq!(chat.with(|c| c.messages.len()), 2);
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert_eq!(statuses(&chat), [(Role::User, Status::NotSent, "r".into())]);
+        assert_eq!(
+            chat.with(|c| c.get(id).unwrap().problem.clone()),
+            Some(Problem::Send(refused(500)))
+        );
     }
 
     #[test]

@@ -81,8 +81,6 @@ pub struct ChatState {
     pub online: RwSignal<bool>,
     /// A passing note, e.g. while waiting to retry.
     pub notice: RwSignal<Option<Notice>>,
-    /// The agent's steps while its answer is awaited (before it has a bubble).
-    pub steps: RwSignal<Vec<lyzr_chat_protocol::Step>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
     /// Bumped on every change of the model; the save effect follows it.
@@ -136,7 +134,6 @@ impl ChatState {
             busy: RwSignal::new(false),
             online: RwSignal::new(online),
             notice: RwSignal::new(None),
-            steps: RwSignal::new(Vec::new()),
             unread: RwSignal::new(unread),
             revision: RwSignal::new(0),
             attachments,
@@ -227,7 +224,6 @@ impl ChatState {
                 }
             }
             Change::Notice(notice) => self.notice.set(notice),
-            Change::Steps(steps) => self.steps.set(steps),
             Change::Accepted(text) => {
                 // The files, like the text, were kept until now.
                 self.attachments.accepted(&text);

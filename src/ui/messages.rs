@@ -99,9 +99,6 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
             state.load_history();
         }
     };
-    // Whether steps are waiting (a Memo: the list below updates in place,
-    // its markdown renderer is never rebuilt around the same element).
-    let pending_steps = Memo::new(move |_| state.steps.with(|s| !s.is_empty()));
     let follow = RwSignal::new(true);
     let unseen = RwSignal::new(false);
     let to_bottom = move || {
@@ -172,15 +169,6 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 />
                 <Show when=waiting>
                     <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
-                        // The agent's steps before its answer's first words.
-                        {move || {
-                            pending_steps.get().then(|| {
-                                let steps = Signal::derive(move || {
-                                    state.steps.with(|s| words::steps(s, true))
-                                });
-                                view! { <Markdown text=steps/> }
-                            })
-                        }}
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
@@ -302,19 +290,14 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             </div>
         })
     };
-    // Live while the answer streams; folded into "How I got this" after.
-    let steps = Memo::new(move |_| {
-        message.with(|m| {
-            m.as_ref()
-                .map(|m| m.parts.steps.clone())
-                .unwrap_or_default()
-        })
-    });
-    // Open (its summary hidden) while live, folded once complete; the list
-    // is drawn by the markdown renderer, so it costs no view code of its own.
+    // The agent's steps, from the first one (before any text): open (its
+    // summary hidden) while live, folded into "How I got this" once
+    // complete. The list is drawn by the markdown renderer, so it costs no
+    // view code of its own; `has_steps` is a Memo so that the list updates
+    // in place (its renderer is never rebuilt around the same element).
+    let steps_text = field(words::steps_of);
     let live = move || status.get() == Status::Streaming;
-    let steps_text = Signal::derive(move || steps.with(|l| words::steps(l, live())));
-    let has_steps = Memo::new(move |_| steps.with(|l| !l.is_empty()));
+    let has_steps = Memo::new(move |_| steps_text.with(|t| !t.is_empty()));
     let steps_view = move || {
         has_steps.get().then(|| {
             view! { class="lc",

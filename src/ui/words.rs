@@ -147,6 +147,11 @@ pub fn steps(steps: &[Step], live: bool) -> String {
     out
 }
 
+/// An answer's steps as [`steps`] lists them, live while it streams.
+pub fn steps_of(m: &crate::state::Message) -> String {
+    steps(&m.parts.steps, m.status == Status::Streaming)
+}
+
 /// Text from elsewhere, made literal for the markdown renderer.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
