@@ -63,8 +63,8 @@ impl ChatHandle {
     }
 
     /// Changes request fields for the next messages: an object with any of
-    /// `system_prompt_variables`, `filter_variables`, `features`, `assets`
-    /// (camelCase spellings work too). Returns false, with a console error
+    /// `system_prompt_variables`, `filter_variables`, `features`, `assets`,
+    /// `response_format`, `provider_overrides` (camelCase spellings work too). Returns false, with a console error
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
@@ -202,9 +202,10 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 
 /// Mounts a widget into `host` (whose open shadow root the loader may have
 /// made already, with its own launcher in it). `emit(name, detail)` is called
-/// for `open`, `close`, `message-sent`, `message-received` and `error`.
-/// `language` is what the loader fetched for the visitor's language:
-/// `{ locale: "fr-CA", strings: {...} | null }`.
+/// for `open`, `close`, `message-sent`, `message-received`, `error`,
+/// `unread`, `tool-call` and `activity`. `language` is what the loader
+/// fetched for the visitor's language: `{ locale: "fr-CA", strings: {...} |
+/// null }`.
 #[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
@@ -322,6 +323,7 @@ fn mount_widget(
         .unwrap_or_else(|| visitor_id(config.persistence));
     let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
     settings.fields = config.fields.clone();
+    settings.activity = config.activity;
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
@@ -382,6 +384,12 @@ fn mount_widget(
     })
 }
 
+/// JSON text as a JavaScript value (`undefined` when absent or unreadable).
+fn json(text: Option<String>) -> JsValue {
+    text.and_then(|t| js_sys::JSON::parse(&t).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Passes the conversation's events to the loader's `emit`.
 fn connect_events(state: ChatState, emit: js_sys::Function, words: Words) {
     let call = {
@@ -407,9 +415,41 @@ fn connect_events(state: ChatState, emit: js_sys::Function, words: Words) {
             "message-sent",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
-        ChatEvent::MessageReceived { text } => call(
+        ChatEvent::MessageReceived {
+            text,
+            message_id,
+            metadata,
+            tool_calls,
+        } => call(
             "message-received",
-            detail(&[("text", text.into()), ("sessionId", session())]),
+            detail(&[
+                ("text", text.into()),
+                ("sessionId", session()),
+                ("messageId", message_id.into()),
+                ("metadata", json(metadata)),
+                ("toolCalls", json(tool_calls)),
+            ]),
+        ),
+        ChatEvent::ToolCall { name, arguments } => call(
+            "tool-call",
+            detail(&[
+                ("name", name.into()),
+                ("arguments", json(Some(arguments))),
+                ("sessionId", session()),
+            ]),
+        ),
+        ChatEvent::Activity { event, step } => call(
+            "activity",
+            detail(&[
+                ("type", event.event_type.into()),
+                ("status", event.status.into()),
+                ("level", event.level.into()),
+                ("message", event.message.into()),
+                ("toolName", event.tool_name.into()),
+                ("runId", event.run_id.into()),
+                ("step", step.as_ref().map(words::step).into()),
+                ("sessionId", session()),
+            ]),
         ),
         ChatEvent::Error { problem } => call(
             "error",

@@ -30,7 +30,7 @@ pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let click_words = words.clone();
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let renderer = StoredValue::new_local(None::<dom::DomRenderer>);
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         let text = text.get();
         let Some(el) = root.get() else {
             return;
