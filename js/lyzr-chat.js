@@ -173,21 +173,45 @@
     });
   }
 
-  // One wasm module for every instance on the page.
+  /** A task of its own for what comes next: the page gets the thread between. */
+  function nextTask(value) {
+    return new Promise(function (resolve) { setTimeout(resolve, 0, value); });
+  }
+
+  /**
+   * The wasm compiled: by the browser's streaming compiler, off the main
+   * thread and while the bytes arrive (a server that does not say
+   * application/wasm gets the compile of the whole bytes, also off-thread).
+   */
+  function compileWasm() {
+    return fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
+      return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
+    }).then(function (response) {
+      if (!response.ok) throw new Error("could not fetch " + response.url + ": HTTP " + response.status);
+      return /^application\/wasm\b/.test(response.headers.get("content-type") || "")
+        ? WebAssembly.compileStreaming(response)
+        : response.arrayBuffer().then(function (bytes) { return WebAssembly.compile(bytes); });
+    });
+  }
+
+  // One wasm module for every instance on the page. The glue and the wasm
+  // are fetched side by side; compiling happens off the main thread; then
+  // instantiating and each mount get a task of their own, so none of them
+  // holds the host page's main thread for long.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
       widgetModule = INTEGRITY_JS.indexOf("sha384-") !== 0 || INTEGRITY_WASM.indexOf("sha384-") !== 0
         ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
           "use the one the build wrote (trunk build runs scripts/sri.sh)"))
-        : preloadGlue().then(function () {
-          return import(base + WIDGET_JS);
-        }).then(function (module) {
-          var wasm = fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
-            return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
-          });
-          return module.default({ module_or_path: wasm }).then(function () {
-            return module;
+        : Promise.all([
+          preloadGlue().then(function () { return import(base + WIDGET_JS); }),
+          compileWasm()
+        ]).then(function (loaded) {
+          return nextTask(loaded);
+        }).then(function (loaded) {
+          return loaded[0].default({ module_or_path: loaded[1] }).then(function () {
+            return nextTask(loaded[0]);
           });
         });
       widgetModule.catch(function (e) {
@@ -317,14 +341,16 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       loadWidget().then(function (module) {
         if (destroyed) return;
-        real = module.mountIn(hostElement, Object.assign({}, config), emit);
+        // Clicked while loading: the widget starts open, and builds its
+        // panel in steps as when open at load (not in one long task).
+        real = module.mountIn(hostElement, Object.assign({}, config, openOnReady ? { open: true } : {}), emit);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;
           while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
           return;
         }
-        if (openOnReady) real.open();
+        if (openOnReady && !wantsOpen) emit("open");
         emit("ready", { sessionId: real.sessionId });
         queue.splice(0).forEach(function (entry) {
           real[entry[0]].apply(real, entry[1]);

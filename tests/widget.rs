@@ -328,3 +328,100 @@ async fn two_instances_are_independent() {
     a.destroy();
     b.destroy();
 }
+
+/// A host element for `mountIn`, as the loader makes it.
+fn host(agent: &str) -> Element {
+    let host = document().create_element("div").unwrap();
+    host.set_attribute("data-test-host", agent).unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+/// Lets the microtasks queued so far run (Leptos' effects), but no timer
+/// or idle callback.
+async fn microtasks() {
+    for _ in 0..20 {
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+            .await
+            .unwrap();
+    }
+}
+
+fn count(root: &ShadowRoot, css: &str) -> u32 {
+    root.query_selector_all(css).unwrap().length()
+}
+
+#[wasm_bindgen_test]
+async fn the_loaders_mount_builds_the_launcher_first_then_the_panel_in_later_tasks() {
+    // Open at load: the launcher now, the composer a task later, the
+    // conversation the task after.
+    let host_el = host("staged-open");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-open".into()),
+            ("apiUrl", DEAD_API.into()),
+            ("welcomeMessage", "Welcome!".into()),
+            ("open", true.into()),
+        ]),
+        None,
+    )
+    .expect("mounted");
+    let root = host_el.shadow_root().unwrap();
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-root .lc-launcher"), 1, "the launcher at once");
+    assert_eq!(count(&root, ".lc-panel"), 0, "the panel not in the same task");
+    let input = wait_for(&root, ".lc-panel:not([hidden]) .lc-input").await;
+    assert!(
+        root.query_selector(".lc-header .lc-title").unwrap().is_some(),
+        "the header comes with the composer"
+    );
+    wait_for(&root, ".lc-messages .lc-welcome").await;
+    assert!(input.is_connected(), "the composer was not built again");
+    handle.destroy();
+
+    // Closed: the rest is built when the browser is idle.
+    let host_el = host("staged-closed");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[("agentId", "staged-closed".into()), ("apiUrl", DEAD_API.into())]),
+        None,
+    )
+    .expect("mounted");
+    let root = host_el.shadow_root().unwrap();
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-panel"), 0);
+    wait_for(&root, ".lc-panel[hidden] .lc-messages").await;
+    assert_eq!(count(&root, ".lc-input"), 1);
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn opening_a_panel_not_yet_built_builds_it_whole_before_the_next_task() {
+    let host_el = host("staged-click");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-click".into()),
+            ("apiUrl", DEAD_API.into()),
+            ("welcomeMessage", "Hello there".into()),
+        ]),
+        None,
+    )
+    .expect("mounted");
+    let root = host_el.shadow_root().unwrap();
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-panel"), 0, "not built yet");
+    // The widget's own launcher, as the visitor clicks it.
+    let launcher: web_sys::HtmlElement = root
+        .query_selector(".lc-root .lc-launcher")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    launcher.click();
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-panel:not([hidden]) .lc-input"), 1);
+    assert_eq!(count(&root, ".lc-messages .lc-welcome"), 1);
+    handle.destroy();
+}

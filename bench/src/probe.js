@@ -4,7 +4,18 @@
 // widget and a usable composer first appear: a frame runs only when the main
 // thread is free, so "seen at frame N" is also "the visitor could act".
 (() => {
-  const bench = (window.__bench = { longtasks: [], seen: {} });
+  const bench = (window.__bench = { longtasks: [], seen: {}, phases: [] });
+  // When the wasm is compiled and instantiated: [name, start, duration].
+  for (const name of ["compile", "compileStreaming", "instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = function (...args) {
+      const start = performance.now();
+      const done = () => bench.phases.push([name, start, performance.now() - start]);
+      const result = original.apply(this, args);
+      result.then(done, done);
+      return result;
+    };
+  }
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: "longtask", buffered: true });

@@ -161,9 +161,19 @@ pub(super) async fn stream_once(
             // Ended before it could tell: a (short) one-piece reply.
             (None, None) => return chat_reply(status, &String::from_utf8_lossy(&head), on),
         };
+        // The text of a chunk's events goes on as one piece: one change of
+        // the answer per chunk, however many tokens it carried.
+        let mut text = String::new();
         for event in events {
+            if let StreamEvent::Text(more) = &event {
+                text.push_str(more);
+                continue;
+            }
+            if !text.is_empty() {
+                on(Progress::Text(std::mem::take(&mut text)));
+            }
             match event {
-                StreamEvent::Text(text) => on(Progress::Text(text)),
+                StreamEvent::Text(_) => {}
                 StreamEvent::Done => {
                     let _ = reader.cancel();
                     return Ok(Vec::new());
@@ -175,6 +185,9 @@ pub(super) async fn stream_once(
                 // Not shown yet (issue 13 §1): like before, it adds no text.
                 StreamEvent::ToolCall { .. } => {}
             }
+        }
+        if !text.is_empty() {
+            on(Progress::Text(text));
         }
         if ended {
             return Err(ClientError::Truncated);

@@ -13,7 +13,7 @@ use crate::console;
 use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
 use crate::ui::words;
-use crate::ui::{Mode, Theme, UiText, Widget};
+use crate::ui::{Mode, Stage, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
 use wasm_bindgen::prelude::*;
@@ -197,25 +197,31 @@ impl ChatHandle {
 /// is mounted (`undefined` is returned); it never throws.
 #[wasm_bindgen]
 pub fn mount(config: JsValue) -> Option<ChatHandle> {
-    mount_with(None, &config, None)
+    mount_with(None, &config, None, false)
 }
 
 /// Mounts a widget into `host` (whose open shadow root the loader may have
 /// made already, with its own launcher in it). `emit(name, detail)` is called
 /// for `open`, `close`, `message-sent`, `message-received` and `error`.
+///
+/// Unlike `mount`, it returns with the launcher built and builds the rest in
+/// the tasks that follow (the panel at once when it is open, else when the
+/// browser is idle; at once when it is opened), so the host page's main
+/// thread is never held for long.
 #[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
     emit: Option<js_sys::Function>,
 ) -> Option<ChatHandle> {
-    mount_with(Some(host), &config, emit)
+    mount_with(Some(host), &config, emit, true)
 }
 
 fn mount_with(
     host: Option<web_sys::Element>,
     config: &JsValue,
     emit: Option<js_sys::Function>,
+    staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
     let config = match WidgetConfig::from_js(config) {
@@ -228,7 +234,7 @@ fn mount_with(
             return None;
         }
     };
-    match mount_widget(host, config, emit) {
+    match mount_widget(host, config, emit, staged) {
         Ok(handle) => Some(handle),
         Err(e) => {
             console::error(&format!("could not mount the widget: {e}"));
@@ -262,6 +268,7 @@ fn mount_widget(
     host: Option<web_sys::Element>,
     config: WidgetConfig,
     emit: Option<js_sys::Function>,
+    staged: bool,
 ) -> Result<ChatHandle, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -341,6 +348,11 @@ fn mount_widget(
             attachments,
         );
         let theme = RwSignal::new(options.theme);
+        let stage = RwSignal::new(if staged {
+            Stage::Launcher
+        } else {
+            Stage::Complete
+        });
         // mount_to starts Leptos' task executor, which effects need.
         let view = leptos::mount::mount_to(mount_point, move || {
             // Saving, other tabs, history: started once effects can run.
@@ -352,9 +364,11 @@ fn mount_widget(
                     options=options
                     theme=theme
                     attachments=attachments
+                    stage=stage
                 />
             }
         });
+        advance(stage, state.open);
         if let Some(emit) = emit {
             connect_events(state, emit);
         }
@@ -369,6 +383,31 @@ fn mount_widget(
         view: Some(view),
         owner: Some(owner),
     })
+}
+
+/// Builds the next [`Stage`] of the widget in a task of its own, and so on
+/// until it is complete: right after this one while the panel shows (its
+/// composer first, the conversation next), when the browser is idle while
+/// it is closed.
+fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
+    let step = move || {
+        let next = match stage.try_get_untracked() {
+            Some(Stage::Launcher) => Stage::Panel,
+            Some(Stage::Panel) => Stage::Complete,
+            _ => return,
+        };
+        stage.set(next);
+        advance(stage, open);
+    };
+    match stage.try_get_untracked() {
+        None | Some(Stage::Complete) => {}
+        Some(_) if open.get_untracked() => set_timeout(step, std::time::Duration::ZERO),
+        Some(_) => {
+            if request_idle_callback_with_handle(step).is_err() {
+                set_timeout(step, std::time::Duration::ZERO); // no idle callbacks (Safari)
+            }
+        }
+    }
 }
 
 /// The state's copy of a partial update of the request fields (until the
