@@ -178,19 +178,47 @@
     return new Promise(function (resolve) { setTimeout(resolve, 0, value); });
   }
 
+  function wasmMismatch() {
+    return new Error(WIDGET_WASM + " does not match the sha384 this loader was built with (" + INTEGRITY_WASM +
+      "): it was changed after the build, or it belongs to another version of lyzr-chat; " +
+      "serve the files of one build together");
+  }
+
+  /** The base64 sha384 of `bytes`, as SRI writes it. */
+  function sha384(bytes) {
+    return crypto.subtle.digest("SHA-384", bytes).then(function (digest) {
+      return "sha384-" + btoa(String.fromCharCode.apply(null, new Uint8Array(digest)));
+    });
+  }
+
   /**
-   * The wasm compiled: by the browser's streaming compiler, off the main
-   * thread and while the bytes arrive (a server that does not say
-   * application/wasm gets the compile of the whole bytes, also off-thread).
+   * The wasm compiled by the browser's streaming compiler, off the main
+   * thread and while the bytes arrive. `fetch(url, { integrity })` would
+   * hold the whole body back until its hash is checked and hand the
+   * compiler everything at once, in one long task on the main thread; so,
+   * where WebCrypto is there (secure contexts), the body is split in two:
+   * one copy streams into the compiler, the other is hashed, and the
+   * module is used only once the hash matches (compiling runs nothing).
    */
   function compileWasm() {
-    return fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
+    var url = base + WIDGET_WASM;
+    var streamed = !!(window.crypto && crypto.subtle && window.ReadableStream && ReadableStream.prototype.tee);
+    return fetch(url, streamed ? {} : { integrity: INTEGRITY_WASM }).catch(function (e) {
       return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
     }).then(function (response) {
-      if (!response.ok) throw new Error("could not fetch " + response.url + ": HTTP " + response.status);
-      return /^application\/wasm\b/.test(response.headers.get("content-type") || "")
-        ? WebAssembly.compileStreaming(response)
-        : response.arrayBuffer().then(function (bytes) { return WebAssembly.compile(bytes); });
+      if (!response.ok) throw new Error("could not fetch " + url + ": HTTP " + response.status);
+      var wasm = { "content-type": "application/wasm" };
+      if (!streamed) return WebAssembly.compileStreaming(new Response(response.body, { headers: wasm }));
+      var copies = response.body.tee();
+      var checked = new Response(copies[1]).arrayBuffer().then(sha384).then(function (hash) {
+        if (hash !== INTEGRITY_WASM) throw wasmMismatch();
+      });
+      var compiled = WebAssembly.compileStreaming(new Response(copies[0], { headers: wasm }));
+      // A mismatch is the error to report, even when it also fails to compile.
+      return checked.then(function () { return compiled; }, function (e) {
+        compiled.catch(function () {});
+        throw e;
+      });
     });
   }
 

@@ -20,6 +20,26 @@
     for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: "longtask", buffered: true });
 
+  // Long animation frames, with what took the time (scripts, forced layout,
+  // rendering): `--verbose` prints the longest.
+  bench.frames = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const r = (x) => Math.round(x);
+        bench.frames.push({
+          start: r(e.startTime),
+          duration: r(e.duration),
+          render: e.renderStart ? r(e.startTime + e.duration - e.renderStart) : 0,
+          layout: e.styleAndLayoutStart ? r(e.startTime + e.duration - e.styleAndLayoutStart) : 0,
+          scripts: e.scripts.map((s) => [s.invoker, r(s.duration), r(s.forcedStyleAndLayoutDuration)]),
+        });
+      }
+    }).observe({ type: "long-animation-frame", buffered: true });
+  } catch (e) {
+    // Not in this browser.
+  }
+
   const inShadow = (host, css) => {
     const h = document.querySelector(host);
     return h && h.shadowRoot ? h.shadowRoot.querySelector(css) : null;

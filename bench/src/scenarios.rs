@@ -67,6 +67,12 @@ async fn trace(s: &Session, name: &str, verbose: bool) {
                longtasks: __bench.longtasks.map(([t, d]) => [r(t), r(d)]),
                seen: Object.fromEntries(Object.entries(__bench.seen).map(([k, t]) => [k, r(t)])),
                phases: __bench.phases.map(([n, t, d]) => [n, r(t), r(d)]),
+               marks: performance.getEntriesByType('mark').map((m) => [m.name, r(m.startTime)]),
+               resources: performance.getEntriesByType('resource')
+                 .map((e) => [e.name.split('/').pop(), r(e.startTime), r(e.responseEnd)]),
+               frames: [...__bench.frames].sort((a, b) => b.duration - a.duration).slice(0, 8),
+               nav: [r(performance.getEntriesByType('navigation')[0].responseEnd),
+                     r(performance.getEntriesByType('navigation')[0].domInteractive)],
              };",
             vec![],
         )
@@ -223,6 +229,10 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
     );
     if !stream {
         return;
+    }
+    if let Ok(css) = std::env::var("BENCH_CSS") {
+        s.js("const root = __bench.oursRoot(); const sheet = new CSSStyleSheet(); sheet.replaceSync(arguments[0]);
+              root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]; return true;", vec![json!(css)]).await;
     }
 
     let v = ours_send(

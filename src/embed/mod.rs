@@ -16,6 +16,8 @@ use crate::ui::words;
 use crate::ui::{Mode, Stage, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -27,10 +29,20 @@ pub struct ChatHandle {
     /// Whether `destroy` removes the host (it made it) or only empties it.
     owns_host: bool,
     theme: RwSignal<Theme>,
-    styles: styles::Styles,
+    styles: Rc<RefCell<styles::Styles>>,
     // Dropping these unmounts the view and frees its reactive state.
-    view: Option<Box<dyn Any>>,
+    view: Rc<RefCell<Mounted>>,
     owner: Option<Owner>,
+}
+
+/// The widget's view: built in a task after `mountIn`, at once by `mount`.
+enum Mounted {
+    Waiting,
+    /// Kept to be dropped: that unmounts it.
+    View {
+        _view: Box<dyn Any>,
+    },
+    Gone,
 }
 
 #[wasm_bindgen]
@@ -121,7 +133,7 @@ impl ChatHandle {
                     self.theme.set(theme);
                 }
                 if let Some(color) = color {
-                    self.styles.set_primary_color(&color);
+                    self.styles.borrow_mut().set_primary_color(&color);
                 }
                 true
             }
@@ -153,7 +165,7 @@ impl ChatHandle {
                 match change {
                     config::LiveChange::Theme(theme) => self.theme.set(theme),
                     config::LiveChange::PrimaryColor(color) => {
-                        self.styles.set_primary_color(&color)
+                        self.styles.borrow_mut().set_primary_color(&color)
                     }
                     config::LiveChange::Open(open) => self.state.set_open(open),
                     config::LiveChange::User(user_id) => self.state.set_user(user_id),
@@ -175,10 +187,11 @@ impl ChatHandle {
 
     /// Removes the widget from the page; in-flight work is dropped.
     pub fn destroy(&mut self) {
-        if self.view.is_some() {
+        let view = std::mem::replace(&mut *self.view.borrow_mut(), Mounted::Gone);
+        if !matches!(view, Mounted::Gone) {
             self.state.discard_inflight();
         }
-        self.view.take();
+        drop(view);
         self.owner.take();
         if self.owns_host {
             self.host.remove();
@@ -223,6 +236,7 @@ fn mount_with(
     emit: Option<js_sys::Function>,
     staged: bool,
 ) -> Option<ChatHandle> {
+    console::mark("lc:mount");
     report_panics();
     let config = match WidgetConfig::from_js(config) {
         Ok(config) => config,
@@ -294,17 +308,7 @@ fn mount_widget(
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
-    // Whatever the loader drew while the wasm loaded goes.
-    while let Some(child) = shadow.first_child() {
-        let _ = shadow.remove_child(&child);
-    }
-    let styles = styles::Styles::adopt(&document, &shadow, &config.ui)?;
-    let mount_point: web_sys::HtmlElement = document
-        .create_element("div")
-        .map_err(js_error)?
-        .unchecked_into();
-    mount_point.set_class_name("lc-mount");
-    shadow.append_child(&mount_point).map_err(js_error)?;
+    let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
 
     let endpoint = Endpoint {
         base_url: config.api_url.clone(),
@@ -335,9 +339,10 @@ fn mount_widget(
 
     let render_policy = config.render_policy.clone();
     let owner = Owner::new();
-    let (state, theme, view) = owner.with(|| {
+    let (state, theme, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
+        console::mark("lc:pre-state");
         let attachments = Attachments::new(config.attachments.clone());
         let state = ChatState::new(
             endpoint,
@@ -347,57 +352,102 @@ fn mount_widget(
             config.open,
             attachments,
         );
-        let theme = RwSignal::new(options.theme);
-        let stage = RwSignal::new(if staged {
-            Stage::Launcher
-        } else {
-            Stage::Complete
-        });
-        // mount_to starts Leptos' task executor, which effects need.
-        let view = leptos::mount::mount_to(mount_point, move || {
-            // Saving, other tabs, history: started once effects can run.
-            state.start();
-            view! {
-                <Widget
-                    state=state
-                    text=text
-                    options=options
-                    theme=theme
-                    attachments=attachments
-                    stage=stage
-                />
-            }
-        });
-        advance(stage, state.open);
+        console::mark("lc:state");
         if let Some(emit) = emit {
             connect_events(state, emit);
         }
-        (state, theme, Box::new(view) as Box<dyn Any>)
+        (state, RwSignal::new(options.theme), attachments)
     });
+    let view = Rc::new(RefCell::new(Mounted::Waiting));
+    // The styles and the view: in a task of their own after `mountIn` (the
+    // loader's launcher shows until then).
+    let build = {
+        let (styles, slot, owner) = (styles.clone(), view.clone(), owner.clone());
+        move || -> Result<(), String> {
+            if !matches!(*slot.borrow(), Mounted::Waiting) {
+                return Ok(()); // destroyed meanwhile
+            }
+            console::mark("lc:build");
+            // Whatever the loader drew while the wasm loaded goes.
+            while let Some(child) = shadow.first_child() {
+                let _ = shadow.remove_child(&child);
+            }
+            styles.borrow_mut().adopt(&document, &shadow)?;
+            console::mark("lc:css");
+            let mount_point: web_sys::HtmlElement = document
+                .create_element("div")
+                .map_err(js_error)?
+                .unchecked_into();
+            mount_point.set_class_name("lc-mount");
+            shadow.append_child(&mount_point).map_err(js_error)?;
+            let built = owner.with(|| {
+                let stage = RwSignal::new(if staged {
+                    Stage::Launcher
+                } else {
+                    Stage::Complete
+                });
+                let view = leptos::mount::mount_to(mount_point, move || {
+                    // Saving, other tabs, history: started once effects can run.
+                    state.start();
+                    console::mark("lc:started");
+                    view! {
+                        <Widget
+                            state=state
+                            text=text
+                            options=options
+                            theme=theme
+                            attachments=attachments
+                            stage=stage
+                        />
+                    }
+                });
+                console::mark("lc:view");
+                advance(stage, state.open);
+                Box::new(view) as Box<dyn Any>
+            });
+            *slot.borrow_mut() = Mounted::View { _view: built };
+            Ok(())
+        }
+    };
+    if staged {
+        set_timeout(
+            move || {
+                if let Err(e) = build() {
+                    console::error(&format!("could not mount the widget: {e}"));
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    } else {
+        build()?;
+    }
     Ok(ChatHandle {
         state,
         host,
         owns_host,
         theme,
         styles,
-        view: Some(view),
+        view,
         owner: Some(owner),
     })
 }
 
 /// Builds the next [`Stage`] of the widget in a task of its own, and so on
 /// until it is complete: right after this one while the panel shows (its
-/// composer first, the conversation next), when the browser is idle while
-/// it is closed.
+/// header, its composer, then the conversation), when the browser is idle
+/// while it is closed.
 fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
     let step = move || {
         let next = match stage.try_get_untracked() {
             Some(Stage::Launcher) => Stage::Panel,
-            Some(Stage::Panel) => Stage::Complete,
+            Some(Stage::Panel) => Stage::Composer,
+            Some(Stage::Composer) => Stage::Complete,
             _ => return,
         };
+        console::mark("lc:stage-start");
         stage.set(next);
         advance(stage, open);
+        console::mark("lc:stage-end");
     };
     match stage.try_get_untracked() {
         None | Some(Stage::Complete) => {}
