@@ -14,11 +14,3 @@ pub(crate) fn warn(message: &str) {
     #[cfg(not(target_arch = "wasm32"))]
     eprintln!("lyzr-chat: warning: {message}");
 }
-
-// TEMP-DEBUG
-pub(crate) fn mark(label: &str) {
-    use wasm_bindgen::JsCast;
-    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
-    let f: js_sys::Function = js_sys::Reflect::get(&perf, &"mark".into()).unwrap().unchecked_into();
-    let _ = f.call1(&perf, &label.into());
-}

@@ -111,7 +111,7 @@ async fn load_open(s: &Session, base: &str, page: &str) -> Value {
         &format!(
             "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
+                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(__bench.widgetArrived())];"
         ),
         vec![],
     )
@@ -186,7 +186,7 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
             &format!(
                 "await __bench.waitFor(() => __bench.seen.widget !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.launcher, __bench.tasksSince(0)];"
+                 return [__bench.seen.launcher, __bench.tasksSince(__bench.widgetArrived())];"
             ),
             vec![],
         )
@@ -229,10 +229,6 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
     );
     if !stream {
         return;
-    }
-    if let Ok(css) = std::env::var("BENCH_CSS") {
-        s.js("const root = __bench.oursRoot(); const sheet = new CSSStyleSheet(); sheet.replaceSync(arguments[0]);
-              root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]; return true;", vec![json!(css)]).await;
     }
 
     let v = ours_send(

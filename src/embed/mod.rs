@@ -236,7 +236,6 @@ fn mount_with(
     emit: Option<js_sys::Function>,
     staged: bool,
 ) -> Option<ChatHandle> {
-    console::mark("lc:mount");
     report_panics();
     let config = match WidgetConfig::from_js(config) {
         Ok(config) => config,
@@ -342,7 +341,6 @@ fn mount_widget(
     let (state, theme, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
-        console::mark("lc:pre-state");
         let attachments = Attachments::new(config.attachments.clone());
         let state = ChatState::new(
             endpoint,
@@ -352,7 +350,6 @@ fn mount_widget(
             config.open,
             attachments,
         );
-        console::mark("lc:state");
         if let Some(emit) = emit {
             connect_events(state, emit);
         }
@@ -367,13 +364,11 @@ fn mount_widget(
             if !matches!(*slot.borrow(), Mounted::Waiting) {
                 return Ok(()); // destroyed meanwhile
             }
-            console::mark("lc:build");
             // Whatever the loader drew while the wasm loaded goes.
             while let Some(child) = shadow.first_child() {
                 let _ = shadow.remove_child(&child);
             }
             styles.borrow_mut().adopt(&document, &shadow)?;
-            console::mark("lc:css");
             let mount_point: web_sys::HtmlElement = document
                 .create_element("div")
                 .map_err(js_error)?
@@ -389,7 +384,6 @@ fn mount_widget(
                 let view = leptos::mount::mount_to(mount_point, move || {
                     // Saving, other tabs, history: started once effects can run.
                     state.start();
-                    console::mark("lc:started");
                     view! {
                         <Widget
                             state=state
@@ -401,7 +395,6 @@ fn mount_widget(
                         />
                     }
                 });
-                console::mark("lc:view");
                 advance(stage, state.open);
                 Box::new(view) as Box<dyn Any>
             });
@@ -444,10 +437,8 @@ fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
             Some(Stage::Composer) => Stage::Complete,
             _ => return,
         };
-        console::mark("lc:stage-start");
         stage.set(next);
         advance(stage, open);
-        console::mark("lc:stage-end");
     };
     match stage.try_get_untracked() {
         None | Some(Stage::Complete) => {}
