@@ -8,8 +8,8 @@
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
 use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
+use lyzr_chat_protocol::Object;
 use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
-use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -52,9 +52,9 @@ pub trait Env {
 pub struct ChatSettings {
     pub agent_id: String,
     pub user_id: String,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
+    pub system_prompt_variables: Option<Object>,
+    pub filter_variables: Option<Object>,
+    pub features: Option<Vec<Object>>,
     pub assets: Option<Vec<String>>,
     pub options: SendOptions,
 }
@@ -77,9 +77,9 @@ impl ChatSettings {
 /// leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Variables {
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
+    pub system_prompt_variables: Option<Object>,
+    pub filter_variables: Option<Object>,
+    pub features: Option<Vec<Object>>,
     pub assets: Option<Vec<String>>,
 }
 
@@ -193,18 +193,31 @@ impl Chat {
 
     /// Reads the conversation.
     pub fn with<R>(&self, read: impl FnOnce(&Conversation) -> R) -> R {
-        read(&self.conversation.borrow())
+        read(&self.read())
+    }
+
+    // The borrows live in two functions that are never inlined: the generic
+    // callers above and below (dozens of instances) then carry no copy of
+    // the borrow check and its panic.
+    #[inline(never)]
+    fn read(&self) -> std::cell::Ref<'_, Conversation> {
+        self.conversation.borrow()
+    }
+
+    #[inline(never)]
+    fn write(&self) -> std::cell::RefMut<'_, Conversation> {
+        self.conversation.borrow_mut()
     }
 
     fn change(&self, id: u64, change: impl FnOnce(&mut super::conversation::Message)) {
-        let changed = self.conversation.borrow_mut().update(id, change);
+        let changed = self.write().update(id, change);
         if changed {
             self.tell(Change::Message(id));
         }
     }
 
     fn change_list(&self, change: impl FnOnce(&mut Conversation)) {
-        change(&mut self.conversation.borrow_mut());
+        change(&mut self.write());
         self.tell(Change::List);
     }
 
@@ -261,7 +274,7 @@ impl Chat {
             ChatEvent::Closed
         }));
         if open && self.with(|c| c.unread) > 0 {
-            self.conversation.borrow_mut().unread = 0;
+            self.write().unread = 0;
             self.tell(Change::List);
             self.tell(Change::Event(ChatEvent::Unread { count: 0 }));
         }
@@ -370,7 +383,7 @@ impl Chat {
         });
         let (request, options) = {
             let s = self.settings.borrow();
-            let c = self.conversation.borrow();
+            let c = self.read();
             let Some(m) = c.get(question) else { return };
             let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
             assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
@@ -515,7 +528,7 @@ impl Chat {
                 self.tell(Change::Event(ChatEvent::MessageReceived { text }));
                 if !self.open.get() {
                     let count = {
-                        let mut c = self.conversation.borrow_mut();
+                        let mut c = self.write();
                         c.unread += 1;
                         c.unread
                     };
@@ -648,7 +661,7 @@ impl Chat {
         self.discard_inflight();
         let agent = self.settings.borrow().agent_id.clone();
         let session = self.env.new_session(&agent);
-        *self.conversation.borrow_mut() = Conversation::new(session);
+        *self.write() = Conversation::new(session);
         self.tell(Change::Notice(None));
         self.tell(Change::List);
     }
@@ -657,7 +670,7 @@ impl Chat {
     /// page will find it (an answer interrupted, a message not sent).
     pub fn page_leaving(&self) {
         let mine = self.mine();
-        let mut c = self.conversation.borrow_mut();
+        let mut c = self.write();
         for id in mine {
             c.update(id, |m| match (m.role, m.status) {
                 (Role::Agent, Status::Streaming) => m.status = Status::Interrupted,
@@ -684,9 +697,9 @@ impl Chat {
             self.discard_inflight();
         }
         let unread_before = self.with(|c| c.unread);
-        self.conversation.borrow_mut().merge_from(theirs, &mine);
+        self.write().merge_from(theirs, &mine);
         if self.open.get() {
-            self.conversation.borrow_mut().unread = 0;
+            self.write().unread = 0;
         }
         self.tell(Change::List);
         let unread = self.with(|c| c.unread);
@@ -732,7 +745,7 @@ impl Chat {
                     "loading the conversation's history failed: {error}"
                 ));
                 // Older messages stay to be fetched: "Show earlier" retries.
-                self.conversation.borrow_mut().older = true;
+                self.write().older = true;
                 self.tell(Change::List);
                 self.tell(Change::Notice(Some(Notice::HistoryFailed(error))));
             }
