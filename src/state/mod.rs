@@ -284,7 +284,7 @@ impl ChatState {
                 return;
             };
             for id in grown {
-                if let Some(t) = state.inner.with_value(|i| i.triggers.get(&id).cloned()) {
+                if let Some(t) = state.inner.with_value(|i| i.triggers.get(id).cloned()) {
                     t.notify();
                 }
             }
