@@ -173,7 +173,7 @@
     });
   }
 
-  /** A task of its own for what comes next: the page gets the thread between. */
+  // A task of its own for what comes next.
   function nextTask(value) {
     return new Promise(function (resolve) { setTimeout(resolve, 0, value); });
   }
@@ -184,22 +184,16 @@
       "serve the files of one build together");
   }
 
-  /** The base64 sha384 of `bytes`, as SRI writes it. */
   function sha384(bytes) {
     return crypto.subtle.digest("SHA-384", bytes).then(function (digest) {
       return "sha384-" + btoa(String.fromCharCode.apply(null, new Uint8Array(digest)));
     });
   }
 
-  /**
-   * The wasm compiled by the browser's streaming compiler, off the main
-   * thread and while the bytes arrive. `fetch(url, { integrity })` would
-   * hold the whole body back until its hash is checked and hand the
-   * compiler everything at once, in one long task on the main thread; so,
-   * where WebCrypto is there (secure contexts), the body is split in two:
-   * one copy streams into the compiler, the other is hashed, and the
-   * module is used only once the hash matches (compiling runs nothing).
-   */
+  // The wasm compiled while it arrives, off the main thread. (A fetch with
+  // `integrity` would hand it over whole, compiled in one long task.) With
+  // WebCrypto, one copy of the body streams into the compiler, the other is
+  // hashed; the module is used only if the hash matches.
   function compileWasm() {
     var url = base + WIDGET_WASM;
     var streamed = !!(window.crypto && crypto.subtle && window.ReadableStream && ReadableStream.prototype.tee);
@@ -214,7 +208,6 @@
         if (hash !== INTEGRITY_WASM) throw wasmMismatch();
       });
       var compiled = WebAssembly.compileStreaming(new Response(copies[0], { headers: wasm }));
-      // A mismatch is the error to report, even when it also fails to compile.
       return checked.then(function () { return compiled; }, function (e) {
         compiled.catch(function () {});
         throw e;
@@ -222,10 +215,8 @@
     });
   }
 
-  // One wasm module for every instance on the page. The glue and the wasm
-  // are fetched side by side; compiling happens off the main thread; then
-  // instantiating and each mount get a task of their own, so none of them
-  // holds the host page's main thread for long.
+  // One wasm module for every instance on the page: glue and wasm fetched
+  // side by side, then instantiating and each mount in a task of their own.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
@@ -369,8 +360,7 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       loadWidget().then(function (module) {
         if (destroyed) return;
-        // Clicked while loading: the widget starts open, and builds its
-        // panel in steps as when open at load (not in one long task).
+        // Clicked while loading: it starts open (its panel built in steps).
         real = module.mountIn(hostElement, Object.assign({}, config, openOnReady ? { open: true } : {}), emit);
         if (!real) {
           // The widget named the bad options in the console.

@@ -379,17 +379,34 @@ async fn the_loaders_mount_builds_the_launcher_first_then_the_panel_in_later_tas
         None,
     )
     .expect("mounted");
-    assert!(handle.session_id().starts_with("staged-open-"), "usable at once");
+    assert!(
+        handle.session_id().starts_with("staged-open-"),
+        "usable at once"
+    );
     microtasks().await;
-    assert_eq!(count(&root, ".lc-loader"), 1, "the stand-in shows meanwhile");
-    assert_eq!(count(&root, ".lc-root"), 0, "nothing built in mountIn's task");
+    assert_eq!(
+        count(&root, ".lc-loader"),
+        1,
+        "the stand-in shows meanwhile"
+    );
+    assert_eq!(
+        count(&root, ".lc-root"),
+        0,
+        "nothing built in mountIn's task"
+    );
     tick(0).await;
     assert_eq!(count(&root, ".lc-loader"), 0, "the stand-in is replaced");
     assert_eq!(count(&root, ".lc-root .lc-launcher"), 1, "the launcher");
-    assert_eq!(count(&root, ".lc-panel"), 0, "the panel not in the same task");
+    assert_eq!(
+        count(&root, ".lc-panel"),
+        0,
+        "the panel not in the same task"
+    );
     let input = wait_for(&root, ".lc-panel:not([hidden]) .lc-input").await;
     assert!(
-        root.query_selector(".lc-header .lc-title").unwrap().is_some(),
+        root.query_selector(".lc-header .lc-title")
+            .unwrap()
+            .is_some(),
         "the header comes before the composer"
     );
     wait_for(&root, ".lc-messages .lc-welcome").await;
@@ -401,7 +418,10 @@ async fn the_loaders_mount_builds_the_launcher_first_then_the_panel_in_later_tas
     let (host_el, root) = host_with_stand_in("staged-closed");
     let mut handle = lyzr_chat::embed::mount_in(
         host_el.clone(),
-        config(&[("agentId", "staged-closed".into()), ("apiUrl", DEAD_API.into())]),
+        config(&[
+            ("agentId", "staged-closed".into()),
+            ("apiUrl", DEAD_API.into()),
+        ]),
         None,
     )
     .expect("mounted");
@@ -444,7 +464,10 @@ async fn destroyed_before_it_is_built_builds_nothing() {
     let (host_el, root) = host_with_stand_in("staged-gone");
     let mut handle = lyzr_chat::embed::mount_in(
         host_el.clone(),
-        config(&[("agentId", "staged-gone".into()), ("apiUrl", DEAD_API.into())]),
+        config(&[
+            ("agentId", "staged-gone".into()),
+            ("apiUrl", DEAD_API.into()),
+        ]),
         None,
     )
     .expect("mounted");

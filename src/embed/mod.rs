@@ -427,14 +427,13 @@ fn mount_widget(
 
 /// Builds the next [`Stage`] of the widget in a task of its own, and so on
 /// until it is complete: right after this one while the panel shows (its
-/// header, its composer, then the conversation), when the browser is idle
+/// header and composer, then the conversation), when the browser is idle
 /// while it is closed.
 fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
     let step = move || {
         let next = match stage.try_get_untracked() {
             Some(Stage::Launcher) => Stage::Panel,
-            Some(Stage::Panel) => Stage::Composer,
-            Some(Stage::Composer) => Stage::Complete,
+            Some(Stage::Panel) => Stage::Complete,
             _ => return,
         };
         stage.set(next);

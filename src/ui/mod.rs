@@ -31,14 +31,13 @@ pub struct UiText {
 }
 
 /// How much of the widget is built: [`Stage::Launcher`] alone, then the
-/// panel with its header, its composer, then the conversation. The loader's
+/// panel with its header and composer, then the conversation. The loader's
 /// mount builds it in these steps, one task each, so no step holds the host
 /// page's main thread for long; `mount` builds it at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
     Launcher,
     Panel,
-    Composer,
     Complete,
 }
 
@@ -69,7 +68,6 @@ pub fn Widget(
         now
     });
     let has_panel = Memo::new(move |_| stage.get() >= Stage::Panel);
-    let has_composer = Memo::new(move |_| stage.get() >= Stage::Composer);
     let has_conversation = Memo::new(move |_| stage.get() == Stage::Complete);
     let root_class = move || {
         format!(
@@ -210,10 +208,8 @@ pub fn Widget(
                         </Show>
                     </header>
                     {conversation}
-                    {move || has_composer.get().then(|| view! {
-                        <AttachmentTray attachments=attachments/>
-                        <Composer state=state placeholder=placeholder.clone() attachments=attachments/>
-                    })}
+                    <AttachmentTray attachments=attachments/>
+                    <Composer state=state placeholder=placeholder attachments=attachments/>
                 </section>
             }
         })
