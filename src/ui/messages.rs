@@ -122,18 +122,19 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
         }
     });
     follow_growth(list, follow, unseen);
-    let last_top = StoredValue::new(0);
+    let last_top = StoredValue::new((0, 0));
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
             follow.set(at_bottom);
             // At the top: older messages, built or fetched. Only when the
-            // list moved up: content growing by a few pixels while the
-            // bottom is followed (the agent's steps, say) fires scroll
-            // events near the top too.
-            let top = el.scroll_top();
-            let up = top < last_top.get_value();
-            last_top.set_value(top);
+            // visitor moved the list up: content that grows or shrinks (the
+            // agent's steps appearing, then folding away) moves the scroll
+            // position too, and a list that fits has nothing to scroll.
+            let (top, height) = (el.scroll_top(), el.scroll_height());
+            let (was_top, was_height) = last_top.get_value();
+            let up = top < was_top && height == was_height && height > el.client_height();
+            last_top.set_value((top, height));
             if up && top <= 8 && (hidden() > 0 || state.has_older()) {
                 earlier();
             }

@@ -123,8 +123,10 @@ pub fn Widget(
         }
         .to_string()
     };
+    // Built untracked, as a component would be: the plain view functions
+    // inside must not make the whole panel depend on what they read.
     let conversation = move || {
-        has_conversation.get().then(|| {
+        has_conversation.get().then(|| untrack(|| {
             let (welcome, starter_list) = (welcome.clone(), starter_list.clone());
             let show_starters = show_starters.clone();
             view! { class="lc",
@@ -162,14 +164,15 @@ pub fn Widget(
                 }.into_any())}
             }
             .into_any()
-        })
+        }))
     };
     let panel = move || {
         has_panel.get().then(|| {
-            let (title, subtitle, placeholder) =
-                (title.clone(), subtitle.clone(), placeholder.clone());
-            let conversation = conversation.clone();
-            view! { class="lc",
+            untrack(|| {
+                let (title, subtitle, placeholder) =
+                    (title.clone(), subtitle.clone(), placeholder.clone());
+                let conversation = conversation.clone();
+                view! { class="lc",
                 <section
                     class=panel_class
                     role="dialog"
@@ -217,6 +220,7 @@ pub fn Widget(
                 </section>
             }
             .into_any()
+            })
         })
     };
     view! { class="lc",
