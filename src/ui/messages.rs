@@ -1,6 +1,6 @@
 //! The message list: user, agent and error bubbles, the waiting indicator,
-//! and an agent answer's parts (thinking, text as safe markdown, files) as
-//! they arrive.
+//! and an agent answer's parts (its steps, thinking, text as safe markdown,
+//! files) as they arrive.
 
 use super::{effect, on_click, show, words};
 use crate::markdown::Markdown;
@@ -119,12 +119,19 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
         }
     });
     follow_growth(list, follow, unseen);
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
             follow.set(at_bottom);
-            // At the top: older messages, built or fetched.
-            if el.scroll_top() <= 8 && (hidden() > 0 || state.has_older()) {
+            // At the top: older messages, built or fetched. Only when the
+            // list moved up: content growing by a few pixels while the
+            // bottom is followed (the agent's steps, say) fires scroll
+            // events near the top too.
+            let top = el.scroll_top();
+            let up = top < last_top.get_value();
+            last_top.set_value(top);
+            if up && top <= 8 && (hidden() > 0 || state.has_older()) {
                 earlier();
             }
             if at_bottom {
@@ -223,7 +230,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     let field = move |read: fn(&Message) -> String| {
         Memo::new(move |_| message.with(|m| m.as_ref().map(read).unwrap_or_default()))
     };
-    let text = field(|m| m.text.clone());
+    // What the bubble shows: the answer, and after it what the agent asked
+    // for or sent unreadably (words, never answer text).
+    let text = field(words::shown_text);
     let thinking = field(|m| m.parts.thinking.clone());
     let status =
         Memo::new(move |_| message.with(|m| m.as_ref().map_or(Status::Done, |m| m.status)));
@@ -280,6 +289,24 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 }.into_any())}
             </div>
         }.into_any())
+    };
+    // The agent's steps, from the first one (before any text): open (its
+    // summary hidden) while live, folded into "How I got this" once
+    // complete. The list is drawn by the markdown renderer, so it costs no
+    // view code of its own; `has_steps` is a Memo so that the list updates
+    // in place (its renderer is never rebuilt around the same element).
+    let steps_text = field(words::steps_of);
+    let live = move || status.get() == Status::Streaming;
+    let has_steps = Memo::new(move |_| steps_text.with(|t| !t.is_empty()));
+    let steps_view = move || {
+        has_steps.get().then(|| {
+            view! { class="lc",
+                <details class="lc-activity" open=live>
+                    <summary>{words::HOW_I_GOT_THIS}</summary>
+                    <Markdown text=steps_text/>
+                </details>
+            }
+        })
     };
     let thinking_view = move || {
         thinking.with(|t| !t.trim().is_empty()).then(|| {
@@ -374,6 +401,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")
         >
             <div class="lc-bubble">
+                {steps_view}
                 {thinking_view}
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
