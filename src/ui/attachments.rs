@@ -194,12 +194,12 @@ pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
         (!list.is_empty()).then(|| {
             let limits = limits.clone();
             view! { class="lc",
-                <ul class="lc-refusals" role="alert">
+                <div class="lc-refusals" role="alert">
                     {list
                         .iter()
-                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> })
+                        .map(|r| view! { <p class="lc-refusal">{refusal_text(r, &limits)}</p> })
                         .collect_view()}
-                </ul>
+                </div>
             }
         })
     };

@@ -11,11 +11,13 @@ use leptos::prelude::*;
 pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
-    // Focus the textarea whenever the panel opens.
+    // Focus the textarea whenever the panel opens (once it is shown).
     Effect::new(move |_| {
         if state.open.get() {
             if let Some(el) = input.get() {
-                let _ = el.focus();
+                request_animation_frame(move || {
+                    let _ = el.focus();
+                });
             }
         }
     });

@@ -6,6 +6,7 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
+mod announce;
 pub mod attachments;
 mod composer;
 mod messages;
@@ -14,6 +15,7 @@ pub mod words;
 
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
+use announce::Announcer;
 use attachments::{AttachmentTray, DropZone};
 use composer::Composer;
 use leptos::prelude::*;
@@ -70,15 +72,22 @@ pub fn Widget(
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
         state.set_open(false);
-        if let Some(button) = launcher.get_untracked() {
-            let _ = button.focus();
-        }
+        // Once the panel is gone (a phone hides the launcher while it shows).
+        request_animation_frame(move || {
+            if let Some(button) = launcher.get_untracked() {
+                let _ = button.focus();
+            }
+        });
     };
-    let on_panel_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
+    // A floating panel keeps the keyboard in: Escape closes it, and Tab
+    // cycles through its controls.
+    let on_panel_key = move |ev: web_sys::KeyboardEvent| match ev.key().as_str() {
+        "Escape" if floating => {
             ev.stop_propagation();
             close();
         }
+        "Tab" if floating => keep_focus_in(&ev),
+        _ => {}
     };
     let banner = messages::banner(state);
     let has_unread = move || !open.get() && state.unread.get() != 0;
@@ -101,6 +110,7 @@ pub fn Widget(
             <section
                 class=panel_class
                 role="dialog"
+                aria-modal=floating.then_some("true")
                 aria-label=title.clone()
                 hidden=move || !open.get()
                 on:keydown=on_panel_key
@@ -160,8 +170,9 @@ pub fn Widget(
                             .collect_view()}
                     </div>
                 </Show>
+                <Announcer state=state banner=move || banner().map(|(text, _)| text)/>
                 {move || banner().map(|(text, retry)| view! { class="lc",
-                    <p class="lc-banner" role="status">
+                    <p class="lc-banner">
                         {text}
                         {retry.then(|| view! { class="lc",
                             <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
@@ -196,5 +207,43 @@ pub fn Widget(
             </button>
             </Show>
         </div>
+    }
+}
+
+/// Tab from the panel's last control goes to its first, Shift+Tab from the
+/// first to the last: the keyboard stays in a floating panel until Escape.
+fn keep_focus_in(ev: &web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(panel) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Ok(found) = panel.query_selector_all("button:enabled,textarea,a[href],summary") else {
+        return;
+    };
+    // Shown ones only (a hidden element has no offset parent).
+    let controls: Vec<web_sys::HtmlElement> = (0..found.length())
+        .filter_map(|i| found.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|el| el.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+        return;
+    };
+    let active = panel
+        .get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .ok()
+        .and_then(|root| root.active_element());
+    let (edge, next) = if ev.shift_key() {
+        (first, last)
+    } else {
+        (last, first)
+    };
+    let edge: &web_sys::Element = edge.as_ref();
+    if active.as_ref() == Some(edge) {
+        ev.prevent_default();
+        let _ = next.focus();
     }
 }
