@@ -303,17 +303,19 @@ async fn axe_finds_nothing_dark_rtl_and_mobile() {
         2,
     )
     .await;
+    answer(&h, &root, "مرحبا، ماذا يمكنك أن تفعل؟", 3).await;
+    shot(&h, "a11y-rtl").await;
     h.type_and_send(&root, "/fault status=500 -- سؤال").await;
     h.wait_for_count(&root, ".lc-user.lc-failed .lc-retry", 1)
         .await;
     h.assert_accessible("right to left").await;
-    shot(&h, "a11y-rtl").await;
 
     // A phone: the panel takes the screen.
     h.client.set_window_size(390, 844).await.unwrap();
     let root = restart_with(&h, "").await;
     answer(&h, &root, RICH, 2).await;
     h.assert_accessible("mobile width").await;
+    answer(&h, &root, "What can you do?", 3).await;
     shot(&h, "a11y-mobile").await;
     h.finish().await;
 }
@@ -825,5 +827,20 @@ async fn reduced_motion_stops_every_animation() {
     h.wait_for_count(&root, ".lc-agent.lc-streaming .lc-md p", 1)
         .await;
     assert_eq!(page(&h, MOVING).await, json!([]), "streaming");
+    h.wait_for_count(&root, DONE_ANSWERS, 3).await;
+
+    // A file uploading: its progress bar does not glide.
+    h.js("const dt = new DataTransfer();\
+          dt.items.add(new File(['x'.repeat(40000)], 'notes.txt', {type: 'text/plain'}));\
+          const panel = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-panel');\
+          const init = {dataTransfer: dt, bubbles: true, cancelable: true, composed: true};\
+          panel.dispatchEvent(new DragEvent('dragover', init));\
+          panel.dispatchEvent(new DragEvent('drop', init));")
+        .await;
+    h.wait_for_count(&root, ".lc-chip", 1).await;
+    h.stats.uploads().script("rate=10000 times=1").unwrap();
+    h.type_and_send(&root, "Read this").await;
+    h.wait_for_count(&root, ".lc-chip-progress", 1).await;
+    assert_eq!(page(&h, MOVING).await, json!([]), "uploading");
     h.finish().await;
 }

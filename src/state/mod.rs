@@ -59,9 +59,9 @@ pub struct ChatState {
     pub notice: RwSignal<Option<Notice>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
-    /// The newest answer completed on this page (what a screen reader is
-    /// told about, once, in full).
-    pub answered: RwSignal<Option<u64>>,
+    /// The id of the newest answer completed on this page, 0 before one
+    /// (what a screen reader is told about, once, in full).
+    pub answered: RwSignal<u64>,
     /// Bumped on every change of the model; the save effect follows it.
     revision: RwSignal<u64>,
     /// The files attached to the next message.
@@ -114,7 +114,7 @@ impl ChatState {
             online: RwSignal::new(online),
             notice: RwSignal::new(None),
             unread: RwSignal::new(unread),
-            answered: RwSignal::new(None),
+            answered: RwSignal::new(0),
             revision: RwSignal::new(0),
             attachments,
             inner: StoredValue::new_local(Inner {
@@ -230,7 +230,7 @@ impl ChatState {
                             .iter()
                             .rev()
                             .find(|m| m.role == Role::Agent)
-                            .map(|m| m.id)
+                            .map_or(0, |m| m.id)
                     });
                     self.answered.set(id);
                 }

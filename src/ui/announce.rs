@@ -30,38 +30,31 @@ pub fn spoken(text: &str, policy: &RenderPolicy) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The live region. `banner` is the panel's banner text, if any.
-#[component]
-pub fn Announcer(state: ChatState, banner: impl Fn() -> Option<String> + 'static) -> impl IntoView {
-    let said = RwSignal::new(String::new());
-    let say = move |text: String| {
-        if text.is_empty() || !state.open.get_untracked() {
-            return;
-        }
-        // The same words again are a new announcement: make the text differ.
-        let text = if said.with_untracked(|s| *s == text) {
-            text + "\u{a0}"
-        } else {
-            text
-        };
-        said.set(text);
-    };
+/// The live region: says each new finished answer, and each new banner.
+pub fn announcer(state: ChatState) -> impl IntoView {
+    let region: NodeRef<leptos::html::Div> = NodeRef::new();
+    let banner = super::messages::banner(state);
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
-    Effect::new(move |_| {
-        // Only a new answer: not the same one again as it is marked read.
-        let id = state.answered.get();
-        if let Some(message) = id.and_then(|id| untrack(|| state.message(id))) {
-            say(spoken(&message.text, &policy));
-        }
-    });
-    Effect::new(move |before: Option<Option<String>>| {
-        let now = banner();
-        if let Some(text) = now.clone().filter(|_| before.flatten() != now) {
-            say(text);
+    Effect::new(move |before: Option<(u64, Option<(String, bool)>)>| {
+        let now = (state.answered.get(), banner());
+        let said = match &before {
+            // Only a new answer: not the same one again as it is marked read.
+            Some((answered, _)) if *answered != now.0 => {
+                untrack(|| state.message(now.0)).map(|m| spoken(&m.text, &policy))
+            }
+            Some((_, shown)) if *shown != now.1 => now.1.clone().map(|(text, _)| text),
+            _ => None,
+        };
+        if let (Some(text), Some(el)) = (said, region.get_untracked()) {
+            if state.open.get_untracked() && !text.is_empty() {
+                // The same words again are a new announcement: make them differ.
+                let same = el.text_content().as_deref() == Some(text.as_str());
+                el.set_text_content(Some(&if same { text + "\u{a0}" } else { text }));
+            }
         }
         now
     });
-    view! { <div class="lc-sr" role="status">{move || said.get()}</div> }
+    view! { <div class="lc-sr" role="status" node_ref=region></div> }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -15,9 +15,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
     Effect::new(move |_| {
         if state.open.get() {
             if let Some(el) = input.get() {
-                request_animation_frame(move || {
-                    let _ = el.focus();
-                });
+                super::focus_soon(el.into());
             }
         }
     });

@@ -15,7 +15,6 @@ pub mod words;
 
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
-use announce::Announcer;
 use attachments::{AttachmentTray, DropZone};
 use composer::Composer;
 use leptos::prelude::*;
@@ -73,11 +72,9 @@ pub fn Widget(
     let close = move || {
         state.set_open(false);
         // Once the panel is gone (a phone hides the launcher while it shows).
-        request_animation_frame(move || {
-            if let Some(button) = launcher.get_untracked() {
-                let _ = button.focus();
-            }
-        });
+        if let Some(button) = launcher.get_untracked() {
+            focus_soon(button.into());
+        }
     };
     // A floating panel keeps the keyboard in: Escape closes it, and Tab
     // cycles through its controls.
@@ -170,7 +167,7 @@ pub fn Widget(
                             .collect_view()}
                     </div>
                 </Show>
-                <Announcer state=state banner=move || banner().map(|(text, _)| text)/>
+                {announce::announcer(state)}
                 {move || banner().map(|(text, retry)| view! { class="lc",
                     <p class="lc-banner">
                         {text}
@@ -210,40 +207,41 @@ pub fn Widget(
     }
 }
 
+/// Focuses `el` at the next frame, once the change that shows it is drawn.
+pub(crate) fn focus_soon(el: web_sys::HtmlElement) {
+    request_animation_frame(move || {
+        let _ = el.focus();
+    });
+}
+
 /// Tab from the panel's last control goes to its first, Shift+Tab from the
 /// first to the last: the keyboard stays in a floating panel until Escape.
+/// The first is always New conversation; the last is Send or Stop, or the
+/// composer while Send is disabled.
 fn keep_focus_in(ev: &web_sys::KeyboardEvent) {
     use wasm_bindgen::JsCast;
-    let Some(panel) = ev
-        .current_target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-    else {
+    let Some(panel) = ev.current_target() else {
         return;
     };
-    let Ok(found) = panel.query_selector_all("button:enabled,textarea,a[href],summary") else {
-        return;
-    };
-    // Shown ones only (a hidden element has no offset parent).
-    let controls: Vec<web_sys::HtmlElement> = (0..found.length())
-        .filter_map(|i| found.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
-        .filter(|el| el.offset_parent().is_some())
-        .collect();
-    let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+    let panel: web_sys::Element = panel.unchecked_into();
+    let pick = |css| panel.query_selector(css).ok().flatten();
+    let (Some(first), Some(last)) = (
+        pick(".lc-reset"),
+        pick(".lc-composer button:enabled:last-child").or_else(|| pick(".lc-input")),
+    ) else {
         return;
     };
     let active = panel
         .get_root_node()
-        .dyn_into::<web_sys::ShadowRoot>()
-        .ok()
-        .and_then(|root| root.active_element());
+        .unchecked_into::<web_sys::ShadowRoot>()
+        .active_element();
     let (edge, next) = if ev.shift_key() {
         (first, last)
     } else {
         (last, first)
     };
-    let edge: &web_sys::Element = edge.as_ref();
-    if active.as_ref() == Some(edge) {
+    if active == Some(edge) {
         ev.prevent_default();
-        let _ = next.focus();
+        let _ = next.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }
