@@ -2,8 +2,10 @@
 //! the validation a server applies to a request body (with errors that name
 //! the offending field, in FastAPI's shape).
 
+use crate::json::ObjectWriter;
+use crate::{Json, Object};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Header carrying the account key.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -23,10 +25,10 @@ pub struct ChatRequest {
     /// The shape the answer should take (`{"type": "json_object"}`, a
     /// JSON schema, ...), as Lyzr's SDK passes it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<Map<String, Value>>,
+    pub response_format: Option<Object>,
     /// Per-request model provider settings, as Lyzr's SDK passes them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_overrides: Option<Map<String, Value>>,
+    pub provider_overrides: Option<Object>,
 }
 
 impl ChatRequest {
@@ -52,6 +54,44 @@ impl ChatRequest {
     pub fn with_fields(self, fields: RequestFields) -> Self {
         Self { fields, ..self }
     }
+
+    /// The body as JSON text: the four strings, then each optional field
+    /// that is set (the order serde writes them in).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut o = ObjectWriter::new(&mut out);
+        o.str("user_id", &self.user_id);
+        o.str("agent_id", &self.agent_id);
+        o.str("session_id", &self.session_id);
+        o.str("message", &self.message);
+        let f = &self.fields;
+        for (key, object) in [
+            ("system_prompt_variables", &f.system_prompt_variables),
+            ("filter_variables", &f.filter_variables),
+        ] {
+            if let Some(object) = object {
+                object.write(o.key(key));
+            }
+        }
+        if let Some(features) = &f.features {
+            Json::Array(features.iter().cloned().map(Json::Object).collect())
+                .write(o.key("features"));
+        }
+        if let Some(assets) = &f.assets {
+            Json::Array(assets.iter().map(|a| Json::from(a.as_str())).collect())
+                .write(o.key("assets"));
+        }
+        for (key, object) in [
+            ("response_format", &self.response_format),
+            ("provider_overrides", &self.provider_overrides),
+        ] {
+            if let Some(object) = object {
+                object.write(o.key(key));
+            }
+        }
+        o.end();
+        out
+    }
 }
 
 /// The optional fields a host page adds to every request
@@ -76,13 +116,13 @@ impl ChatRequest {
 pub struct RequestFields {
     /// Values for `{{placeholders}}` in the agent's system prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_prompt_variables: Option<Map<String, Value>>,
+    pub system_prompt_variables: Option<Object>,
     /// Filter values for the agent's retrieval/prompt logic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_variables: Option<Map<String, Value>>,
+    pub filter_variables: Option<Object>,
     /// Feature objects (`{"type": "...", "config": {...}, "priority": 0}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<Map<String, Value>>>,
+    pub features: Option<Vec<Object>>,
     /// Ids of previously uploaded assets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<String>>,
@@ -124,7 +164,7 @@ pub struct ChatResponse {
     pub agent_response: Option<String>,
     /// Tool outputs; `artifact_files` lists files the agent produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module_outputs: Option<Value>,
+    pub module_outputs: Option<Json>,
     /// The service's id of this answer (a string; a number is read as one).
     #[serde(
         default,
@@ -134,10 +174,10 @@ pub struct ChatResponse {
     pub message_id: Option<String>,
     /// Whatever the agent attaches (usage, model, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value>,
+    pub metadata: Option<Json>,
     /// Tools the agent called or asks to call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Value>,
+    pub tool_calls: Option<Json>,
 }
 
 /// An optional id that may come as a JSON string or number (other types and
@@ -153,6 +193,36 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(
 }
 
 impl ChatResponse {
+    /// Reads a reply body: an object whose `response` / `agent_response`,
+    /// when present, are strings; `message_id` a string or a number (other
+    /// types read as absent); the rest kept as sent.
+    pub fn parse(body: &str) -> Result<ChatResponse, String> {
+        let value = Json::parse(body).map_err(|e| e.to_string())?;
+        let Json::Object(mut o) = value else {
+            return Err(format!("expected an object, not {}", value.type_name()));
+        };
+        let mut text = |key: &str| match o.remove(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(other) => Err(format!("`{key}` is {}, not a string", other.type_name())),
+        };
+        let response = text("response")?;
+        let agent_response = text("agent_response")?;
+        let mut any = |key: &str| o.remove(key).filter(|v| !v.is_null());
+        let message_id = match any("message_id") {
+            Some(Json::String(s) | Json::Number(s)) => Some(s),
+            _ => None,
+        };
+        Ok(ChatResponse {
+            response,
+            agent_response,
+            module_outputs: any("module_outputs"),
+            message_id,
+            metadata: any("metadata"),
+            tool_calls: any("tool_calls"),
+        })
+    }
+
     /// A reply carrying `text` as `response`.
     pub fn reply(text: impl Into<String>) -> Self {
         Self {
@@ -359,6 +429,15 @@ pub fn json_type_name(v: &Value) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A `json!` value as the protocol's own JSON type.
+    fn j(value: Value) -> Json {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn obj(value: Value) -> Object {
+        serde_json::from_value(value).unwrap()
+    }
+
     const VALID: &str =
         r#"{"user_id":"u@example.com","agent_id":"a1","session_id":"a1-xyz","message":"hi"}"#;
 
@@ -375,7 +454,7 @@ mod tests {
             serde_json::to_value(&req).unwrap(),
             json!({"user_id":"u","agent_id":"a","session_id":"s","message":"m"})
         );
-        req.fields.system_prompt_variables = Some(Map::from_iter([("name".into(), json!("Ada"))]));
+        req.fields.system_prompt_variables = Some(obj(json!({"name": "Ada"})));
         req.fields.features = Some(vec![]);
         let v = serde_json::to_value(&req).unwrap();
         assert_eq!(v["system_prompt_variables"], json!({"name": "Ada"}));
@@ -390,8 +469,11 @@ mod tests {
             "features":[{"type":"MEMORY","config":{},"priority":0}],"assets":["id1"],
             "unknown_extra":true}"#;
         let req = parse_chat_request(body.as_bytes()).unwrap();
-        assert_eq!(req.fields.system_prompt_variables.unwrap()["x"], json!(1));
-        assert_eq!(req.fields.features.unwrap()[0]["type"], json!("MEMORY"));
+        assert_eq!(
+            req.fields.system_prompt_variables.unwrap()["x"],
+            j(json!(1))
+        );
+        assert_eq!(req.fields.features.unwrap()[0]["type"], j(json!("MEMORY")));
         assert_eq!(req.fields.assets.unwrap(), vec!["id1".to_string()]);
     }
 
@@ -478,12 +560,12 @@ mod tests {
     #[test]
     fn request_fields_update_only_what_the_patch_sets() {
         let mut fields = RequestFields {
-            system_prompt_variables: Some(Map::from_iter([("a".into(), json!(1))])),
-            features: Some(vec![Map::new()]),
+            system_prompt_variables: Some(obj(json!({"a": 1}))),
+            features: Some(vec![Object::new()]),
             ..RequestFields::default()
         };
         fields.update(RequestFields {
-            system_prompt_variables: Some(Map::from_iter([("b".into(), json!(2))])),
+            system_prompt_variables: Some(obj(json!({"b": 2}))),
             assets: Some(vec!["x".into()]),
             ..RequestFields::default()
         });
@@ -498,7 +580,7 @@ mod tests {
     #[test]
     fn request_fields_go_into_the_body_at_the_top_level() {
         let fields = RequestFields {
-            filter_variables: Some(Map::from_iter([("k".into(), json!("v"))])),
+            filter_variables: Some(obj(json!({"k": "v"}))),
             assets: Some(vec!["a1".into()]),
             ..RequestFields::default()
         };
@@ -520,10 +602,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.message_id.as_deref(), Some("m-1"));
-        assert_eq!(r.metadata.as_ref().unwrap()["usage"]["tokens"], json!(3));
+        assert_eq!(r.metadata.as_ref().unwrap()["usage"]["tokens"], j(json!(3)));
         assert_eq!(
             r.tool_calls.as_ref().unwrap()[0]["name"],
-            json!("get_weather")
+            j(json!("get_weather"))
         );
         let r: ChatResponse = serde_json::from_str(r#"{"response":"ok","message_id":42}"#).unwrap();
         assert_eq!(r.message_id.as_deref(), Some("42"));
@@ -544,11 +626,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             req.response_format.as_ref().unwrap()["type"],
-            json!("json_object")
+            j(json!("json_object"))
         );
         assert_eq!(
             req.provider_overrides.as_ref().unwrap()["temperature"],
-            json!(0.2)
+            j(json!(0.2))
         );
         let v = serde_json::to_value(&req).unwrap();
         assert_eq!(v["response_format"], json!({"type": "json_object"}));
@@ -572,5 +654,52 @@ mod tests {
             body.contains("field `provider_overrides` must be an object, not an array"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn the_hand_written_body_is_what_serde_writes() {
+        let mut req = ChatRequest::new("u", "a", "s", "m \"quoted\"\n");
+        assert_eq!(req.to_json(), serde_json::to_string(&req).unwrap());
+        req.fields = RequestFields {
+            system_prompt_variables: Some(obj(
+                json!({"name": "Ada", "n": 0.7, "deep": [1, {"x": null}]}),
+            )),
+            filter_variables: Some(Object::new()),
+            features: Some(vec![obj(
+                json!({"type": "MEMORY", "config": {}, "priority": 0}),
+            )]),
+            assets: Some(vec!["a1".into(), "a2".into()]),
+        };
+        req.response_format = Some(obj(json!({"type": "json_object"})));
+        req.provider_overrides = Some(obj(json!({"temperature": 0.2})));
+        assert_eq!(req.to_json(), serde_json::to_string(&req).unwrap());
+    }
+
+    #[test]
+    fn replies_read_by_hand_as_serde_read_them() {
+        for body in [
+            r#"{"response":"a","agent_response":"b"}"#,
+            r#"{"agent_response":"b","x":1}"#,
+            r#"{"response":"ok","message_id":42,"metadata":{"usage":{"tokens":3}},"tool_calls":[1]}"#,
+            r#"{"response":"ok","message_id":"m-1","module_outputs":{"artifact_files":[]}}"#,
+            r#"{"response":"ok","message_id":null,"metadata":null}"#,
+            r#"{"response":"ok","message_id":true}"#,
+            r#"{}"#,
+        ] {
+            let theirs: ChatResponse = serde_json::from_str(body).unwrap();
+            assert_eq!(ChatResponse::parse(body).unwrap(), theirs, "{body}");
+        }
+        for body in [
+            r#"{"response":5}"#,
+            r#"{"agent_response":[]}"#,
+            "not json",
+            "\"text\"",
+        ] {
+            assert!(
+                serde_json::from_str::<ChatResponse>(body).is_err(),
+                "{body}"
+            );
+            assert!(ChatResponse::parse(body).is_err(), "{body}");
+        }
     }
 }

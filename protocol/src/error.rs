@@ -3,8 +3,8 @@
 //! kind the widget's `ui` turns into words a visitor can act on, and a
 //! detail the site owner can debug with.
 
+use crate::json::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::fmt;
 
 /// What kind of failure a status code means for the person chatting.
@@ -87,7 +87,7 @@ pub fn parse_detail(body: &str) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let Ok(value) = serde_json::from_str::<Value>(body) else {
+    let Ok(value) = Json::parse(body) else {
         if body.starts_with('<') {
             return None; // an HTML error page says nothing useful in a bubble
         }
@@ -101,28 +101,28 @@ pub fn parse_detail(body: &str) -> Option<String> {
         .iter()
         .find_map(|key| value.get(key))?;
     match reason {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Array(items) => {
+        Json::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Json::Array(items) => {
             let parts: Vec<String> = items.iter().filter_map(describe_item).collect();
             (!parts.is_empty()).then(|| parts.join("; "))
         }
-        Value::Object(_) => describe_item(reason),
+        Json::Object(_) => describe_item(reason),
         _ => None,
     }
 }
 
 /// `{"loc": ["body", "message"], "msg": "Field required"}` -> `message: Field required`.
-fn describe_item(item: &Value) -> Option<String> {
-    let msg = item.get("msg").and_then(Value::as_str).or(item.as_str())?;
+fn describe_item(item: &Json) -> Option<String> {
+    let msg = item.get("msg").and_then(Json::as_str).or(item.as_str())?;
     let field = item
         .get("loc")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .map(|loc| {
             loc.iter()
                 .filter(|part| part.as_str() != Some("body"))
                 .map(|part| match part {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    Json::String(s) => s.clone(),
+                    other => other.to_json(),
                 })
                 .collect::<Vec<_>>()
                 .join(".")

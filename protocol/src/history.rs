@@ -2,6 +2,7 @@
 //! either shape Lyzr documents (a JSON array of `{role, content,
 //! created_at}`, or `{"history": [...]}`).
 
+use crate::json::Json;
 use serde_json::Value;
 
 /// Who spoke a history entry.
@@ -23,11 +24,11 @@ pub struct HistoryEntry {
 /// Reads a history body. Entries with another role, or without text, are
 /// skipped; a body of neither shape is an error.
 pub fn parse_history(body: &str) -> Result<Vec<HistoryEntry>, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    let value = Json::parse(body).map_err(|e| format!("not JSON: {e}"))?;
     let items = match &value {
-        Value::Array(items) => items,
-        Value::Object(o) => match o.get("history") {
-            Some(Value::Array(items)) => items,
+        Json::Array(items) => items,
+        Json::Object(o) => match o.get("history") {
+            Some(Json::Array(items)) => items,
             _ => return Err("an object without a `history` array".into()),
         },
         _ => return Err("neither an array nor an object".into()),
@@ -35,7 +36,7 @@ pub fn parse_history(body: &str) -> Result<Vec<HistoryEntry>, String> {
     Ok(items.iter().filter_map(entry).collect())
 }
 
-fn entry(item: &Value) -> Option<HistoryEntry> {
+fn entry(item: &Json) -> Option<HistoryEntry> {
     let role = match item.get("role")?.as_str()? {
         "user" | "human" => HistoryRole::User,
         "assistant" | "ai" => HistoryRole::Assistant,
@@ -44,7 +45,7 @@ fn entry(item: &Value) -> Option<HistoryEntry> {
     let content = item.get("content")?.as_str()?.to_string();
     let created_at = item
         .get("created_at")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .map(str::to_string);
     Some(HistoryEntry {
         role,

@@ -6,6 +6,7 @@
 pub mod chat;
 pub mod error;
 pub mod history;
+pub mod json;
 pub mod paths;
 pub mod reply;
 pub mod retry;
@@ -19,6 +20,7 @@ pub use chat::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use history::{history_json, parse_history, HistoryEntry, HistoryRole};
+pub use json::{Json, Object};
 pub use paths::{history_path, stop_path, upload_path, ASSETS_UPLOAD_PATH, CHAT_PATH, STREAM_PATH};
 pub use reply::{Artifact, FilesNote, PartsDelta, ReplyParts};
 pub use retry::{parse_retry_after, RetryPolicy};

@@ -6,11 +6,10 @@
 //! one. A block that is not JSON is kept apart as a [`FilesNote`], never put
 //! back into the answer.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::json::Json;
 
 /// A file the agent produced, offered as a download link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     pub name: String,
     /// An `http:` or `https:` URL (others are dropped).
@@ -21,11 +20,11 @@ pub struct Artifact {
 impl Artifact {
     /// Reads `{"name", "file_url", "format_type", ...}` (also `url`); `None`
     /// without a usable web URL.
-    pub fn from_json(value: &Value) -> Option<Artifact> {
+    pub fn from_json(value: &Json) -> Option<Artifact> {
         let url = value
             .get("file_url")
             .or_else(|| value.get("url"))
-            .and_then(Value::as_str)?
+            .and_then(Json::as_str)?
             .trim();
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("https://") || lower.starts_with("http://")) {
@@ -34,14 +33,14 @@ impl Artifact {
         let name = value
             .get("name")
             .or_else(|| value.get("file_name"))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| url.rsplit('/').next().unwrap_or("file").to_string());
         let format = value
             .get("format_type")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(str::to_string);
         Some(Artifact {
             name,
@@ -52,10 +51,10 @@ impl Artifact {
 
     /// Every artifact in a JSON array (other values are skipped); a single
     /// object is a list of one.
-    pub fn list_from_json(value: &Value) -> Vec<Artifact> {
+    pub fn list_from_json(value: &Json) -> Vec<Artifact> {
         match value {
-            Value::Array(items) => items.iter().filter_map(Artifact::from_json).collect(),
-            Value::Object(_) => Artifact::from_json(value).into_iter().collect(),
+            Json::Array(items) => items.iter().filter_map(Artifact::from_json).collect(),
+            Json::Object(_) => Artifact::from_json(value).into_iter().collect(),
             _ => Vec::new(),
         }
     }
@@ -178,7 +177,7 @@ impl ReplyParts {
             ARTIFACTS_OPEN => Part::Artifacts,
             ARTIFACTS_CLOSE => {
                 let json = std::mem::take(&mut self.artifacts_json);
-                match serde_json::from_str::<Value>(json.trim()) {
+                match Json::parse(json.trim()) {
                     Ok(value) => out.artifacts.extend(Artifact::list_from_json(&value)),
                     // Not the documented JSON: kept apart rather than lost.
                     Err(_) if !json.trim().is_empty() => out.files_notes.push(FilesNote {
@@ -226,8 +225,10 @@ mod tests {
                 format: Some("csv".into()),
             }]
         );
-        assert!(Artifact::list_from_json(&serde_json::json!("x")).is_empty());
-        assert!(Artifact::list_from_json(&serde_json::json!({"name": "no url"})).is_empty());
+        assert!(Artifact::list_from_json(&Json::from("x")).is_empty());
+        assert!(
+            Artifact::list_from_json(&Json::parse(r#"{"name": "no url"}"#).unwrap()).is_empty()
+        );
     }
 
     fn split(chunks: &[&str]) -> (String, String, Vec<Artifact>) {

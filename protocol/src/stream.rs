@@ -15,7 +15,7 @@
 //! ([`sniff_body`]), never by its `Content-Type`: the only documented type of
 //! the stream call's 200 is `application/json`, and no Lyzr client checks it.
 
-use serde_json::Value;
+use crate::json::{parse_string_body, write_str, Json};
 
 /// One thing the stream said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum StreamEvent {
     ToolCall {
         name: String,
         /// As sent: usually an object, sometimes a JSON-encoded string.
-        arguments: Value,
+        arguments: Json,
     },
 }
 
@@ -172,28 +172,28 @@ pub fn decode_payload(payload: &str) -> Option<StreamEvent> {
         }));
     }
     if trimmed.starts_with('{') {
-        if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(trimmed) {
+        if let Ok(Json::Object(object)) = Json::parse(trimmed) {
             for key in ["content", "delta"] {
                 match object.get(key) {
-                    Some(Value::String(text)) => return Some(StreamEvent::Text(text.clone())),
-                    Some(Value::Object(inner)) => {
-                        if let Some(Value::String(text)) = inner.get("content") {
+                    Some(Json::String(text)) => return Some(StreamEvent::Text(text.clone())),
+                    Some(Json::Object(inner)) => {
+                        if let Some(Json::String(text)) = inner.get("content") {
                             return Some(StreamEvent::Text(text.clone()));
                         }
                     }
                     _ => {}
                 }
             }
-            if let Some(Value::String(error)) = object.get("error") {
+            if let Some(Json::String(error)) = object.get("error") {
                 return Some(StreamEvent::Error(error.clone()));
             }
-            if object.get("type").and_then(Value::as_str) == Some("local_tool_call") {
+            if object.get("type").and_then(Json::as_str) == Some("local_tool_call") {
                 let name = ["tool_name", "name"]
                     .iter()
-                    .find_map(|k| object.get(*k).and_then(Value::as_str))
+                    .find_map(|k| object.get(k).and_then(Json::as_str))
                     .unwrap_or_default()
                     .to_string();
-                let arguments = object.get("arguments").cloned().unwrap_or(Value::Null);
+                let arguments = object.get("arguments").cloned().unwrap_or(Json::Null);
                 return Some(StreamEvent::ToolCall { name, arguments });
             }
             // Other JSON notices carry no text.
@@ -209,8 +209,7 @@ pub fn decode_payload(payload: &str) -> Option<StreamEvent> {
 /// Decodes a one-line text delta: as the body of a JSON string when it is
 /// one, else by Lyzr's replacement chain; then the HTML entities.
 pub fn unescape_delta(raw: &str) -> String {
-    let decoded = serde_json::from_str::<String>(&format!("\"{raw}\""))
-        .unwrap_or_else(|_| replacement_chain(raw));
+    let decoded = parse_string_body(raw).unwrap_or_else(|| replacement_chain(raw));
     decode_entities(&decoded)
 }
 
@@ -292,7 +291,8 @@ fn decode_entities(text: &str) -> String {
 /// Encodes a text delta the way the service writes it: a JSON string body
 /// without its quotes, so it fits on one `data:` line.
 pub fn encode_delta(text: &str) -> String {
-    let json = serde_json::to_string(text).unwrap_or_default();
+    let mut json = String::with_capacity(text.len() + 2);
+    write_str(&mut json, text);
     json[1..json.len() - 1].to_string()
 }
 
@@ -420,7 +420,7 @@ data: [DONE]
             [
                 StreamEvent::ToolCall {
                     name: "get_weather".into(),
-                    arguments: serde_json::json!({"city": "Paris"}),
+                    arguments: Json::parse(r#"{"city": "Paris"}"#).unwrap(),
                 },
                 StreamEvent::Done
             ]
@@ -431,14 +431,14 @@ data: [DONE]
             decode_payload(r#"{"type":"local_tool_call","name":"f","arguments":"{\"a\":1}"}"#),
             Some(StreamEvent::ToolCall {
                 name: "f".into(),
-                arguments: Value::String("{\"a\":1}".into()),
+                arguments: Json::String("{\"a\":1}".into()),
             })
         );
         assert_eq!(
             decode_payload(r#"{"type":"local_tool_call"}"#),
             Some(StreamEvent::ToolCall {
                 name: String::new(),
-                arguments: Value::Null,
+                arguments: Json::Null,
             })
         );
     }

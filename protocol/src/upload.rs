@@ -2,7 +2,8 @@
 //! the limits a widget applies before uploading (count, size, type), with a
 //! refusal that names the rule a file broke.
 
-use serde::{Deserialize, Serialize};
+use crate::json::Json;
+use serde::Serialize;
 use serde_json::Value;
 
 /// The multipart field carrying each file (repeated once per file).
@@ -42,7 +43,7 @@ impl FileOutcome {
 }
 
 /// One entry of `results[]` as it is on the wire.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 struct WireResult {
     success: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +60,39 @@ struct WireResult {
     mime_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+}
+
+impl WireResult {
+    /// One entry of `results[]`: `success` is required; the other fields,
+    /// when present and not null, must have their types.
+    fn read(item: &Json) -> Result<WireResult, String> {
+        let Json::Object(o) = item else {
+            return Err(format!("a result is {}, not an object", item.type_name()));
+        };
+        let text = |key: &str| match o.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("`{key}` is {}, not a string", other.type_name())),
+        };
+        let success = o
+            .get("success")
+            .and_then(Json::as_bool)
+            .ok_or("a result has no boolean `success`")?;
+        let file_size = match o.get("file_size") {
+            None | Some(Json::Null) => None,
+            Some(n) => Some(n.as_u64().ok_or("`file_size` is not a whole number")?),
+        };
+        Ok(WireResult {
+            success,
+            asset_id: text("asset_id")?,
+            file_name: text("file_name")?.unwrap_or_default(),
+            kind: text("type")?,
+            file_size,
+            url: text("url")?,
+            mime_type: text("mime_type")?,
+            error: text("error")?,
+        })
+    }
 }
 
 impl From<&FileOutcome> for WireResult {
@@ -139,15 +173,19 @@ impl UploadReply {
     /// Reads a reply body. The counts are not trusted (they are derived
     /// from `results`); a body without `results` is an error.
     pub fn parse(body: &str) -> Result<UploadReply, String> {
-        #[derive(Deserialize)]
-        struct Wire {
-            results: Vec<WireResult>,
-        }
-        let wire: Wire = serde_json::from_str(body)
-            .map_err(|e| format!("the upload reply is not the documented JSON: {e}"))?;
-        Ok(UploadReply {
-            results: wire.results.into_iter().map(FileOutcome::from).collect(),
-        })
+        let not_documented =
+            |why: String| format!("the upload reply is not the documented JSON: {why}");
+        let value = Json::parse(body).map_err(|e| not_documented(e.to_string()))?;
+        let items = value
+            .get("results")
+            .and_then(Json::as_array)
+            .ok_or_else(|| not_documented("no `results` array".into()))?;
+        let results = items
+            .iter()
+            .map(|item| WireResult::read(item).map(FileOutcome::from))
+            .collect::<Result<_, _>>()
+            .map_err(not_documented)?;
+        Ok(UploadReply { results })
     }
 
     /// The outcome for the `index`-th file sent, named `file_name`: the
@@ -292,18 +330,18 @@ impl AttachmentLimits {
     /// `true` (the defaults), or an object with any of `maxFiles`,
     /// `maxBytes`, `accept`. Every bad field is reported, naming it, and
     /// replaced by its default.
-    pub fn from_option(value: &Value) -> (Option<AttachmentLimits>, Vec<String>) {
+    pub fn from_option(value: &Json) -> (Option<AttachmentLimits>, Vec<String>) {
         let mut limits = AttachmentLimits::default();
         let mut problems = Vec::new();
         let fields = match value {
-            Value::Bool(false) => return (None, problems),
-            Value::Bool(true) | Value::Null => return (Some(limits), problems),
-            Value::Object(fields) => fields,
+            Json::Bool(false) => return (None, problems),
+            Json::Bool(true) | Json::Null => return (Some(limits), problems),
+            Json::Object(fields) => fields,
             other => {
                 problems.push(format!(
                     "option `attachments` must be false, true or an object \
                      {{maxFiles, maxBytes, accept}}, not {}",
-                    crate::json_type_name(other)
+                    other.type_name()
                 ));
                 return (Some(limits), problems);
             }
@@ -334,8 +372,8 @@ impl AttachmentLimits {
             limits.max_bytes = n;
         }
         match fields.get("accept") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items))
+            None | Some(Json::Null) => {}
+            Some(Json::Array(items))
                 if !items.is_empty()
                     && items.iter().all(|i| i.as_str().is_some_and(valid_accept)) =>
             {
@@ -372,6 +410,11 @@ fn valid_accept(entry: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A `json!` value as the widget's own JSON type.
+    fn j(value: Value) -> Json {
+        serde_json::from_value(value).unwrap()
+    }
 
     fn file<'a>(name: &'a str, mime: &'a str, size: u64) -> Candidate<'a> {
         Candidate { name, mime, size }
@@ -523,14 +566,17 @@ mod tests {
 
     #[test]
     fn option_values() {
-        assert_eq!(AttachmentLimits::from_option(&json!(false)), (None, vec![]));
         assert_eq!(
-            AttachmentLimits::from_option(&json!(true)),
+            AttachmentLimits::from_option(&j(json!(false))),
+            (None, vec![])
+        );
+        assert_eq!(
+            AttachmentLimits::from_option(&j(json!(true))),
             (Some(AttachmentLimits::default()), vec![])
         );
-        let (limits, problems) = AttachmentLimits::from_option(
-            &json!({"maxFiles": 2, "maxBytes": 5000, "accept": [".pdf", "image/*"]}),
-        );
+        let (limits, problems) = AttachmentLimits::from_option(&j(
+            json!({"maxFiles": 2, "maxBytes": 5000, "accept": [".pdf", "image/*"]}),
+        ));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             limits,
@@ -544,9 +590,9 @@ mod tests {
 
     #[test]
     fn bad_option_fields_are_named_and_defaulted() {
-        let (limits, problems) = AttachmentLimits::from_option(
-            &json!({"maxFiles": 0, "maxBytes": "big", "accept": ["pdf"], "colour": 1}),
-        );
+        let (limits, problems) = AttachmentLimits::from_option(&j(
+            json!({"maxFiles": 0, "maxBytes": "big", "accept": ["pdf"], "colour": 1}),
+        ));
         assert_eq!(limits, Some(AttachmentLimits::default()));
         let all = problems.join("\n");
         for field in [
@@ -557,10 +603,10 @@ mod tests {
         ] {
             assert!(all.contains(field), "{field} in {all}");
         }
-        let (limits, problems) = AttachmentLimits::from_option(&json!("yes"));
+        let (limits, problems) = AttachmentLimits::from_option(&j(json!("yes")));
         assert_eq!(limits, Some(AttachmentLimits::default()));
         assert!(problems[0].contains("not a string"), "{problems:?}");
-        assert!(!AttachmentLimits::from_option(&json!({"accept": []}))
+        assert!(!AttachmentLimits::from_option(&j(json!({"accept": []})))
             .1
             .is_empty());
     }

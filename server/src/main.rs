@@ -113,6 +113,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run_proxy(args: ProxyArgs) -> ExitCode {
+    // Any `tracing` event outside a request is a JSON line on stderr too.
+    let _ = tracing::dispatcher::set_global_default(proxy::LogSink::stderr().dispatch().clone());
     let config = match args.resolve(std::env::var(API_KEY_ENV).ok()) {
         Ok(config) => config,
         Err(e) => {
@@ -154,14 +156,14 @@ async fn run_proxy(args: ProxyArgs) -> ExitCode {
     };
     match proxy::serve(listener, app, shutdown).await {
         Ok(drained) => {
-            let mut f = serde_json::Map::new();
-            f.insert(
-                "signal".into(),
-                signal.get().copied().unwrap_or("none").into(),
-            );
-            f.insert("connections_open".into(), drained.open.into());
-            f.insert("drained".into(), drained.all.into());
-            log.emit("info", "shutdown", f);
+            log.in_scope(|| {
+                tracing::info!(
+                    event = "shutdown",
+                    signal = signal.get().copied().unwrap_or("none"),
+                    connections_open = drained.open as u64,
+                    drained = drained.all,
+                )
+            });
             ExitCode::SUCCESS
         }
         Err(e) => {

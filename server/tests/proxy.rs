@@ -738,7 +738,7 @@ async fn upstream_timeout_and_failures_get_clear_errors() {
         .lock()
         .unwrap()
         .iter()
-        .any(|l| l.contains(r#""status":502"#) && l.contains(r#""level":"error""#)));
+        .any(|l| l.contains(r#""status":502"#) && l.contains(r#""level":"ERROR""#)));
 
     // Nothing listens there any more.
     let gone = {
@@ -870,6 +870,7 @@ fn proxy_help_documents_every_flag_and_the_key_variable() {
         "--rate-limit-store",
         "--events-upstream",
         "--ws-idle-timeout",
+        "--drain-timeout",
         "LYZR_API_KEY",
         "/healthz",
     ] {

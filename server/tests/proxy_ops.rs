@@ -1,5 +1,6 @@
-//! Running the proxy: `GET /metrics` (Prometheus text) and a shutdown that
-//! drains open streams up to a deadline.
+//! Running the proxy: `GET /metrics` (Prometheus text), request ids and the
+//! `tracing` JSON lines tied to them, and a shutdown that drains open
+//! streams up to `--drain-timeout`.
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -80,9 +81,25 @@ async fn start_fake() -> String {
 }
 
 fn config(upstream: &str) -> ProxyConfig {
+    config_with_logs(upstream).0
+}
+
+type Logs = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+fn config_with_logs(upstream: &str) -> (ProxyConfig, Logs) {
     let mut c = ProxyConfig::new(upstream, KEY, &[ORIGIN], &[AGENT]).unwrap();
-    c.log = LogSink::memory().0;
-    c
+    let (sink, lines) = LogSink::memory();
+    c.log = sink;
+    (c, lines)
+}
+
+fn events(logs: &Logs, event: &str) -> Vec<serde_json::Value> {
+    logs.lock()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .filter(|v: &serde_json::Value| v["event"] == event)
+        .collect()
 }
 
 fn body(message: &str) -> String {
@@ -188,14 +205,11 @@ async fn shutdown_drains_open_streams_then_cuts_at_the_deadline() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(proxy::serve_with_deadline(
-        listener,
-        proxy::router(config(&upstream)),
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_secs(10),
-    ));
+    let mut c = config(&upstream);
+    c.drain_timeout = Duration::from_secs(10);
+    let server = tokio::spawn(proxy::serve(listener, proxy::router(c), async move {
+        let _ = stopped.await;
+    }));
     let r = send(
         &format!("http://{addr}/v3/inference/stream/"),
         ORIGIN,
@@ -230,14 +244,11 @@ async fn shutdown_drains_open_streams_then_cuts_at_the_deadline() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(proxy::serve_with_deadline(
-        listener,
-        proxy::router(config(&upstream)),
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_secs(1),
-    ));
+    let mut c = config(&upstream);
+    c.drain_timeout = Duration::from_secs(1);
+    let server = tokio::spawn(proxy::serve(listener, proxy::router(c), async move {
+        let _ = stopped.await;
+    }));
     let r = send(
         &format!("http://{addr}/v3/inference/stream/"),
         ORIGIN,
@@ -258,4 +269,187 @@ async fn shutdown_drains_open_streams_then_cuts_at_the_deadline() {
     );
     let cut = tokio::time::timeout(Duration::from_secs(3), incoming.collect()).await;
     assert!(cut.is_ok(), "the client sees the stream end, not a hang");
+}
+
+/// The binary with `--drain-timeout SECS`, in front of `upstream`; its
+/// address, and the process (stderr piped).
+fn start_binary(upstream: &str, drain: &str) -> (String, std::process::Child) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lyzr-chat-server"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LYZR_") {
+            cmd.env_remove(name);
+        }
+    }
+    let mut child = cmd
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            upstream,
+            "--allow-origin",
+            ORIGIN,
+            "--allow-agent",
+            AGENT,
+            "--drain-timeout",
+            drain,
+        ])
+        .env("LYZR_API_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading: a closed pipe would fail the binary's next println.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    (url, child)
+}
+
+/// SIGTERM, then the exit status, the time it took and the last log line.
+async fn terminate(mut child: std::process::Child) -> (bool, Duration, serde_json::Value) {
+    use std::io::Read;
+    let start = Instant::now();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let (ok, logs) = tokio::task::spawn_blocking(move || {
+        let ok = child.wait().unwrap().success();
+        let mut logs = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut logs)
+            .unwrap();
+        (ok, logs)
+    })
+    .await
+    .unwrap();
+    let last = logs.lines().last().unwrap_or("{}");
+    (ok, start.elapsed(), serde_json::from_str(last).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_timeout_flag_lets_an_open_stream_finish_and_cuts_one_at_its_deadline() {
+    let upstream = start_fake().await;
+
+    // An open stream (1 s more of chunks) finishes within --drain-timeout 5.
+    let (proxy, child) = start_binary(&upstream, "5");
+    let r = send(&format!("{proxy}/v3/inference/stream/"), ORIGIN, "slow")
+        .await
+        .unwrap();
+    let mut incoming = r.into_body();
+    incoming.frame().await.unwrap().unwrap();
+    let exit = tokio::spawn(terminate(child));
+    let rest = incoming.collect().await.unwrap().to_bytes();
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("data: 4\n\ndata: [DONE]\n\n"),
+        "the stream finished during the drain: {rest:?}"
+    );
+    let (ok, took, last) = exit.await.unwrap();
+    assert!(ok, "a drained shutdown exits cleanly");
+    assert!(
+        took < Duration::from_secs(4),
+        "it ended with the stream: {took:?}"
+    );
+    assert_eq!(last["event"], "shutdown", "{last}");
+    assert_eq!(last["drained"], true, "{last}");
+    assert_eq!(last["connections_open"], 1, "{last}");
+
+    // A stream that never ends is cut at --drain-timeout 1.
+    let (proxy, child) = start_binary(&upstream, "1");
+    let r = send(&format!("{proxy}/v3/inference/stream/"), ORIGIN, "forever")
+        .await
+        .unwrap();
+    let mut incoming = r.into_body();
+    incoming.frame().await.unwrap().unwrap();
+    let (ok, took, last) = terminate(child).await;
+    assert!(ok, "{last}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "cut at the deadline, not before, not much after: {took:?}"
+    );
+    assert_eq!(last["drained"], false, "{last}");
+    let cut = tokio::time::timeout(Duration::from_secs(3), incoming.collect()).await;
+    assert!(cut.is_ok(), "the client sees the stream end, not a hang");
+}
+
+#[tokio::test]
+async fn request_ids_are_the_proxys_own_and_tie_a_stream_failure_to_its_request() {
+    let upstream = start_fake().await;
+    let (mut c, logs) = config_with_logs(&upstream);
+    c.upstream_timeout = Duration::from_secs(1);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(proxy::serve(
+        listener,
+        proxy::router(c),
+        std::future::pending(),
+    ));
+
+    // A client's own x-request-id is not taken: it could pose as another's.
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .build(hyper_util::client::legacy::connect::HttpConnector::new());
+    let r = client
+        .request(
+            hyper::Request::post(format!("{proxy}/v3/inference/stream/"))
+                .header("origin", ORIGIN)
+                .header("content-type", "application/json")
+                .header("x-request-id", "forged-1")
+                .body(Full::new(Bytes::from(body("forever"))))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id, "forged-1");
+    assert!(
+        r.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-request-id"),
+        "the page may read the id"
+    );
+    // --upstream-timeout cuts the stream: the failure is logged in the
+    // request's span.
+    let _ = tokio::time::timeout(Duration::from_secs(5), r.into_body().collect()).await;
+    let mut failed = Vec::new();
+    for _ in 0..50 {
+        failed = events(&logs, "stream_failed");
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed.len(), 1, "{:?}", logs.lock().unwrap());
+    assert_eq!(
+        failed[0]["span"]["request_id"],
+        id.as_str(),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(failed[0]["level"], "ERROR");
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1 s"),
+        "{}",
+        failed[0]
+    );
+    let request = events(&logs, "request");
+    assert_eq!(request.len(), 1, "{request:?}");
+    assert_eq!(request[0]["request_id"], id.as_str());
+    assert!(
+        !logs.lock().unwrap().join("\n").contains("forged-1"),
+        "the client's id is nowhere"
+    );
 }

@@ -180,10 +180,25 @@ async fn unreachable_store_fails_open_to_local_limits_and_says_so() {
         "served, and still limited locally"
     );
     let logs = logs.lock().unwrap().join("\n");
+    let down: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["event"] == "rate_limit_store_unreachable")
+        .collect();
+    assert_eq!(down.len(), 1, "logged once, not per request: {logs}");
+    assert_eq!(down[0]["level"], "ERROR", "{logs}");
     assert!(
-        logs.contains(r#""event":"rate_limit_store_unreachable""#),
+        down[0]["consequence"]
+            .as_str()
+            .unwrap()
+            .contains("FAILING OPEN"),
         "{logs}"
     );
-    assert!(logs.contains("FAILING OPEN"), "{logs}");
-    assert!(logs.contains(r#""level":"error""#));
+    // Logged while the first request was served: its span names it.
+    let first = logs
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["event"] == "request")
+        .unwrap();
+    assert_eq!(down[0]["span"]["request_id"], first["request_id"], "{logs}");
 }

@@ -65,8 +65,7 @@ pub enum Progress {
 }
 
 /// Why a send failed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
     /// No response at all (offline, DNS, refused, CORS).
     Network { detail: String, offline: bool },
@@ -143,8 +142,7 @@ pub async fn send_message(
     abort: &Abort,
     on: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Artifact>, ClientError> {
-    let body = serde_json::to_string(request)
-        .map_err(|e| ClientError::BadReply(format!("could not encode the request: {e}")))?;
+    let body = request.to_json();
     abort.set_timeout(options.timeout_ms);
     let mut use_stream = options.stream;
     let mut retries = 0;

@@ -75,8 +75,11 @@ fn chat_reply(
     text: &str,
     on: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Artifact>, ClientError> {
-    let reply: ChatResponse = serde_json::from_str(text)
-        .map_err(|e| ClientError::BadReply(format!("HTTP {status} body is not JSON: {e}")))?;
+    let reply = ChatResponse::parse(text).map_err(|e| {
+        ClientError::BadReply(format!(
+            "HTTP {status} body is not the documented JSON: {e}"
+        ))
+    })?;
     let answer = reply
         .text()
         .ok_or_else(|| ClientError::BadReply(format!("HTTP {status} body has no `response`")))?;

@@ -7,8 +7,7 @@ use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::state::Persistence;
 use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::{json_type_name, AttachmentLimits, RequestFields};
-use serde_json::{Map, Value};
+use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject, RequestFields};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
@@ -308,9 +307,13 @@ impl Reader<'_> {
             unreachable!("{} is not a whole number", spec.name)
         };
         let value = self.get(spec)?;
-        let number = value
-            .as_f64()
-            .or_else(|| value.as_string().and_then(|s| s.trim().parse::<f64>().ok()));
+        // JavaScript reads a numeric string (an attribute); parsing it here
+        // would link Rust's float parser into the wasm.
+        let number = value.as_f64().or_else(|| {
+            let text = value.as_string()?;
+            let n = js_sys::Number::from(JsValue::from_str(text.trim())).value_of();
+            (!text.trim().is_empty()).then_some(n)
+        });
         match number {
             Some(n) if n.fract() == 0.0 && (min as f64..=max as f64).contains(&n) => Some(n as i64),
             _ => {
@@ -395,10 +398,10 @@ impl Reader<'_> {
 
     /// The value as JSON. A string is read as JSON text: that is how
     /// objects and arrays arrive from HTML attributes.
-    fn json(&mut self, spec: &OptionSpec) -> Option<Value> {
+    fn json(&mut self, spec: &OptionSpec) -> Option<Json> {
         let value = self.get(spec)?;
         if let Some(text) = value.as_string() {
-            return match serde_json::from_str(&text) {
+            return match Json::parse(&text) {
                 Ok(json) => Some(json),
                 Err(e) => {
                     self.problems.push(format!(
@@ -416,18 +419,18 @@ impl Reader<'_> {
             };
         }
         let text = js_sys::JSON::stringify(&value).ok()?.as_string()?;
-        serde_json::from_str(&text).ok()
+        Json::parse(&text).ok()
     }
 
     /// `Kind::Object`: an object of name: value pairs.
-    fn object(&mut self, spec: &OptionSpec) -> Option<Map<String, Value>> {
+    fn object(&mut self, spec: &OptionSpec) -> Option<JsonObject> {
         debug_assert_eq!(spec.kind, Kind::Object);
         let value = self.json(spec)?;
         self.checked(check_object(spec.name, value))
     }
 
     /// `Kind::Objects`: an array of objects (`features`).
-    fn objects(&mut self, spec: &OptionSpec) -> Option<Vec<Map<String, Value>>> {
+    fn objects(&mut self, spec: &OptionSpec) -> Option<Vec<JsonObject>> {
         debug_assert_eq!(spec.kind, Kind::Objects);
         let value = self.json(spec)?;
         self.checked(check_features(spec.name, value))
@@ -448,9 +451,9 @@ impl Reader<'_> {
             return Some(AttachmentLimits::default());
         };
         let json = match value.as_string() {
-            Some(text) if text.trim().is_empty() => Value::Bool(true),
-            Some(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            None => self.json(spec).unwrap_or(Value::Null),
+            Some(text) if text.trim().is_empty() => Json::Bool(true),
+            Some(text) => Json::parse(&text).unwrap_or(Json::String(text)),
+            None => self.json(spec).unwrap_or(Json::Null),
         };
         let (limits, problems) = AttachmentLimits::from_option(&json);
         self.problems.extend(problems);
@@ -463,61 +466,61 @@ impl Reader<'_> {
 }
 
 /// An array of strings (`starterPrompts`, `assets`, `linkSchemes`, ...).
-pub fn check_strings(key: &str, value: Value) -> Result<Vec<String>, String> {
+pub fn check_strings(key: &str, value: Json) -> Result<Vec<String>, String> {
     match value {
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+        Json::Array(items) if items.iter().all(Json::is_string) => Ok(items
             .into_iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect()),
         other => Err(format!(
             "option `{key}` must be an array of strings, e.g. [\"one\", \"two\"], not {}",
-            json_type_name(&other)
+            other.type_name()
         )),
     }
 }
 
 /// An object of name: value pairs (`systemPromptVariables`, ...).
-pub fn check_object(key: &str, value: Value) -> Result<Map<String, Value>, String> {
+pub fn check_object(key: &str, value: Json) -> Result<JsonObject, String> {
     match value {
-        Value::Object(map) => Ok(map),
+        Json::Object(map) => Ok(map),
         other => Err(format!(
             "option `{key}` must be an object of name: value pairs, not {}",
-            json_type_name(&other)
+            other.type_name()
         )),
     }
 }
 
 /// An array of feature objects.
-pub fn check_features(key: &str, value: Value) -> Result<Vec<Map<String, Value>>, String> {
-    let Value::Array(items) = value else {
+pub fn check_features(key: &str, value: Json) -> Result<Vec<JsonObject>, String> {
+    let Json::Array(items) = value else {
         return Err(format!(
             "option `{key}` must be an array of feature objects, not {}",
-            json_type_name(&value)
+            value.type_name()
         ));
     };
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| match item {
-            Value::Object(map) => Ok(map),
+            Json::Object(map) => Ok(map),
             other => Err(format!(
                 "option `{key}` item {i} must be an object like {{\"type\": \"MEMORY\", \"config\": {{}}}}, not {}",
-                json_type_name(&other)
+                other.type_name()
             )),
         })
         .collect()
 }
 
 /// An array of uploaded asset ids.
-pub fn check_assets(key: &str, value: Value) -> Result<Vec<String>, String> {
+pub fn check_assets(key: &str, value: Json) -> Result<Vec<String>, String> {
     match value {
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+        Json::Array(items) if items.iter().all(Json::is_string) => Ok(items
             .into_iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect()),
         other => Err(format!(
             "option `{key}` must be an array of asset id strings, not {}",
-            json_type_name(&other)
+            other.type_name()
         )),
     }
 }
@@ -625,8 +628,8 @@ pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
     let json = js_sys::JSON::stringify(js)
         .ok()
         .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str::<Value>(&s).ok());
-    let Some(Value::Object(mut fields)) = json else {
+        .and_then(|s| Json::parse(&s).ok());
+    let Some(Json::Object(mut fields)) = json else {
         return Err(vec![
             "setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
                 .to_string(),
@@ -808,11 +811,46 @@ pub fn is_color_syntax(text: &str) -> bool {
             .iter()
             .find_map(|unit| token.strip_suffix(unit))
             .unwrap_or(token);
-        if number.parse::<f64>().map_or(true, |n| !n.is_finite()) {
+        if !is_css_number(number) {
             return false;
         }
     }
     (3..=4).contains(&count)
+}
+
+/// A finite decimal number as CSS writes one: `12`, `-0.5`, `.5`, `1e3`
+/// (`inf`, `NaN`, hex and exponents too large to be finite are not). Read
+/// without parsing a float, which would link Rust's float parser into the wasm.
+fn is_css_number(text: &str) -> bool {
+    let text = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || whole.len() + fraction.len() == 0 {
+        return false;
+    }
+    let Some(exponent) = exponent else {
+        return true;
+    };
+    let sign = exponent.starts_with('-');
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if exponent.is_empty() || !digits(exponent) {
+        return false;
+    }
+    // A float holds up to about 1.8e308: the whole part's significant
+    // digits plus the exponent may be 308 at most, so values under 1e308
+    // pass and larger ones (finite up to 1.8e308, or not) are refused.
+    let significant = whole.trim_start_matches('0').len() as u64;
+    let exponent = exponent.trim_start_matches('0');
+    let exponent: u64 = if exponent.is_empty() {
+        0
+    } else {
+        exponent.parse().unwrap_or(u64::MAX)
+    };
+    sign || significant == 0 || significant.saturating_add(exponent) <= 308
 }
 
 fn type_name(value: &JsValue) -> String {
@@ -897,6 +935,9 @@ mod tests {
             "oklch(0.51 0.23 277)",
             "oklch(51% 0.23 277 / 0.8)",
             "oklch(none 0.1 20)",
+            "rgb(1e2 +5 -0)",
+            "hsl(1E1deg 10% 10%)",
+            "rgb(1. 0 0)",
             " #fff ",
         ] {
             assert!(is_color_syntax(colour), "{colour}");
@@ -920,6 +961,12 @@ mod tests {
             "rgb(1 2 3))",
             "rgb(inf 0 0)",
             "rgb(1e999 0 0)",
+            "rgb(1e309 0 0)",
+            "rgb(NaN 0 0)",
+            "rgb(infinity 0 0)",
+            "rgb(1e 0 0)",
+            "rgb(. 0 0)",
+            "rgb(0x10 0 0)",
             "rgb()",
             "attr(data-x)",
             "",

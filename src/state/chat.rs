@@ -8,8 +8,8 @@
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
 use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
+use lyzr_chat_protocol::Object;
 use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
-use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -52,9 +52,9 @@ pub trait Env {
 pub struct ChatSettings {
     pub agent_id: String,
     pub user_id: String,
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
+    pub system_prompt_variables: Option<Object>,
+    pub filter_variables: Option<Object>,
+    pub features: Option<Vec<Object>>,
     pub assets: Option<Vec<String>>,
     pub options: SendOptions,
 }
@@ -77,9 +77,9 @@ impl ChatSettings {
 /// leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Variables {
-    pub system_prompt_variables: Option<Map<String, Value>>,
-    pub filter_variables: Option<Map<String, Value>>,
-    pub features: Option<Vec<Map<String, Value>>>,
+    pub system_prompt_variables: Option<Object>,
+    pub filter_variables: Option<Object>,
+    pub features: Option<Vec<Object>>,
     pub assets: Option<Vec<String>>,
 }
 

@@ -7,9 +7,10 @@
 //! The outbox is not kept beside the messages: it is the visitor's messages
 //! the server has not accepted yet ([`Conversation::outbox`]).
 
+use super::saved;
 use crate::client::ClientError;
 use lyzr_chat_protocol::Artifact;
-use serde::{Deserialize, Serialize};
+use lyzr_chat_protocol::Json;
 
 /// The saved format's version. A saved value of another version is dropped.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -21,16 +22,14 @@ pub const MAX_MESSAGES: usize = 200;
 pub const MAX_BYTES: usize = 512 * 1024;
 
 /// Who a message speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     User,
     Agent,
 }
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// A visitor's message not accepted yet: on its way, or queued (see
     /// [`Message::sent`]).
@@ -50,40 +49,34 @@ pub enum Status {
 }
 
 /// A file attached to a visitor's message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRef {
     pub name: String,
     pub size: u64,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub mime: String,
     /// The id the upload gave it (sent as one of `assets`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
 }
 
 /// What a message carries besides its text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parts {
     /// `<think>` reasoning, shown folded, never mixed into the text.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub thinking: String,
     /// Files the visitor attached.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileRef>,
     /// Files the agent produced.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<Artifact>,
 }
 
 impl Parts {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.thinking.is_empty() && self.files.is_empty() && self.artifacts.is_empty()
     }
 }
 
 /// Why a message failed, or why it stands where it does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// The send failed (for a visitor's message) or broke off (an answer).
     Send(ClientError),
@@ -99,37 +92,27 @@ pub enum Problem {
 }
 
 /// One message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Unique across tabs (the caller makes it random).
     pub id: u64,
     pub role: Role,
     pub text: String,
-    #[serde(default, skip_serializing_if = "Parts::is_empty")]
     pub parts: Parts,
     pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
     /// Milliseconds since the Unix epoch.
     pub created_ms: u64,
     /// Bumped on every change: when two tabs saved one message, the higher
     /// revision wins.
-    #[serde(default)]
     pub rev: u32,
     /// A visitor's message whose request was started (false: queued, not
     /// on the wire yet, so sending it later cannot duplicate it).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub sent: bool,
     /// An answer: the visitor's message it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<u64>,
     /// Loaded from the server's history (not sent from here).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub from_history: bool,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 impl Message {
@@ -183,30 +166,14 @@ pub struct HistoryItem {
 }
 
 /// The conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub session_id: String,
     pub messages: Vec<Message>,
     /// Answers that arrived while the panel was closed.
-    #[serde(default)]
     pub unread: u32,
     /// The server holds older messages than these (dropped by the cap).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub older: bool,
-}
-
-#[derive(Serialize)]
-struct SavedRef<'a> {
-    v: u32,
-    #[serde(flatten)]
-    conversation: &'a Conversation,
-}
-
-#[derive(Deserialize)]
-struct Saved {
-    v: u64,
-    #[serde(flatten)]
-    conversation: Conversation,
 }
 
 impl Conversation {
@@ -285,13 +252,12 @@ impl Conversation {
         Some((question.text.clone(), question.parts.files.clone()))
     }
 
-    /// Serialises for storage: `{"v": SCHEMA_VERSION, ...}`.
+    /// Serialises for storage: `{"v": SCHEMA_VERSION, ...}` (the format is
+    /// in `saved.rs`).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&SavedRef {
-            v: SCHEMA_VERSION,
-            conversation: self,
-        })
-        .unwrap_or_default()
+        let mut out = String::new();
+        saved::write_conversation(self, SCHEMA_VERSION, &mut out);
+        out
     }
 
     /// Reads a saved value. `session`, when given, must match.
@@ -312,18 +278,17 @@ impl Conversation {
 
     /// Reads a saved value as it is (another tab's live state).
     pub fn parse(json: &str) -> Result<Self, RestoreError> {
-        let version = serde_json::from_str::<serde_json::Value>(json)
-            .map_err(|e| RestoreError::Unreadable(e.to_string()))?
+        let value = Json::parse(json).map_err(|e| RestoreError::Unreadable(e.to_string()))?;
+        let version = value
             .get("v")
-            .and_then(serde_json::Value::as_u64)
+            .and_then(Json::as_u64)
             .ok_or_else(|| RestoreError::Unreadable("no schema version".into()))?;
         if version != u64::from(SCHEMA_VERSION) {
             return Err(RestoreError::Version(version));
         }
-        let saved: Saved =
-            serde_json::from_str(json).map_err(|e| RestoreError::Unreadable(e.to_string()))?;
-        let _ = saved.v;
-        Ok(saved.conversation)
+        let (_, conversation) =
+            saved::read_conversation(&value).map_err(RestoreError::Unreadable)?;
+        Ok(conversation)
     }
 
     /// Marks what was in flight when the page went away (see [`restore`]).
@@ -370,7 +335,9 @@ impl Conversation {
                 break;
             };
             let dropped = self.messages.remove(at);
-            size = size.saturating_sub(serde_json::to_string(&dropped).map_or(0, |s| s.len() + 1));
+            let mut json = String::new();
+            saved::write_message(&dropped, &mut json);
+            size = size.saturating_sub(json.len() + 1);
             self.older = true;
         }
     }
@@ -397,9 +364,7 @@ impl Conversation {
             }
         }
         if added {
-            merged
-                .messages
-                .sort_by_key(|m| (m.created_ms, m.role == Role::Agent));
+            sort_by_time(&mut merged.messages);
         }
         *self = merged;
     }
@@ -445,6 +410,21 @@ impl Conversation {
         self.messages.splice(0..0, older);
         self.older = false;
         added
+    }
+}
+
+/// Orders messages by time, a question before its answer at the same
+/// time, keeping the order of equals. An insertion sort: the list is
+/// nearly sorted already, and the standard library's sort would add its
+/// code (several KB) to the wasm.
+fn sort_by_time(messages: &mut [Message]) {
+    let key = |m: &Message| (m.created_ms, m.role == Role::Agent);
+    for i in 1..messages.len() {
+        let mut j = i;
+        while j > 0 && key(&messages[j - 1]) > key(&messages[j]) {
+            messages.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
@@ -624,6 +604,18 @@ mod tests {
                 "partial"
             ]
         );
+    }
+
+    #[test]
+    fn sorting_by_time_is_stable_and_puts_questions_first() {
+        let mut c = Conversation::new("s".into());
+        c.add_agent_note(1, "answer at 5", 5);
+        c.add_user(2, "question at 5", vec![], 5);
+        c.add_user(3, "first at 1", vec![], 1);
+        c.add_user(4, "second at 1", vec![], 1);
+        sort_by_time(&mut c.messages);
+        let ids: Vec<u64> = c.messages.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [3, 4, 2, 1]);
     }
 
     #[test]

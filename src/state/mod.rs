@@ -10,6 +10,7 @@
 pub mod attachments;
 pub mod chat;
 pub mod conversation;
+mod saved;
 mod storage;
 mod transport;
 
@@ -20,7 +21,6 @@ pub use storage::{random_bytes, visitor_id, Persistence};
 use crate::client::Endpoint;
 use chat::{Change, Chat, Env};
 use leptos::prelude::*;
-use std::collections::HashMap;
 use std::rc::Rc;
 use storage::Store;
 use transport::{BrowserEnv, HttpTransport};
@@ -32,7 +32,7 @@ struct Inner {
     chat: Rc<Chat>,
     store: Rc<Store>,
     /// One trigger per message: a growing answer re-renders only itself.
-    triggers: HashMap<u64, ArcTrigger>,
+    triggers: Triggers,
     listener: Option<Rc<dyn Fn(ChatEvent)>>,
     save_timer: Option<i32>,
     /// The session was made by this page: the server has nothing of it.
@@ -41,6 +41,30 @@ struct Inner {
     endpoint: Endpoint,
     _watch: Option<storage::Watch>,
     _page_listeners: Vec<WindowListenerHandle>,
+}
+
+/// One trigger per message id. A plain list (a few hundred messages at
+/// most): a hash map here cost its own hashing and table code in the wasm.
+#[derive(Default)]
+struct Triggers(Vec<(u64, ArcTrigger)>);
+
+impl Triggers {
+    fn get(&self, id: u64) -> Option<&ArcTrigger> {
+        self.0.iter().find(|(i, _)| *i == id).map(|(_, t)| t)
+    }
+
+    fn get_or_add(&mut self, id: u64) -> ArcTrigger {
+        if let Some(t) = self.get(id) {
+            return t.clone();
+        }
+        let t = ArcTrigger::new();
+        self.0.push((id, t.clone()));
+        t
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.0.retain(|(i, _)| *i != id);
+    }
 }
 
 /// The state of one widget instance. `Copy`: pass it around freely.
@@ -120,7 +144,7 @@ impl ChatState {
             inner: StoredValue::new_local(Inner {
                 chat: chat.clone(),
                 store: store.clone(),
-                triggers: HashMap::new(),
+                triggers: Triggers::default(),
                 listener: None,
                 save_timer: None,
                 fresh,
@@ -182,7 +206,7 @@ impl ChatState {
                 }
                 // Anything may have changed (a merge): every bubble looks again.
                 self.inner
-                    .with_value(|i| i.triggers.values().for_each(ArcTrigger::notify));
+                    .with_value(|i| i.triggers.0.iter().for_each(|(_, t)| t.notify()));
                 let unread = self.chat().with(|c| c.unread);
                 if self.unread.get_untracked() != unread {
                     self.unread.set(unread);
@@ -190,7 +214,7 @@ impl ChatState {
                 self.revision.update(|r| *r += 1);
             }
             Change::Message(id) => {
-                if let Some(t) = self.inner.with_value(|i| i.triggers.get(&id).cloned()) {
+                if let Some(t) = self.inner.with_value(|i| i.triggers.get(id).cloned()) {
                     t.notify();
                 }
                 self.revision.update(|r| *r += 1);
@@ -378,9 +402,7 @@ impl ChatState {
 
     /// Reads message `id`, tracking its changes.
     pub fn message(&self, id: u64) -> Option<Message> {
-        let trigger = self
-            .inner
-            .try_update_value(|i| i.triggers.entry(id).or_default().clone())?;
+        let trigger = self.inner.try_update_value(|i| i.triggers.get_or_add(id))?;
         trigger.track();
         self.chat().with(|c| c.get(id).cloned())
     }
@@ -392,7 +414,7 @@ impl ChatState {
 
     /// Stops tracking message `id` (its bubble is gone).
     pub fn forget(&self, id: u64) {
-        let _ = self.inner.try_update_value(|i| i.triggers.remove(&id));
+        let _ = self.inner.try_update_value(|i| i.triggers.remove(id));
     }
 
     /// The session id this conversation sends.

@@ -331,8 +331,8 @@ fn storage_lease(name: String, critical: impl FnOnce() + 'static) {
         .get_item(&name)
         .ok()
         .flatten()
-        .and_then(|v| v.rsplit_once(':').and_then(|(_, t)| t.parse::<f64>().ok()))
-        .is_some_and(|expiry| expiry > now);
+        .and_then(|v| v.rsplit_once(':').and_then(|(_, t)| t.parse::<u64>().ok()))
+        .is_some_and(|expiry| expiry as f64 > now);
     if live {
         return;
     }

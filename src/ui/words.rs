@@ -168,19 +168,31 @@ pub fn times(ms: u64) -> (String, String) {
 /// A file size for people: `512 B`, `12 KB`, `3.4 MB` (1 KB = 1024 B, as
 /// the attachment limits count).
 pub fn file_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
+    // Integer arithmetic only: formatting a float would link the float
+    // printing code into the wasm (about 15 KB).
+    const KB: u64 = 1024;
+    const MB: u64 = KB * KB;
+    if bytes < KB {
         format!("{bytes} B")
-    } else if b < KB * KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
+    } else if bytes < MB {
+        format!("{} KB", rounded(bytes, KB).max(1))
     } else {
-        let mb = b / (KB * KB);
-        if mb < 10.0 && mb.fract() > 0.05 {
-            format!("{mb:.1} MB")
+        let tenths = rounded(bytes * 10, MB);
+        if tenths < 100 && tenths % 10 != 0 {
+            format!("{}.{} MB", tenths / 10, tenths % 10)
         } else {
-            format!("{mb:.0} MB")
+            format!("{} MB", rounded(bytes, MB))
         }
+    }
+}
+
+/// `n / d` rounded to the nearest whole number, ties to even (as `{:.0}`).
+fn rounded(n: u64, d: u64) -> u64 {
+    let (q, r) = (n / d, n % d);
+    if r * 2 > d || (r * 2 == d && q % 2 == 1) {
+        q + 1
+    } else {
+        q
     }
 }
 
@@ -196,6 +208,10 @@ mod file_size_tests {
         assert_eq!(file_size(350_000), "342 KB");
         assert_eq!(file_size(10 * 1024 * 1024), "10 MB");
         assert_eq!(file_size(3_565_158), "3.4 MB");
+        assert_eq!(file_size(1536), "2 KB", "a tie goes to the even number");
+        assert_eq!(file_size(2560), "2 KB");
+        assert_eq!(file_size(3_192_000), "3 MB", "3.04 MB shows no tenth");
+        assert_eq!(file_size(10_454_000), "10 MB", "9.97 MB rounds to 10");
     }
 }
 

@@ -463,7 +463,7 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
         req.user_id,
         req.agent_id
     );
-    let named = |label: &str, map: &Option<serde_json::Map<String, Value>>| -> Option<String> {
+    let named = |label: &str, map: &Option<lyzr_chat_protocol::Object>| -> Option<String> {
         let map = map.as_ref().filter(|m| !m.is_empty())?;
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
         Some(format!("\n{label}: {}.", keys.join(", ")))

@@ -277,20 +277,22 @@ async fn stop_ends_a_running_stream() {
 #[test]
 fn reply_mentions_variables_and_features() {
     let mut req = ChatRequest::new("u", "a", "s", "m");
-    req.fields.system_prompt_variables =
-        Some(serde_json::Map::from_iter([("name".into(), json!("Ada"))]));
-    req.fields.features = Some(vec![serde_json::Map::new()]);
+    req.fields.system_prompt_variables = Some(lyzr_chat_protocol::Object::from_iter([(
+        "name".into(),
+        "Ada".into(),
+    )]));
+    req.fields.features = Some(vec![lyzr_chat_protocol::Object::new()]);
     let text = reply_text(&req, "m", 3);
     assert!(text.contains("System prompt variables: name."), "{text}");
     assert!(text.contains("Features: 1 requested."), "{text}");
     assert!(!text.contains("Filter variables"), "{text}");
-    req.response_format = Some(serde_json::Map::from_iter([(
+    req.response_format = Some(lyzr_chat_protocol::Object::from_iter([(
         "type".into(),
-        json!("json_object"),
+        "json_object".into(),
     )]));
-    req.provider_overrides = Some(serde_json::Map::from_iter([(
+    req.provider_overrides = Some(lyzr_chat_protocol::Object::from_iter([(
         "temperature".into(),
-        json!(0.1),
+        lyzr_chat_protocol::Json::Number("0.1".into()),
     )]));
     let text = reply_text(&req, "m", 3);
     assert!(text.contains("Response format: type."), "{text}");

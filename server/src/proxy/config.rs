@@ -80,6 +80,8 @@ pub struct ProxyConfig {
     pub header_timeout: Duration,
     /// Longest wait for a whole request body.
     pub body_timeout: Duration,
+    /// How long a shutdown lets requests and streams in flight finish.
+    pub drain_timeout: Duration,
     /// Open connections at most (0: no cap).
     pub max_connections: usize,
     /// Open connections at most per client address or IPv6 /64 (0: no cap).
@@ -137,6 +139,7 @@ impl ProxyConfig {
             rate_upload: DEFAULT_RATE_UPLOAD,
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT),
+            drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             allow_history: true,
@@ -153,7 +156,7 @@ impl ProxyConfig {
             )?,
             ws_idle_timeout: Duration::from_secs(DEFAULT_WS_IDLE_TIMEOUT),
             log_bodies: false,
-            log: LogSink::Stderr,
+            log: LogSink::stderr(),
         })
     }
 }
@@ -267,6 +270,11 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "SECS", env = "LYZR_PROXY_BODY_TIMEOUT")]
     pub body_timeout: Option<u64>,
 
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) lets requests and streams in
+    /// flight finish before it cuts them; 0 cuts them at once [default: 30].
+    #[arg(long, value_name = "SECS", env = "LYZR_PROXY_DRAIN_TIMEOUT")]
+    pub drain_timeout: Option<u64>,
+
     /// Open connections at most, 0 for no cap; past it new ones are closed
     /// at once [default: 1024].
     #[arg(long, value_name = "N", env = "LYZR_PROXY_MAX_CONNECTIONS")]
@@ -363,6 +371,7 @@ pub const DEFAULT_ALLOWED_FIELDS: &[&str] = &[
 const DEFAULT_RATE_UPLOAD: u32 = 10;
 const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 const DEFAULT_BODY_TIMEOUT: u64 = 30;
+const DEFAULT_DRAIN_TIMEOUT: u64 = 30;
 const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 32;
 const DEFAULT_WS_IDLE_TIMEOUT: u64 = 60;
@@ -507,6 +516,11 @@ impl ProxyArgs {
                 .or(file.body_timeout)
                 .unwrap_or(DEFAULT_BODY_TIMEOUT),
         )?;
+        config.drain_timeout = Duration::from_secs(
+            self.drain_timeout
+                .or(file.drain_timeout)
+                .unwrap_or(DEFAULT_DRAIN_TIMEOUT),
+        );
         config.max_connections = self
             .max_connections
             .or(file.max_connections)
@@ -543,7 +557,7 @@ impl ProxyArgs {
         }
         config.allow_variables = or_file(self.allow_variables, file.allow_variables);
         if let Some(url) = self.rate_limit_store.or(file.rate_limit_store) {
-            super::store::RedisStore::new(&url, LogSink::Stderr)?;
+            super::store::RedisStore::new(&url, LogSink::stderr())?;
             config.rate_limit_store = Some(url);
         }
         if let Some(url) = self.events_upstream.or(file.events_upstream) {
@@ -720,6 +734,14 @@ mod tests {
         list.extend(["--allow-field", "user_id,agent_id,message"]);
         let err = args(&list).resolve(Some("k".into())).unwrap_err();
         assert!(err.contains("session_id"), "{err}");
+        assert_eq!(
+            args(MIN).resolve(Some("k".into())).unwrap().drain_timeout,
+            Duration::from_secs(30)
+        );
+        let mut list = MIN.to_vec();
+        list.extend(["--drain-timeout", "0"]);
+        let c = args(&list).resolve(Some("k".into())).unwrap();
+        assert_eq!(c.drain_timeout, Duration::ZERO, "0 cuts at once");
         let mut list = MIN.to_vec();
         list.extend(["--header-timeout", "0"]);
         let err = args(&list).resolve(Some("k".into())).unwrap_err();

@@ -69,6 +69,14 @@ impl ProxyError {
         e
     }
 
+    /// 413 naming the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than this proxy's limit of {limit} bytes"),
+        )
+    }
+
     /// 405 naming the one method the call takes.
     pub fn method(allowed: Method) -> Self {
         let mut e = Self::new(

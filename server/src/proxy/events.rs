@@ -8,7 +8,6 @@ use super::Proxy;
 use axum::extract::ws::{CloseFrame as BrowserClose, Message as BrowserMsg, WebSocket};
 use axum::http::{StatusCode, Uri};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Map;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -152,18 +151,17 @@ fn encode_query(v: &str) -> String {
 
 /// Why a relay ended, for the log.
 fn close_log(proxy: &Proxy, session_hash: &str, started: Instant, frames: (u64, u64), why: &str) {
-    let mut f = Map::new();
-    f.insert("session".into(), session_hash.into());
-    f.insert(
-        "duration_ms".into(),
-        u64::try_from(started.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .into(),
-    );
-    f.insert("frames_down".into(), frames.0.into());
-    f.insert("frames_up".into(), frames.1.into());
-    f.insert("reason".into(), why.into());
-    proxy.config.log.emit("info", "socket_closed", f);
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    proxy.config.log.in_scope(|| {
+        tracing::info!(
+            event = "socket_closed",
+            session = session_hash,
+            duration_ms,
+            frames_down = frames.0,
+            frames_up = frames.1,
+            reason = why,
+        )
+    });
 }
 
 /// Relays between the page's socket and Lyzr's until either side closes,

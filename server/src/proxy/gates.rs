@@ -1,19 +1,25 @@
 //! The proxy's checks as axum middleware layers, outermost first: the access
-//! log, the path, the origin gate, method and preflight, the per-IP rate
-//! limit, the widget key; then [`forward`], the call's own handler.
+//! log, the path, the origin gate, CORS (tower-http's `CorsLayer`, which
+//! also answers preflights), the method, the per-IP rate limit, the widget
+//! key, the body limit (tower-http's `RequestBodyLimitLayer`); then
+//! [`forward`], the call's own handler.
 
 use super::error::ProxyError;
 use super::limit::{client_ip, Key};
+use super::log::request_id_of;
 use super::origin::{self, OriginCheck};
 use super::routes::{self, Call, Match};
-use super::{lock, LogLine, Notes, Proxy, REQUEST_ID_HEADER};
+use super::{lock, LogLine, Notes, Proxy};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tower::{Layer, ServiceExt};
+use tower_http::limit::RequestBodyLimitLayer;
 
 /// What the layers share about one request (a request extension).
 #[derive(Clone)]
@@ -42,8 +48,9 @@ fn refuse(ctx: &Ctx, e: ProxyError) -> Response {
     e.into_response()
 }
 
-/// Outermost: the client's address, a request id, one log line per request
-/// (also when the client gives up first), CORS headers for an allowed origin.
+/// Outermost of the proxy's own layers (inside tower-http's request-id and
+/// trace layers): the client's address and one log line per request, also
+/// when the client gives up first.
 pub(crate) async fn access_log(
     State(proxy): State<Arc<Proxy>>,
     mut req: Request,
@@ -59,7 +66,7 @@ pub(crate) async fn access_log(
     let mut line = LogLine {
         proxy: proxy.clone(),
         start: Instant::now(),
-        id: proxy.ids.next(),
+        id: request_id_of(&req),
         method: req.method().clone(),
         path: routes::redact_path(req.uri().path()),
         ip,
@@ -67,13 +74,7 @@ pub(crate) async fn access_log(
         done: false,
     };
     req.extensions_mut().insert(Ctx { ip, notes });
-    let mut response = next.run(req).await;
-    if let Some(origin) = lock(&line.notes).origin.clone() {
-        origin::decorate(&mut response, &origin);
-    }
-    if let Ok(v) = HeaderValue::from_str(&line.id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
+    let response = next.run(req).await;
     line.write(response.status().as_u16());
     response
 }
@@ -132,14 +133,27 @@ pub(crate) async fn origin(State(proxy): State<Arc<Proxy>>, req: Request, next: 
     next.run(req).await
 }
 
-/// Answers preflights for the call's one method; other methods get 405.
+/// tower-http's `CorsLayer` for the call's one method: CORS headers on the
+/// answer, and the preflight answered here (204, as browsers expect of a
+/// preflight; the layer itself says 200).
+pub(crate) async fn cors(State(proxy): State<Arc<Proxy>>, req: Request, next: Next) -> Response {
+    let layer = if call_of(&req).method() == Method::GET {
+        &proxy.cors_get
+    } else {
+        &proxy.cors_post
+    };
+    let preflight = req.method() == Method::OPTIONS;
+    let Ok(mut response) = layer.clone().layer(next).oneshot(req).await;
+    if preflight && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
+}
+
+/// Other methods than the call's get 405.
 pub(crate) async fn method(req: Request, next: Next) -> Response {
     let ctx = ctx(&req);
     let call = call_of(&req);
-    if req.method() == Method::OPTIONS {
-        let origin = lock(&ctx.notes).origin.clone().expect("origin gate ran");
-        return origin::preflight(&origin, &call.method());
-    }
     if req.method() != call.method() {
         return refuse(&ctx, ProxyError::method(call.method()));
     }
@@ -182,6 +196,38 @@ pub(crate) async fn widget_key(
         );
     }
     next.run(req).await
+}
+
+/// `--max-body` (uploads: `--max-upload`) by tower-http's
+/// `RequestBodyLimitLayer`: a declared `Content-Length` over it is refused
+/// before the body is read, a longer body fails while it is read (the
+/// handler's 413); the refusal carries the proxy's `{"detail"}`.
+pub(crate) async fn body_limit(
+    State(proxy): State<Arc<Proxy>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ctx = ctx(&req);
+    let limit = proxy.body_limit(&call_of(&req));
+    let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let inner = {
+        let reached = reached.clone();
+        next.map_request(move |r: Request<tower_http::body::Limited<Body>>| {
+            reached.store(true, std::sync::atomic::Ordering::Relaxed);
+            r.map(Body::new)
+        })
+    };
+    let Ok(response) = RequestBodyLimitLayer::new(limit)
+        .layer(inner)
+        .oneshot(req)
+        .await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && !reached.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        // The layer's own refusal (plain text): say it the proxy's way.
+        return refuse(&ctx, ProxyError::too_large(limit));
+    }
+    response.map(Body::new)
 }
 
 /// The call's own checks and the upstream.

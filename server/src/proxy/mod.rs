@@ -25,22 +25,26 @@ pub use serve::Drained;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state, map_request};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use forward::{Upstream, UpstreamFailure};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, LengthLimitError};
 use limit::{ConnLimits, Key, RateLimiter};
-use log::RequestIds;
+use log::{request_id_of, RequestIds};
 use lyzr_chat_protocol::{parse_chat_request, API_KEY_HEADER};
 use metrics::Metrics;
 use routes::Call;
-use serde_json::{json, Map};
+use serde_json::json;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tower_http::classify::{ClassifiedResponse, ClassifyEos, ClassifyResponse, SharedClassifier};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 /// The health check path: `GET` answers `200 {"status":"ok"}`, no origin needed.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -50,14 +54,14 @@ pub const METRICS_PATH: &str = "/metrics";
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest request body text logged with `--log-bodies`.
 const LOGGED_BODY_MAX: usize = 2000;
-/// How long a shutdown waits for open streams before cutting them.
-pub const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The proxy's shared state: settings, upstream client, limits, metrics.
 pub(crate) struct Proxy {
     pub(crate) config: ProxyConfig,
     upstream: Upstream,
-    pub(crate) ids: RequestIds,
+    /// tower-http's CORS layers for the `GET` and the `POST` calls.
+    pub(crate) cors_get: tower_http::cors::CorsLayer,
+    pub(crate) cors_post: tower_http::cors::CorsLayer,
     pub(crate) per_ip: RateLimiter,
     per_user: RateLimiter,
     uploads: RateLimiter,
@@ -104,7 +108,8 @@ pub fn router(config: ProxyConfig) -> ProxyApp {
     let proxy = Arc::new(Proxy {
         store,
         upstream: Upstream::new(&config),
-        ids: RequestIds::default(),
+        cors_get: origin::cors_layer(&config.allow_origins, Method::GET),
+        cors_post: origin::cors_layer(&config.allow_origins, Method::POST),
         per_ip: RateLimiter::new(config.rate_per_ip),
         per_user: RateLimiter::new(config.rate_per_user),
         uploads: RateLimiter::new(config.rate_upload),
@@ -116,19 +121,28 @@ pub fn router(config: ProxyConfig) -> ProxyApp {
         stop,
         config,
     });
-    // The widget's calls: each check is a layer, outermost first: the
-    // access log (request id, CORS headers, one JSON line), the path, the
-    // origin gate, method and preflight, the per-IP limit (before the
-    // widget key, so wrong keys are limited too), the widget key; then the
-    // call's own checks and the upstream.
+    // The widget's calls: each check is a layer, outermost first:
+    // tower-http's request id (a client's own `x-request-id` is dropped,
+    // the proxy gives every request its own) and trace span; the access log
+    // (one JSON line per request, also when the client gives up); the path;
+    // the origin gate; tower-http's CORS (headers, preflights); the method;
+    // the per-IP limit (before the widget key, so wrong keys are limited
+    // too); the widget key; tower-http's body limit; then the call's own
+    // checks and the upstream.
     let calls = Router::new()
         .fallback(gates::forward)
+        .layer(from_fn_with_state(proxy.clone(), gates::body_limit))
         .layer(from_fn_with_state(proxy.clone(), gates::widget_key))
         .layer(from_fn_with_state(proxy.clone(), gates::per_ip_limit))
-        .layer(from_fn_with_state(proxy.clone(), gates::method))
+        .layer(from_fn(gates::method))
+        .layer(from_fn_with_state(proxy.clone(), gates::cors))
         .layer(from_fn_with_state(proxy.clone(), gates::origin))
-        .layer(from_fn_with_state(proxy.clone(), gates::classify))
+        .layer(from_fn(gates::classify))
         .layer(from_fn_with_state(proxy.clone(), gates::access_log))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace_layer(proxy.config.log.clone()))
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
+        .layer(map_request(drop_client_request_id))
         .with_state(proxy.clone());
     let router = Router::new()
         .route(HEALTH_PATH, axum::routing::any(health))
@@ -138,88 +152,138 @@ pub fn router(config: ProxyConfig) -> ProxyApp {
     ProxyApp { router, proxy }
 }
 
+/// The proxy makes every request id itself: one a client sent is dropped
+/// (it could pose as another request's).
+async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(REQUEST_ID_HEADER);
+    req
+}
+
+/// tower-http's `TraceLayer`: a `request` span carrying the request id
+/// around everything the proxy logs while serving it. Its per-request
+/// events are off (the access log writes the one line per request, also
+/// for a client that gave up, which no trace callback sees), but for a
+/// response body that breaks off (a stream cut by `--upstream-timeout`, an
+/// upstream gone mid-reply): `stream_failed`, in the request's span.
+fn trace_layer(log: LogSink) -> ProxyTrace {
+    TraceLayer::new(SharedClassifier::new(BodyErrors))
+        .make_span_with(request_span as fn(&Request) -> Span)
+        .on_request(())
+        .on_response(())
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(StreamFailed(log))
+}
+
+type ProxyTrace =
+    TraceLayer<SharedClassifier<BodyErrors>, fn(&Request) -> Span, (), (), (), (), StreamFailed>;
+
+/// The span a request is served in.
+fn request_span(req: &Request) -> Span {
+    tracing::info_span!("request", request_id = request_id_of(req).as_str())
+}
+
+/// Logs `stream_failed` for a reply body that broke off.
+#[derive(Clone)]
+struct StreamFailed(LogSink);
+
+impl tower_http::trace::OnFailure<String> for StreamFailed {
+    fn on_failure(&mut self, error: String, latency: Duration, _: &Span) {
+        self.0.in_scope(|| {
+            tracing::error!(
+                event = "stream_failed",
+                error = error.as_str(),
+                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            )
+        });
+    }
+}
+
+/// The trace layer's classifier: a status is never a failure (a 5xx is in
+/// the request's own line); an error while the body is sent is.
+#[derive(Clone, Copy)]
+struct BodyErrors;
+
+impl ClassifyResponse for BodyErrors {
+    type FailureClass = String;
+    type ClassifyEos = BodyErrors;
+
+    fn classify_response<B>(self, _: &Response<B>) -> ClassifiedResponse<String, BodyErrors> {
+        ClassifiedResponse::RequiresEos(BodyErrors)
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> String {
+        error.to_string()
+    }
+}
+
+impl ClassifyEos for BodyErrors {
+    type FailureClass = String;
+
+    fn classify_eos(self, _: Option<&HeaderMap>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> String {
+        error.to_string()
+    }
+}
+
 /// Serves the proxy on `listener` until `shutdown` completes, then lets
-/// requests and streams in flight finish for up to [`DRAIN_DEADLINE`].
+/// requests and streams in flight finish for up to `--drain-timeout`
+/// ([`ProxyConfig::drain_timeout`]) and cuts what is left.
 pub async fn serve(
     listener: TcpListener,
     app: ProxyApp,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Drained> {
-    serve_with_deadline(listener, app, shutdown, DRAIN_DEADLINE).await
-}
-
-/// [`serve`] with another drain deadline.
-pub async fn serve_with_deadline(
-    listener: TcpListener,
-    app: ProxyApp,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> std::io::Result<Drained> {
+    let drain = app.proxy.config.drain_timeout;
     serve::run(listener, app.router, app.proxy, shutdown, drain).await
 }
 
-/// The startup log line: the settings, never the key.
+/// The startup log line: the settings, never the key (lists joined by `,`).
 pub fn log_start(config: &ProxyConfig, listen: SocketAddr) {
-    let mut f = Map::new();
-    f.insert("listen".into(), listen.to_string().into());
-    f.insert("upstream".into(), config.upstream.to_string().into());
-    f.insert("allow_origins".into(), json!(config.allow_origins));
-    f.insert("allow_agents".into(), json!(config.allow_agents));
-    f.insert("widget_keys".into(), config.widget_keys.len().into());
-    f.insert("max_body".into(), config.max_body.into());
-    f.insert("max_upload".into(), config.max_upload.into());
-    f.insert("rate_per_ip".into(), config.rate_per_ip.into());
-    f.insert("rate_per_user".into(), config.rate_per_user.into());
-    f.insert("rate_upload".into(), config.rate_upload.into());
-    f.insert(
-        "trust_proxies".into(),
-        json!(config
-            .trust_proxies
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()),
-    );
-    f.insert(
-        "connect_timeout_s".into(),
-        config.connect_timeout.as_secs().into(),
-    );
-    f.insert(
-        "upstream_timeout_s".into(),
-        config.upstream_timeout.as_secs().into(),
-    );
-    f.insert(
-        "header_timeout_s".into(),
-        config.header_timeout.as_secs().into(),
-    );
-    f.insert(
-        "body_timeout_s".into(),
-        config.body_timeout.as_secs().into(),
-    );
-    f.insert("max_connections".into(), config.max_connections.into());
-    f.insert(
-        "max_connections_per_ip".into(),
-        config.max_connections_per_ip.into(),
-    );
-    f.insert("allow_history".into(), config.allow_history.into());
-    f.insert("allow_upload".into(), config.allow_upload.into());
-    f.insert("allow_fields".into(), json!(config.allow_fields));
-    f.insert(
-        "fixed_features".into(),
-        config.fixed_features.is_some().into(),
-    );
-    f.insert("allow_variables".into(), json!(config.allow_variables));
-    f.insert(
-        "rate_limit_store".into(),
-        match &config.rate_limit_store {
-            Some(url) => store::RedisStore::new(url, LogSink::Stderr)
-                .map(|s| s.display)
-                .unwrap_or_default()
-                .into(),
-            None => "memory".into(),
-        },
-    );
-    f.insert("log_bodies".into(), config.log_bodies.into());
-    config.log.emit("info", "start", f);
+    let store = match &config.rate_limit_store {
+        Some(url) => store::RedisStore::new(url, LogSink::stderr())
+            .map(|s| s.display)
+            .unwrap_or_default(),
+        None => "memory".into(),
+    };
+    let trust: Vec<String> = config
+        .trust_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    config.log.in_scope(|| {
+        tracing::info!(
+            event = "start",
+            listen = %listen,
+            upstream = %config.upstream,
+            allow_origins = config.allow_origins.join(",").as_str(),
+            allow_agents = config.allow_agents.join(",").as_str(),
+            widget_keys = config.widget_keys.len() as u64,
+            max_body = config.max_body as u64,
+            max_upload = config.max_upload as u64,
+            rate_per_ip = config.rate_per_ip,
+            rate_per_user = config.rate_per_user,
+            rate_upload = config.rate_upload,
+            trust_proxies = trust.join(",").as_str(),
+            connect_timeout_s = config.connect_timeout.as_secs(),
+            upstream_timeout_s = config.upstream_timeout.as_secs(),
+            header_timeout_s = config.header_timeout.as_secs(),
+            body_timeout_s = config.body_timeout.as_secs(),
+            drain_timeout_s = config.drain_timeout.as_secs(),
+            max_connections = config.max_connections as u64,
+            max_connections_per_ip = config.max_connections_per_ip as u64,
+            allow_history = config.allow_history,
+            allow_upload = config.allow_upload,
+            allow_fields = config.allow_fields.join(",").as_str(),
+            fixed_features = config.fixed_features.is_some(),
+            allow_variables = config.allow_variables.join(",").as_str(),
+            rate_limit_store = store.as_str(),
+            log_bodies = config.log_bodies,
+        )
+    });
 }
 
 async fn health(method: Method) -> Response {
@@ -260,44 +324,43 @@ impl LogLine {
         self.proxy
             .metrics
             .request(notes.call.unwrap_or("other"), status);
-        let mut f = Map::new();
-        f.insert("request_id".into(), self.id.clone().into());
-        f.insert("method".into(), self.method.as_str().into());
-        f.insert("path".into(), self.path.clone().into());
-        f.insert("status".into(), status.into());
-        f.insert(
-            "latency_ms".into(),
-            u64::try_from(self.start.elapsed().as_millis())
-                .unwrap_or(u64::MAX)
-                .into(),
+        let latency_ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let origin = notes.origin.as_ref().map(|o| o.to_str().unwrap_or(""));
+        let (id, method, path, ip) = (
+            self.id.as_str(),
+            self.method.as_str(),
+            self.path.as_str(),
+            self.ip,
         );
-        f.insert("client_ip".into(), self.ip.to_string().into());
-        if let Some(call) = notes.call {
-            f.insert("call".into(), call.into());
+        macro_rules! line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    event = "request",
+                    request_id = id,
+                    method,
+                    path,
+                    status = u64::from(status),
+                    latency_ms,
+                    client_ip = %ip,
+                    call = notes.call,
+                    origin,
+                    agent_id = notes.agent_id.as_deref(),
+                    session = notes.session.as_deref(),
+                    detail = notes.detail.as_deref(),
+                    body = notes.body.as_deref(),
+                )
+            };
         }
-        if let Some(o) = &notes.origin {
-            f.insert("origin".into(), o.to_str().unwrap_or("").into());
-        }
-        if let Some(agent) = notes.agent_id {
-            f.insert("agent_id".into(), agent.into());
-        }
-        if let Some(session) = notes.session {
-            f.insert("session".into(), session.into());
-        }
-        if let Some(detail) = notes.detail {
-            f.insert("detail".into(), detail.into());
-        }
-        if let Some(body) = notes.body {
-            f.insert("body".into(), body.into());
-        }
-        let level = if status >= 500 {
-            "error"
-        } else if status >= 400 {
-            "warn"
-        } else {
-            "info"
-        };
-        self.proxy.config.log.emit(level, "request", f);
+        self.proxy.config.log.in_scope(|| {
+            if status >= 500 {
+                line!(tracing::Level::ERROR)
+            } else if status >= 400 {
+                line!(tracing::Level::WARN)
+            } else {
+                line!(tracing::Level::INFO)
+            }
+        });
     }
 }
 
@@ -315,6 +378,14 @@ impl Drop for LogLine {
 }
 
 impl Proxy {
+    /// The largest body `call` may send: `--max-upload` or `--max-body`.
+    pub(crate) fn body_limit(&self, call: &Call) -> usize {
+        match call {
+            Call::Upload => self.config.max_upload,
+            _ => self.config.max_body,
+        }
+    }
+
     /// Takes one request from `limiter` for `key` (from the shared store
     /// when there is one and it answers); 429 past it.
     pub(crate) async fn limit(
@@ -417,11 +488,8 @@ impl Proxy {
         }
 
         let (parts, body) = req.into_parts();
-        let limit = match call {
-            Call::Upload => self.config.max_upload,
-            _ => self.config.max_body,
-        };
-        let mut body = read_body(&parts.headers, body, limit, self.config.body_timeout).await?;
+        let limit = self.body_limit(&call);
+        let mut body = read_body(body, limit, self.config.body_timeout).await?;
         match &call {
             Call::Chat | Call::Stream => {
                 if self.config.log_bodies {
@@ -581,28 +649,13 @@ fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Reads a request body of at most `limit` bytes within `deadline`; 413
-/// past the size, 408 (and the connection closed) past the time.
-async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-    deadline: Duration,
-) -> Result<Bytes, ProxyError> {
-    let too_large = || {
-        ProxyError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is larger than this proxy's limit of {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+/// Reads a request body within `deadline` (finding 6: a whole-body
+/// deadline, which tower-http's per-frame body timeout is not: a client
+/// trickling a byte at a time never trips that); 408 (and the connection
+/// closed) past it. Its size is bounded by the body-limit layer: a body
+/// that runs past `limit` fails here with 413.
+async fn read_body(body: Body, limit: usize, deadline: Duration) -> Result<Bytes, ProxyError> {
+    match tokio::time::timeout(deadline, body.collect()).await {
         Err(_) => Err(ProxyError::new(
             StatusCode::REQUEST_TIMEOUT,
             format!(
@@ -612,11 +665,23 @@ async fn read_body(
         )
         .closing()),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(e)) if over_limit(&e) => Err(ProxyError::too_large(limit)),
         Ok(Err(_)) => Err(ProxyError::bad_request(
             "the request body could not be read",
         )),
     }
+}
+
+/// Whether a body error is the body-limit layer's.
+fn over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,16 +1,18 @@
-//! CORS for the proxy: the exact-match origin allowlist, preflight answers,
-//! and the headers that let an allowed page read a response.
+//! CORS for the proxy: the exact-match origin allowlist (the gate), and
+//! tower-http's `CorsLayer` for the preflight answer and the headers that
+//! let an allowed page read a response.
 
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use std::time::Duration;
+use tower_http::cors::{AllowMethods, AllowOrigin, CorsLayer};
 
 /// Request headers a page may send (the widget sends the first two; the
 /// widget key travels in `x-api-key`).
-pub const ALLOWED_HEADERS: &str = "content-type, x-api-key, accept";
+pub const ALLOWED_HEADERS: [&str; 3] = ["content-type", "x-api-key", "accept"];
 /// Response headers a page may read.
-pub const EXPOSED_HEADERS: &str = "retry-after, x-request-id";
-/// How long a browser may cache a preflight answer, seconds.
-pub const PREFLIGHT_MAX_AGE: &str = "600";
+pub const EXPOSED_HEADERS: [&str; 2] = ["retry-after", "x-request-id"];
+/// How long a browser may cache a preflight answer.
+pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Turns a configured origin into the form browsers send (`https://host[:port]`,
 /// lowercase, default port dropped); refuses `null`, `*`, paths and queries.
@@ -61,36 +63,23 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> OriginCheck {
     }
 }
 
-/// Adds the CORS headers for an allowed origin to any response.
-pub fn decorate(response: &mut Response, origin: &HeaderValue) {
-    let h = response.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(EXPOSED_HEADERS),
-    );
-    h.append(header::VARY, HeaderValue::from_static("origin"));
-}
-
-/// The answer to a preflight from an allowed origin for a call that takes `method`.
-pub fn preflight(origin: &HeaderValue, method: &Method) -> Response {
-    let mut response = Response::new(axum::body::Body::empty());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    decorate(&mut response, origin);
-    let h = response.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_str(method.as_str()).expect("method name is a header value"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(ALLOWED_HEADERS),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
-    );
-    response
+/// tower-http's `CorsLayer` for calls taking `method`, behind the origin
+/// gate: the CORS headers on every answer to an allowed origin, and the
+/// preflight answer (the call's one method, [`ALLOWED_HEADERS`],
+/// [`PREFLIGHT_MAX_AGE`]). The gate has refused every other origin first;
+/// the list here is the same, so a request that slipped past would get no
+/// `Access-Control-Allow-Origin`.
+pub fn cors_layer(allowed: &[String], method: Method) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods(AllowMethods::exact(method))
+        .allow_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
+        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
+        .max_age(PREFLIGHT_MAX_AGE)
 }
 
 #[cfg(test)]

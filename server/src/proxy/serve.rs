@@ -9,13 +9,13 @@ use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::Map;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+use tracing::instrument::WithSubscriber;
 
 /// How the shutdown went.
 #[derive(Debug, Clone, Copy)]
@@ -46,9 +46,9 @@ pub(crate) async fn run(
                 Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors and the like: back off briefly.
-                    let mut f = Map::new();
-                    f.insert("error".into(), e.to_string().into());
-                    proxy.config.log.emit("error", "accept_failed", f);
+                    proxy.config.log.in_scope(|| {
+                        tracing::error!(event = "accept_failed", error = %e)
+                    });
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -65,10 +65,9 @@ pub(crate) async fn run(
             Ok(p) => p,
             Err(why) => {
                 proxy.metrics.connection_refused();
-                let mut f = Map::new();
-                f.insert("client_ip".into(), ip.to_string().into());
-                f.insert("reason".into(), why.into());
-                proxy.config.log.emit("warn", "connection_refused", f);
+                proxy.config.log.in_scope(
+                    || tracing::warn!(event = "connection_refused", client_ip = %ip, reason = why),
+                );
                 drop(stream);
                 continue;
             }
@@ -82,10 +81,16 @@ pub(crate) async fn run(
         let permit = Arc::new(permit);
         tasks.spawn(async move {
             let held = permit.clone();
+            // The proxy's own log sink is the tracing dispatcher while a
+            // request is handled: its spans and events go there.
+            let dispatch = proxy.config.log.dispatch().clone();
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req.extensions_mut().insert(held.clone());
-                router.clone().oneshot(req.map(Body::new))
+                router
+                    .clone()
+                    .oneshot(req.map(Body::new))
+                    .with_subscriber(dispatch.clone())
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -108,10 +113,13 @@ pub(crate) async fn run(
                 } else {
                     e.to_string()
                 };
-                let mut f = Map::new();
-                f.insert("client_ip".into(), ip.to_string().into());
-                f.insert("reason".into(), reason.into());
-                proxy.config.log.emit("warn", "connection_closed", f);
+                proxy.config.log.in_scope(|| {
+                    tracing::warn!(
+                        event = "connection_closed",
+                        client_ip = %ip,
+                        reason = reason.as_str()
+                    )
+                });
             }
         });
     }

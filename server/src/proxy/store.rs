@@ -7,7 +7,6 @@ use super::limit::Key;
 use super::log::LogSink;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
-use serde_json::Map;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -137,9 +136,12 @@ impl RedisStore {
             Ok(m) => {
                 conn.manager = Some(m.clone());
                 conn.failed_at = None;
-                let mut f = Map::new();
-                f.insert("store".into(), self.display.clone().into());
-                self.log.emit("info", "rate_limit_store_connected", f);
+                self.log.in_scope(|| {
+                    tracing::info!(
+                        event = "rate_limit_store_connected",
+                        store = self.display.as_str()
+                    )
+                });
                 Some(m)
             }
             Err(e) => {
@@ -163,14 +165,14 @@ impl RedisStore {
             return;
         }
         *last = Some(Instant::now());
-        let mut f = Map::new();
-        f.insert("store".into(), self.display.clone().into());
-        f.insert("error".into(), why.into());
-        f.insert(
-            "consequence".into(),
-            "FAILING OPEN: rate limits are per replica until the store is back".into(),
-        );
-        self.log.emit("error", "rate_limit_store_unreachable", f);
+        self.log.in_scope(|| {
+            tracing::error!(
+                event = "rate_limit_store_unreachable",
+                store = self.display.as_str(),
+                error = why,
+                consequence = "FAILING OPEN: rate limits are per replica until the store is back",
+            )
+        });
     }
 }
 
@@ -180,8 +182,8 @@ mod tests {
 
     #[test]
     fn only_redis_urls_and_no_password_in_display() {
-        assert!(RedisStore::new("http://x", LogSink::Stderr).is_err());
-        let s = RedisStore::new("redis://user:hunter2@10.0.0.5:6380/0", LogSink::Stderr).unwrap();
+        assert!(RedisStore::new("http://x", LogSink::stderr()).is_err());
+        let s = RedisStore::new("redis://user:hunter2@10.0.0.5:6380/0", LogSink::stderr()).unwrap();
         assert!(!s.display.contains("hunter2"), "{}", s.display);
         assert!(s.display.contains("10.0.0.5"), "{}", s.display);
     }
