@@ -744,6 +744,39 @@ async fn text_on_any_brand_colour_keeps_4_5_to_1() {
     h.finish().await;
 }
 
+/// The loader's stand-in launcher (shown until the widget loads, which
+/// with `load: "interaction"` is when the visitor reaches for it) follows
+/// the same rule.
+#[tokio::test]
+async fn the_stand_in_launcher_keeps_its_icon_readable_on_a_light_brand_colour() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/blank.html").await;
+    h.js("const s = document.createElement('script');\
+          Object.assign(s.dataset, {agentId: 'demo-agent', apiKey: 'lyzr-chat-demo-key',\
+            load: 'interaction', primaryColor: '#ffd400'});\
+          s.src = '/lyzr-chat.js'; document.body.append(s);")
+        .await;
+    let mut found = Value::Null;
+    let deadline = Instant::now() + WAIT;
+    while found.is_null() {
+        assert!(Instant::now() < deadline, "no stand-in launcher");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        found = page(
+            &h,
+            "for (const el of document.querySelectorAll('body *')) {\
+               const b = el.shadowRoot && el.shadowRoot.querySelector('.lc-loader .lc-launcher');\
+               if (b) { const c = A.rgba(getComputedStyle(b).color);\
+                        return [c, A.contrast(c, A.behind(b))]; }\
+             }\
+             return null;",
+        )
+        .await;
+    }
+    assert_eq!(found[0], json!([0, 0, 0, 255]), "{found}");
+    assert!(found[1].as_f64().unwrap() >= 4.5, "{found}");
+    h.finish().await;
+}
+
 #[tokio::test]
 async fn forced_colours_keep_every_control_visible() {
     let h = Harness::start(DEMO_API_KEY).await;
