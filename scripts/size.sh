@@ -15,10 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # instead of str::to_lowercase) 236.9 KB; merged with main's local history
 # and Lyzr wire work, loader not minified, 285.3 KB; + the persisted
 # Conversation, attachments, the option table, SRI and the loader's
-# hardening 312.4 KB. The budget is that plus 3%: it stops growth, it is not
-# issue 10's target (155,000), which is still open.
+# hardening 312.4 KB; issue 10 section 2 (no serde, no float formatting or
+# parsing, no gloo-net, the stylesheet minified by build.rs) 256.7 KB. The
+# budget is that plus 3%: it stops growth; issue 10's target (155,000) is
+# still open.
 # See the README, "Size". Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-321811}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-264351}
 
 build=1 check=0
 for arg in "$@"; do
@@ -49,6 +51,9 @@ for f in $loader $js $wasm; do
   total_raw=$((total_raw + r)) total_br=$((total_br + b))
   printf '%-28s %10d %10d\n' "$(basename "$f")" "$r" "$b"
 done
+# The wasm carries the stylesheet minified by build.rs (OUT_DIR/widget.css).
+css_min=$(ls -t target/wasm32-unknown-unknown/release/build/lyzr-chat-widget-*/out/widget.css 2>/dev/null | head -n 1 || true)
+[ -n "$css_min" ] && css=$css_min
 printf '%-28s %10d %10d\n' "widget.css (inside wasm)" "$(raw $css)" "$(br $css)"
 printf '%-28s %10d %10d\n' "total shipped" "$total_raw" "$total_br"
 

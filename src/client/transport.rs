@@ -2,21 +2,65 @@
 //! from the response body's ReadableStream.
 
 use super::{Abort, ClientError, Endpoint, Progress};
-use gloo_net::http::{Request, RequestBuilder, Response};
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Object, Reflect, Uint8Array};
 use lyzr_chat_protocol::{
     history_path, parse_retry_after, sniff_body, stop_path, ApiError, Artifact, BodyKind,
     ChatResponse, StreamDecoder, StreamEvent, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
 };
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
 
-/// A POST to an API path, with `x-api-key` when the endpoint has one.
-fn keyed_post(endpoint: &Endpoint, path: &str) -> RequestBuilder {
-    let builder = Request::post(&endpoint.url(path));
-    match &endpoint.api_key {
-        Some(key) => builder.header(API_KEY_HEADER, key),
-        None => builder,
+/// `fetch` of an API path, with `x-api-key` when the endpoint has one and a
+/// JSON body when given. (`fetch` itself, not a wrapper crate: one less
+/// error type, and its formatting code, in the wasm.)
+async fn fetch(
+    endpoint: &Endpoint,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    abort: Option<&Abort>,
+) -> Result<Response, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = Object::new();
+    if let Some(key) = &endpoint.api_key {
+        Reflect::set(&headers, &API_KEY_HEADER.into(), &key.into())?;
+    }
+    if let Some(body) = body {
+        Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+        init.set_body(&body.into());
+    }
+    init.set_headers(&headers);
+    if let Some(abort) = abort {
+        init.set_signal(Some(&abort.signal()));
+    }
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response =
+        JsFuture::from(window.fetch_with_str_and_init(&endpoint.url(path), &init)).await?;
+    Ok(response.unchecked_into())
+}
+
+/// A response's whole body as text.
+async fn text(response: &Response) -> Result<String, JsValue> {
+    let text = JsFuture::from(response.text()?).await?;
+    Ok(text.as_string().unwrap_or_default())
+}
+
+/// What a failed `fetch` or read says: `TypeError: Failed to fetch`.
+fn js_error(e: &JsValue) -> String {
+    if let Some(text) = e.as_string() {
+        return text;
+    }
+    let field = |name: &str| {
+        Reflect::get(e, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    match (field("name"), field("message")) {
+        (Some(name), Some(message)) => format!("{name}: {message}"),
+        (None, Some(message)) => message,
+        _ => "unknown error".to_string(),
     }
 }
 
@@ -31,18 +75,13 @@ async fn post(
     body: &str,
     abort: &Abort,
 ) -> Result<Response, ClientError> {
-    let request = keyed_post(endpoint, path)
-        .header("content-type", "application/json")
-        .abort_signal(Some(&abort.signal()))
-        .body(body)
-        .map_err(|e| ClientError::BadReply(format!("could not build the request: {e}")))?;
-    let response = match request.send().await {
+    let response = match fetch(endpoint, "POST", path, Some(body), Some(abort)).await {
         Ok(response) => response,
         Err(e) => {
             return Err(match abort.reason() {
                 Some(reason) => ClientError::Aborted(reason),
                 None => ClientError::Network {
-                    detail: e.to_string(),
+                    detail: js_error(&e),
                     offline: browser_offline(),
                 },
             })
@@ -55,8 +94,10 @@ async fn post(
     let retry_after = response
         .headers()
         .get("retry-after")
+        .ok()
+        .flatten()
         .and_then(|v| parse_retry_after(&v, (js_sys::Date::now() / 1000.0) as u64));
-    let text = response.text().await.unwrap_or_default();
+    let text = text(&response).await.unwrap_or_default();
     Err(ClientError::Api(
         ApiError::from_response(status, &text).with_retry_after(retry_after),
     ))
@@ -64,9 +105,9 @@ async fn post(
 
 /// Reads a whole body as text, mapping a broken connection.
 async fn read_text(response: &Response, abort: &Abort) -> Result<String, ClientError> {
-    response.text().await.map_err(|e| match abort.reason() {
+    text(response).await.map_err(|e| match abort.reason() {
         Some(reason) => ClientError::Aborted(reason),
-        None => ClientError::Dropped(e.to_string()),
+        None => ClientError::Dropped(js_error(&e)),
     })
 }
 
@@ -187,14 +228,13 @@ pub(super) async fn stream_once(
 
 /// `POST /v3/inference/session/{id}/stop` with no body.
 pub(super) async fn post_stop(endpoint: &Endpoint, session_id: &str) -> Result<(), String> {
-    let response = keyed_post(endpoint, &stop_path(session_id))
-        .send()
+    let response = fetch(endpoint, "POST", &stop_path(session_id), None, None)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| js_error(&e))?;
     if response.ok() {
         Ok(())
     } else {
-        let text = response.text().await.unwrap_or_default();
+        let text = text(&response).await.unwrap_or_default();
         Err(ApiError::from_response(response.status(), &text).to_string())
     }
 }
@@ -204,19 +244,15 @@ pub(super) async fn get_history(
     endpoint: &Endpoint,
     session_id: &str,
 ) -> Result<String, ClientError> {
-    let builder = Request::get(&endpoint.url(&history_path(session_id)));
-    let builder = match &endpoint.api_key {
-        Some(key) => builder.header(API_KEY_HEADER, key),
-        None => builder,
-    };
-    let response = builder.send().await.map_err(|e| ClientError::Network {
-        detail: e.to_string(),
-        offline: browser_offline(),
-    })?;
-    let text = response
-        .text()
+    let response = fetch(endpoint, "GET", &history_path(session_id), None, None)
         .await
-        .map_err(|e| ClientError::Dropped(e.to_string()))?;
+        .map_err(|e| ClientError::Network {
+            detail: js_error(&e),
+            offline: browser_offline(),
+        })?;
+    let text = text(&response)
+        .await
+        .map_err(|e| ClientError::Dropped(js_error(&e)))?;
     if response.ok() {
         Ok(text)
     } else {

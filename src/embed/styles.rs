@@ -5,8 +5,8 @@
 
 use crate::ui::UiOptions;
 
-/// The widget's stylesheet.
-const WIDGET_CSS: &str = include_str!("../../style/widget.css");
+/// The widget's stylesheet (`style/widget.css`, minified by `build.rs`).
+const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 /// Where the per-instance rules live, to change them later.
 enum Custom {

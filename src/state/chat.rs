@@ -190,18 +190,31 @@ impl Chat {
 
     /// Reads the conversation.
     pub fn with<R>(&self, read: impl FnOnce(&Conversation) -> R) -> R {
-        read(&self.conversation.borrow())
+        read(&self.read())
+    }
+
+    // The borrows live in two functions that are never inlined: the generic
+    // callers above and below (dozens of instances) then carry no copy of
+    // the borrow check and its panic.
+    #[inline(never)]
+    fn read(&self) -> std::cell::Ref<'_, Conversation> {
+        self.conversation.borrow()
+    }
+
+    #[inline(never)]
+    fn write(&self) -> std::cell::RefMut<'_, Conversation> {
+        self.conversation.borrow_mut()
     }
 
     fn change(&self, id: u64, change: impl FnOnce(&mut super::conversation::Message)) {
-        let changed = self.conversation.borrow_mut().update(id, change);
+        let changed = self.write().update(id, change);
         if changed {
             self.tell(Change::Message(id));
         }
     }
 
     fn change_list(&self, change: impl FnOnce(&mut Conversation)) {
-        change(&mut self.conversation.borrow_mut());
+        change(&mut self.write());
         self.tell(Change::List);
     }
 
@@ -258,7 +271,7 @@ impl Chat {
             ChatEvent::Closed
         }));
         if open && self.with(|c| c.unread) > 0 {
-            self.conversation.borrow_mut().unread = 0;
+            self.write().unread = 0;
             self.tell(Change::List);
             self.tell(Change::Event(ChatEvent::Unread { count: 0 }));
         }
@@ -367,7 +380,7 @@ impl Chat {
         });
         let (request, options) = {
             let s = self.settings.borrow();
-            let c = self.conversation.borrow();
+            let c = self.read();
             let Some(m) = c.get(question) else { return };
             let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
             assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
@@ -504,7 +517,7 @@ impl Chat {
                 self.tell(Change::Event(ChatEvent::MessageReceived { text }));
                 if !self.open.get() {
                     let count = {
-                        let mut c = self.conversation.borrow_mut();
+                        let mut c = self.write();
                         c.unread += 1;
                         c.unread
                     };
@@ -637,7 +650,7 @@ impl Chat {
         self.discard_inflight();
         let agent = self.settings.borrow().agent_id.clone();
         let session = self.env.new_session(&agent);
-        *self.conversation.borrow_mut() = Conversation::new(session);
+        *self.write() = Conversation::new(session);
         self.tell(Change::Notice(None));
         self.tell(Change::List);
     }
@@ -646,7 +659,7 @@ impl Chat {
     /// page will find it (an answer interrupted, a message not sent).
     pub fn page_leaving(&self) {
         let mine = self.mine();
-        let mut c = self.conversation.borrow_mut();
+        let mut c = self.write();
         for id in mine {
             c.update(id, |m| match (m.role, m.status) {
                 (Role::Agent, Status::Streaming) => m.status = Status::Interrupted,
@@ -673,9 +686,9 @@ impl Chat {
             self.discard_inflight();
         }
         let unread_before = self.with(|c| c.unread);
-        self.conversation.borrow_mut().merge_from(theirs, &mine);
+        self.write().merge_from(theirs, &mine);
         if self.open.get() {
-            self.conversation.borrow_mut().unread = 0;
+            self.write().unread = 0;
         }
         self.tell(Change::List);
         let unread = self.with(|c| c.unread);
@@ -721,7 +734,7 @@ impl Chat {
                     "loading the conversation's history failed: {error}"
                 ));
                 // Older messages stay to be fetched: "Show earlier" retries.
-                self.conversation.borrow_mut().older = true;
+                self.write().older = true;
                 self.tell(Change::List);
                 self.tell(Change::Notice(Some(Notice::HistoryFailed(error))));
             }

@@ -204,7 +204,7 @@ impl Conversation {
 
     /// Changes one message (its revision goes up). False if it is gone.
     pub fn update(&mut self, id: u64, change: impl FnOnce(&mut Message)) -> bool {
-        match self.messages.iter_mut().find(|m| m.id == id) {
+        match self.get_mut(id) {
             Some(m) => {
                 change(m);
                 m.rev += 1;
@@ -212,6 +212,12 @@ impl Conversation {
             }
             None => false,
         }
+    }
+
+    /// One copy of the search for `update`'s many instances.
+    #[inline(never)]
+    fn get_mut(&mut self, id: u64) -> Option<&mut Message> {
+        self.messages.iter_mut().find(|m| m.id == id)
     }
 
     /// Adds a visitor's message, pending.
