@@ -7,17 +7,43 @@ export type LyzrChatEvent =
   | "message-sent"
   | "message-received"
   | "error"
-  | "unread";
+  | "unread"
+  | "tool-call"
+  | "activity";
 
 export interface LyzrChatEventDetail {
   ready: { sessionId: string };
   open: undefined;
   close: undefined;
   "message-sent": { text: string; sessionId: string };
-  "message-received": { text: string; sessionId: string };
+  /** messageId, metadata and toolCalls come from the chat call's reply when it has them. */
+  "message-received": {
+    text: string;
+    sessionId: string;
+    messageId?: string;
+    metadata?: unknown;
+    toolCalls?: unknown;
+  };
   error: { message: string; detail: string; sessionId?: string };
   /** Answers that arrived while the panel was closed (0 when it opens). */
   unread: { count: number };
+  /** The agent asked the page to run a tool (a stream's local_tool_call). */
+  "tool-call": { name: string; arguments: unknown; sessionId: string };
+  /**
+   * One event of the agent-activity socket (option `activity`): its
+   * event_type, status, level, message, tool_name and run_id, and the step
+   * the visitor sees for it (undefined when it shows none).
+   */
+  activity: {
+    type: string;
+    status?: string;
+    level?: string;
+    message?: string;
+    toolName?: string;
+    runId?: string;
+    step?: string;
+    sessionId: string;
+  };
 }
 
 // options:start (generated from src/embed/options.rs)
@@ -72,6 +98,12 @@ export interface LyzrChatConfig {
   features?: Array<Record<string, unknown>>;
   /** Ids of uploaded assets sent with every message. Default: none. Applies live. */
   assets?: string[];
+  /** The response_format sent with every message (e.g. {"type": "json_object"}). Default: none. Applies live. */
+  responseFormat?: Record<string, unknown>;
+  /** The provider_overrides sent with every message (a proxy drops it unless allowed). Default: none. Applies live. */
+  providerOverrides?: Record<string, unknown>;
+  /** Show the agent's steps live (from the events socket /v3/events/{sessionId} of the local agent or the proxy), folded into "How I got this" when the answer is complete. Default: true, except when apiUrl is Lyzr's own API. */
+  activity?: boolean;
   /** Stream answers; false uses the chat call only. Default: true. */
   stream?: boolean;
   /** How long to wait for an answer, in ms (heavy agents take minutes). Default: 300000. */
@@ -92,6 +124,8 @@ export interface LyzrChatVariables {
   filter_variables?: Record<string, unknown>;
   features?: Array<Record<string, unknown>>;
   assets?: string[];
+  response_format?: Record<string, unknown>;
+  provider_overrides?: Record<string, unknown>;
 }
 
 export interface LyzrChatHandle {

@@ -17,7 +17,7 @@
   var VERSION = "0.1.0";
   var WIDGET_JS = "lyzr-chat-widget.js";
   var WIDGET_WASM = "lyzr-chat-widget_bg.wasm";
-  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error", "unread"];
+  var EVENTS = ["ready", "open", "close", "message-sent", "message-received", "error", "unread", "tool-call", "activity"];
 
   // Page HTML can shadow `document.*` and `window.*` names with its own
   // elements (`<img name="currentScript">`, `<a id="LyzrChat">`: DOM

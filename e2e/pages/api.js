@@ -3,7 +3,8 @@ window.__events = [];
 window.__domEvents = [];
 var chat = LyzrChat.init({ agentId: "demo-agent", apiKey: "lyzr-chat-demo-key", title: "API" });
 window.chat = chat;
-LyzrChat.events.forEach(function (name) {
+// Every event but `activity` (one per agent step, checked in activity.rs).
+LyzrChat.events.filter(function (name) { return name !== "activity"; }).forEach(function (name) {
   chat.on(name, function (detail) { window.__events.push([name, detail === undefined ? null : detail]); });
   chat.element.addEventListener(name, function (e) { window.__domEvents.push(name); });
 });

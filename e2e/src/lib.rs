@@ -360,6 +360,32 @@ impl Harness {
             .expect("press keys");
     }
 
+    /// Every DevTools `Network` event whose method starts with `prefix`
+    /// since the previous read of the performance log, as (method, params)
+    /// (e.g. `Network.webSocket` for sockets opened and frames received).
+    pub async fn devtools_events(&self, prefix: &str) -> Vec<(String, Value)> {
+        let entries = self
+            .client
+            .issue_cmd(BrowserLog("performance"))
+            .await
+            .expect("read the performance log");
+        let mut out = Vec::new();
+        for entry in entries.as_array().into_iter().flatten() {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let Ok(event) = serde_json::from_str::<Value>(message) else {
+                continue;
+            };
+            if let Some(method) = event["message"]["method"].as_str() {
+                if method.starts_with(prefix) {
+                    out.push((method.to_string(), event["message"]["params"].clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Closes the browser and stops the server.
     pub async fn finish(mut self) {
         let _ = self.client.clone().close().await;

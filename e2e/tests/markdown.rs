@@ -27,7 +27,8 @@ const SEND_ALL: &str = r#"
     const done = arguments[arguments.length - 1];
     const root = document.querySelector("[data-lyzr-chat]").shadowRoot;
     // Complete replies only: answers stream in, and the next send waits.
-    const rendered = () => root.querySelectorAll(".lc-agent:not(.lc-streaming):not(.lc-pending) .lc-md").length;
+    // (`.lc-text >`: the answer's own markdown, not the agent's steps.)
+    const rendered = () => root.querySelectorAll(".lc-agent:not(.lc-streaming):not(.lc-pending) .lc-text > .lc-md").length;
     (async () => {
         for (const text of texts) {
             const before = rendered();
@@ -71,7 +72,7 @@ const AUDIT: &str = r#"
     return {
         pwned: window.__lcPwned,
         problems,
-        replies: root.querySelectorAll(".lc-agent .lc-md").length,
+        replies: root.querySelectorAll(".lc-agent .lc-text > .lc-md").length,
         placeholders: root.querySelectorAll(".lc-md-img-placeholder").length,
         images: root.querySelectorAll(".lc-md img").length,
     };

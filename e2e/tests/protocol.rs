@@ -7,7 +7,7 @@ use lyzr_chat_server::DEMO_API_KEY;
 use std::time::{Duration, Instant};
 
 async fn last_answer(h: &Harness, root: &ShadowRoot) -> String {
-    h.texts(root, ".lc-agent:not(.lc-pending) .lc-text")
+    h.texts(root, ".lc-agent:not(.lc-pending):not(.lc-welcome) .lc-text")
         .await
         .pop()
         .unwrap_or_default()

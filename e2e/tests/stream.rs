@@ -7,9 +7,10 @@ use lyzr_chat_e2e::Harness;
 use lyzr_chat_server::DEMO_API_KEY;
 use std::time::Duration;
 
-/// The text of the newest agent bubble (not the typing dots).
+/// The text of the newest answer (not the typing dots, not the welcome:
+/// while the agent's steps show, no answer bubble exists yet).
 async fn last_answer(h: &Harness, root: &ShadowRoot) -> String {
-    h.texts(root, ".lc-agent:not(.lc-pending) .lc-text")
+    h.texts(root, ".lc-agent:not(.lc-pending):not(.lc-welcome) .lc-text")
         .await
         .pop()
         .unwrap_or_default()

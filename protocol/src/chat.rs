@@ -22,13 +22,6 @@ pub struct ChatRequest {
     /// The optional fields, at the top level of the body.
     #[serde(flatten)]
     pub fields: RequestFields,
-    /// The shape the answer should take (`{"type": "json_object"}`, a
-    /// JSON schema, ...), as Lyzr's SDK passes it on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<Object>,
-    /// Per-request model provider settings, as Lyzr's SDK passes them on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_overrides: Option<Object>,
 }
 
 impl ChatRequest {
@@ -45,8 +38,6 @@ impl ChatRequest {
             session_id: session_id.into(),
             message: message.into(),
             fields: RequestFields::default(),
-            response_format: None,
-            provider_overrides: None,
         }
     }
 
@@ -82,8 +73,8 @@ impl ChatRequest {
                 .write(o.key("assets"));
         }
         for (key, object) in [
-            ("response_format", &self.response_format),
-            ("provider_overrides", &self.provider_overrides),
+            ("response_format", &f.response_format),
+            ("provider_overrides", &f.provider_overrides),
         ] {
             if let Some(object) = object {
                 object.write(o.key(key));
@@ -95,8 +86,8 @@ impl ChatRequest {
 }
 
 /// The optional fields a host page adds to every request
-/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`), in
-/// their wire names. One type from the page's options to the request body.
+/// (`systemPromptVariables`, `filterVariables`, `features`, `assets`,
+/// `responseFormat`, `providerOverrides`), in their wire names. One type from the page's options to the request body.
 ///
 /// ```
 /// use lyzr_chat_protocol::RequestFields;
@@ -126,6 +117,13 @@ pub struct RequestFields {
     /// Ids of previously uploaded assets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<String>>,
+    /// The shape the answer should take (`{"type": "json_object"}`, a
+    /// JSON schema, ...), as Lyzr's SDK passes it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Object>,
+    /// Per-request model provider settings, as Lyzr's SDK passes them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_overrides: Option<Object>,
 }
 
 impl RequestFields {
@@ -137,6 +135,8 @@ impl RequestFields {
             filter_variables,
             features,
             assets,
+            response_format,
+            provider_overrides,
         } = patch;
         if system_prompt_variables.is_some() {
             self.system_prompt_variables = system_prompt_variables;
@@ -149,6 +149,12 @@ impl RequestFields {
         }
         if assets.is_some() {
             self.assets = assets;
+        }
+        if response_format.is_some() {
+            self.response_format = response_format;
+        }
+        if provider_overrides.is_some() {
+            self.provider_overrides = provider_overrides;
         }
     }
 }
@@ -575,6 +581,21 @@ mod tests {
         );
         fields.update(RequestFields::default());
         assert_eq!(fields.assets.as_deref(), Some(&["x".to_string()][..]));
+        // setVariables({response_format}) and provider_overrides, alike.
+        fields.update(RequestFields {
+            response_format: Some(obj(json!({"type": "json_object"}))),
+            provider_overrides: Some(obj(json!({"temperature": 0}))),
+            ..RequestFields::default()
+        });
+        let body = serde_json::to_value(&fields).unwrap();
+        assert_eq!(body["response_format"], json!({"type": "json_object"}));
+        assert_eq!(body["provider_overrides"], json!({"temperature": 0}));
+        assert_eq!(body["assets"], json!(["x"]));
+        // The widget's own writer puts them in the body too.
+        let req = ChatRequest::new("u", "a", "s", "m").with_fields(fields);
+        let written: serde_json::Value = serde_json::from_str(&req.to_json()).unwrap();
+        assert_eq!(written["response_format"], json!({"type": "json_object"}));
+        assert_eq!(written["provider_overrides"], json!({"temperature": 0}));
     }
 
     #[test]
@@ -625,11 +646,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            req.response_format.as_ref().unwrap()["type"],
+            req.fields.response_format.as_ref().unwrap()["type"],
             j(json!("json_object"))
         );
         assert_eq!(
-            req.provider_overrides.as_ref().unwrap()["temperature"],
+            req.fields.provider_overrides.as_ref().unwrap()["temperature"],
             j(json!(0.2))
         );
         let v = serde_json::to_value(&req).unwrap();
@@ -669,9 +690,10 @@ mod tests {
                 json!({"type": "MEMORY", "config": {}, "priority": 0}),
             )]),
             assets: Some(vec!["a1".into(), "a2".into()]),
+            ..RequestFields::default()
         };
-        req.response_format = Some(obj(json!({"type": "json_object"})));
-        req.provider_overrides = Some(obj(json!({"temperature": 0.2})));
+        req.fields.response_format = Some(obj(json!({"type": "json_object"})));
+        req.fields.provider_overrides = Some(obj(json!({"temperature": 0.2})));
         assert_eq!(req.to_json(), serde_json::to_string(&req).unwrap());
     }
 

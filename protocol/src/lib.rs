@@ -3,6 +3,7 @@
 //!
 //! Pure Rust: no I/O, no web-sys, so everything here is tested natively.
 
+pub mod activity;
 pub mod chat;
 pub mod error;
 pub mod history;
@@ -14,6 +15,7 @@ pub mod session;
 pub mod stream;
 pub mod upload;
 
+pub use activity::{events_path, ActivityEvent, Step, StepKind};
 pub use chat::{
     json_type_name, parse_chat_request, ChatRequest, ChatResponse, FieldProblem, RequestError,
     RequestFields, API_KEY_HEADER,

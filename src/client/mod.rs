@@ -7,10 +7,12 @@
 //! at all, or 429/503 with `Retry-After`), with a timeout and Stop.
 
 mod abort;
+mod events;
 mod transport;
 mod upload;
 
 pub use abort::{Abort, AbortReason};
+pub use events::{events_url, ActivitySocket};
 pub use upload::{file_progress, upload_files};
 
 use lyzr_chat_protocol::{ApiError, Artifact, ChatRequest, RetryPolicy};
@@ -62,6 +64,21 @@ pub enum Progress {
     Text(String),
     /// A failure nothing was accepted for; trying again after `in_ms`.
     Retrying { in_ms: u64, error: ClientError },
+    /// The agent asks the page to run a tool (`local_tool_call`);
+    /// `arguments` is JSON text.
+    ToolCall { name: String, arguments: String },
+}
+
+/// What a complete answer carries besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// Files the chat call listed (a stream lists them inline).
+    pub artifacts: Vec<Artifact>,
+    /// The chat reply's `message_id`, `metadata` and `tool_calls` (the
+    /// last two as JSON text), kept for the host page.
+    pub message_id: Option<String>,
+    pub metadata: Option<String>,
+    pub tool_calls: Option<String>,
 }
 
 /// Why a send failed.
@@ -133,15 +150,15 @@ impl fmt::Display for ClientError {
     }
 }
 
-/// Sends one message; reply text arrives through `on`. Returns the files
-/// the chat call listed (a stream lists them inline, in `<artifacts>`).
+/// Sends one message; reply text arrives through `on`. Returns what the
+/// chat call added to the text (a stream lists files inline, in `<artifacts>`).
 pub async fn send_message(
     endpoint: &Endpoint,
     request: &ChatRequest,
     options: SendOptions,
     abort: &Abort,
     on: &mut dyn FnMut(Progress),
-) -> Result<Vec<Artifact>, ClientError> {
+) -> Result<Reply, ClientError> {
     let body = request.to_json();
     abort.set_timeout(options.timeout_ms);
     let mut use_stream = options.stream;
@@ -153,7 +170,7 @@ pub async fn send_message(
             transport::chat_once(endpoint, &body, abort, on).await
         };
         let error = match attempt {
-            Ok(artifacts) => break Ok(artifacts),
+            Ok(reply) => break Ok(reply),
             Err(error) => error,
         };
         if use_stream && error.stream_unavailable() {

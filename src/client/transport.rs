@@ -1,11 +1,11 @@
 //! One HTTP attempt: the chat call, or the stream call read chunk by chunk
 //! from the response body's ReadableStream.
 
-use super::{Abort, ClientError, Endpoint, Progress};
+use super::{Abort, ClientError, Endpoint, Progress, Reply};
 use js_sys::{Object, Reflect, Uint8Array};
 use lyzr_chat_protocol::{
-    history_path, parse_retry_after, sniff_body, stop_path, ApiError, Artifact, BodyKind,
-    ChatResponse, StreamDecoder, StreamEvent, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
+    history_path, parse_retry_after, sniff_body, stop_path, ApiError, BodyKind, ChatResponse,
+    StreamDecoder, StreamEvent, API_KEY_HEADER, CHAT_PATH, STREAM_PATH,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -111,11 +111,7 @@ async fn read_text(response: &Response, abort: &Abort) -> Result<String, ClientE
     })
 }
 
-fn chat_reply(
-    status: u16,
-    text: &str,
-    on: &mut dyn FnMut(Progress),
-) -> Result<Vec<Artifact>, ClientError> {
+fn chat_reply(status: u16, text: &str, on: &mut dyn FnMut(Progress)) -> Result<Reply, ClientError> {
     let reply = ChatResponse::parse(text).map_err(|e| {
         ClientError::BadReply(format!(
             "HTTP {status} body is not the documented JSON: {e}"
@@ -125,7 +121,12 @@ fn chat_reply(
         .text()
         .ok_or_else(|| ClientError::BadReply(format!("HTTP {status} body has no `response`")))?;
     on(Progress::Text(answer.to_string()));
-    Ok(reply.artifacts())
+    Ok(Reply {
+        artifacts: reply.artifacts(),
+        message_id: reply.message_id,
+        metadata: reply.metadata.map(|v| v.to_json()),
+        tool_calls: reply.tool_calls.map(|v| v.to_json()),
+    })
 }
 
 /// `POST /v3/inference/chat/`.
@@ -134,7 +135,7 @@ pub(super) async fn chat_once(
     body: &str,
     abort: &Abort,
     on: &mut dyn FnMut(Progress),
-) -> Result<Vec<Artifact>, ClientError> {
+) -> Result<Reply, ClientError> {
     let response = post(endpoint, CHAT_PATH, body, abort).await?;
     on(Progress::Accepted);
     let text = read_text(&response, abort).await?;
@@ -166,7 +167,7 @@ pub(super) async fn stream_once(
     body: &str,
     abort: &Abort,
     on: &mut dyn FnMut(Progress),
-) -> Result<Vec<Artifact>, ClientError> {
+) -> Result<Reply, ClientError> {
     let response = post(endpoint, STREAM_PATH, body, abort).await?;
     on(Progress::Accepted);
     let status = response.status();
@@ -210,14 +211,16 @@ pub(super) async fn stream_once(
                 StreamEvent::Text(text) => on(Progress::Text(text)),
                 StreamEvent::Done => {
                     let _ = reader.cancel();
-                    return Ok(Vec::new());
+                    return Ok(Reply::default());
                 }
                 StreamEvent::Error(message) => {
                     let _ = reader.cancel();
                     return Err(ClientError::StreamError(message));
                 }
-                // Not shown yet (issue 13 §1): like before, it adds no text.
-                StreamEvent::ToolCall { .. } => {}
+                StreamEvent::ToolCall { name, arguments } => on(Progress::ToolCall {
+                    name,
+                    arguments: arguments.to_json(),
+                }),
             }
         }
         if ended {

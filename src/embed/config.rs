@@ -32,6 +32,8 @@ pub struct WidgetConfig {
     pub fields: RequestFields,
     /// Use the stream call (default) or the chat call only.
     pub stream: bool,
+    /// Show the agent's steps from the activity socket.
+    pub activity: bool,
     /// How long to wait for a complete answer, in milliseconds.
     pub timeout_ms: u32,
     /// Looks, place and mode of the widget.
@@ -80,6 +82,10 @@ impl WidgetConfig {
             );
         }
         let api_url = reader.api_url(&options::API_URL);
+        // Lyzr's API has its events on another host, behind the account key:
+        // activity is on by default only where /v3/events is served (the
+        // local agent, the proxy).
+        let activity_by_default = lyzr_api_host(&api_url).is_none();
         let container = reader.element(&options::CONTAINER);
         // Without these the widget cannot work at all; any other bad option
         // is reported and replaced by its default.
@@ -115,8 +121,13 @@ impl WidgetConfig {
                     filter_variables: reader.object(&options::FILTER_VARIABLES),
                     features: reader.objects(&options::FEATURES),
                     assets: reader.strings(&options::ASSETS),
+                    response_format: reader.object(&options::RESPONSE_FORMAT),
+                    provider_overrides: reader.object(&options::PROVIDER_OVERRIDES),
                 },
                 stream: reader.boolean(&options::STREAM).unwrap_or(true),
+                activity: reader
+                    .boolean(&options::ACTIVITY)
+                    .unwrap_or(activity_by_default),
                 timeout_ms: reader
                     .whole(&options::TIMEOUT_MS)
                     .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32),
@@ -613,6 +624,14 @@ pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec
             variables.assets = reader.strings(spec);
             LiveChange::Variables(variables)
         }
+        "responseFormat" => {
+            variables.response_format = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
+        "providerOverrides" => {
+            variables.provider_overrides = reader.object(spec);
+            LiveChange::Variables(variables)
+        }
         other => unreachable!("option `{other}` is marked live but has no live change"),
     };
     if reader.problems.is_empty() {
@@ -663,9 +682,15 @@ pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
     if let Some((key, value)) = take("assets", "assets") {
         variables.assets = check_assets(&key, value).map_err(|p| problems.push(p)).ok();
     }
+    if let Some((key, value)) = take("response_format", "responseFormat") {
+        variables.response_format = check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    }
+    if let Some((key, value)) = take("provider_overrides", "providerOverrides") {
+        variables.provider_overrides = check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    }
     for key in fields.keys() {
         problems.push(format!(
-            "setVariables: unknown field `{key}`; known: system_prompt_variables, filter_variables, features, assets"
+            "setVariables: unknown field `{key}`; known: system_prompt_variables, filter_variables, features, assets, response_format, provider_overrides"
         ));
     }
     if problems.is_empty() {

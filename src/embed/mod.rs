@@ -61,14 +61,14 @@ impl ChatHandle {
     }
 
     /// Changes request fields for the next messages: an object with any of
-    /// `system_prompt_variables`, `filter_variables`, `features`, `assets`
-    /// (camelCase spellings work too). Returns false, with a console error
+    /// `system_prompt_variables`, `filter_variables`, `features`, `assets`,
+    /// `response_format`, `provider_overrides` (camelCase spellings work too). Returns false, with a console error
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
         match config::variables_from_js(&variables) {
             Ok(variables) => {
-                self.state.set_variables(to_state(variables));
+                self.state.set_variables(variables);
                 true
             }
             Err(problems) => {
@@ -157,9 +157,7 @@ impl ChatHandle {
                     }
                     config::LiveChange::Open(open) => self.state.set_open(open),
                     config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => {
-                        self.state.set_variables(to_state(variables))
-                    }
+                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
                     config::LiveChange::Nothing => {}
                 }
                 true
@@ -202,7 +200,8 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 
 /// Mounts a widget into `host` (whose open shadow root the loader may have
 /// made already, with its own launcher in it). `emit(name, detail)` is called
-/// for `open`, `close`, `message-sent`, `message-received` and `error`.
+/// for `open`, `close`, `message-sent`, `message-received`, `error`,
+/// `unread`, `tool-call` and `activity`.
 #[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
@@ -308,11 +307,8 @@ fn mount_widget(
         .clone()
         .unwrap_or_else(|| visitor_id(config.persistence));
     let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    let fields = config.fields.clone();
-    settings.system_prompt_variables = fields.system_prompt_variables;
-    settings.filter_variables = fields.filter_variables;
-    settings.features = fields.features;
-    settings.assets = fields.assets;
+    settings.fields = config.fields.clone();
+    settings.activity = config.activity;
     settings.options.stream = config.stream;
     settings.options.timeout_ms = config.timeout_ms;
     let text = UiText {
@@ -371,15 +367,10 @@ fn mount_widget(
     })
 }
 
-/// The state's copy of a partial update of the request fields (until the
-/// state keeps a `RequestFields` itself).
-fn to_state(fields: lyzr_chat_protocol::RequestFields) -> crate::state::Variables {
-    crate::state::Variables {
-        system_prompt_variables: fields.system_prompt_variables,
-        filter_variables: fields.filter_variables,
-        features: fields.features,
-        assets: fields.assets,
-    }
+/// JSON text as a JavaScript value (`undefined` when absent or unreadable).
+fn json(text: Option<String>) -> JsValue {
+    text.and_then(|t| js_sys::JSON::parse(&t).ok())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Passes the conversation's events to the loader's `emit`.
@@ -407,9 +398,41 @@ fn connect_events(state: ChatState, emit: js_sys::Function) {
             "message-sent",
             detail(&[("text", text.into()), ("sessionId", session())]),
         ),
-        ChatEvent::MessageReceived { text } => call(
+        ChatEvent::MessageReceived {
+            text,
+            message_id,
+            metadata,
+            tool_calls,
+        } => call(
             "message-received",
-            detail(&[("text", text.into()), ("sessionId", session())]),
+            detail(&[
+                ("text", text.into()),
+                ("sessionId", session()),
+                ("messageId", message_id.into()),
+                ("metadata", json(metadata)),
+                ("toolCalls", json(tool_calls)),
+            ]),
+        ),
+        ChatEvent::ToolCall { name, arguments } => call(
+            "tool-call",
+            detail(&[
+                ("name", name.into()),
+                ("arguments", json(Some(arguments))),
+                ("sessionId", session()),
+            ]),
+        ),
+        ChatEvent::Activity { event, step } => call(
+            "activity",
+            detail(&[
+                ("type", event.event_type.into()),
+                ("status", event.status.into()),
+                ("level", event.level.into()),
+                ("message", event.message.into()),
+                ("toolName", event.tool_name.into()),
+                ("runId", event.run_id.into()),
+                ("step", step.as_ref().map(words::step).into()),
+                ("sessionId", session()),
+            ]),
         ),
         ChatEvent::Error { problem } => call(
             "error",

@@ -283,6 +283,27 @@ pub const ASSETS: OptionSpec = option(
     "ids of uploaded assets sent with every message",
     true,
 );
+pub const RESPONSE_FORMAT: OptionSpec = option(
+    "responseFormat",
+    Kind::Object,
+    Some("none"),
+    "the response_format sent with every message (e.g. {\"type\": \"json_object\"})",
+    true,
+);
+pub const PROVIDER_OVERRIDES: OptionSpec = option(
+    "providerOverrides",
+    Kind::Object,
+    Some("none"),
+    "the provider_overrides sent with every message (a proxy drops it unless allowed)",
+    true,
+);
+pub const ACTIVITY: OptionSpec = option(
+    "activity",
+    Kind::Bool,
+    Some("true, except when apiUrl is Lyzr's own API"),
+    "show the agent's steps live (from the events socket /v3/events/{sessionId} of the local agent or the proxy), folded into \"How I got this\" when the answer is complete",
+    false,
+);
 pub const STREAM: OptionSpec = option(
     "stream",
     Kind::Bool,
@@ -356,6 +377,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     FILTER_VARIABLES,
     FEATURES,
     ASSETS,
+    RESPONSE_FORMAT,
+    PROVIDER_OVERRIDES,
+    ACTIVITY,
     STREAM,
     TIMEOUT_MS,
     LINK_SCHEMES,

@@ -7,9 +7,9 @@
 //! (`state::ChatState`) turns those into signals and saves the model.
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
-use crate::client::{Abort, AbortReason, ClientError, Progress, SendOptions};
-use lyzr_chat_protocol::Object;
-use lyzr_chat_protocol::{Artifact, ChatRequest, PartsDelta, ReplyParts};
+use crate::client::{Abort, AbortReason, ClientError, Progress, Reply, SendOptions};
+use lyzr_chat_protocol::activity::apply;
+use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, RequestFields, Step};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -20,15 +20,22 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// The network, as the conversation needs it.
 pub trait Transport {
-    /// Sends one message; reply text comes through `on`. Returns the files
-    /// the chat call listed.
+    /// Sends one message; reply text comes through `on`. Returns what the
+    /// chat call added (files, ids).
     fn send<'a>(
         &'a self,
         request: &'a ChatRequest,
         options: SendOptions,
         abort: &'a Abort,
         on: &'a mut dyn FnMut(Progress),
-    ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>>;
+    ) -> LocalFuture<'a, Result<Reply, ClientError>>;
+    /// Opens the agent-activity channel of `session_id` for one answer,
+    /// events going to `on`; `None` when the API has none.
+    fn activity(
+        &self,
+        session_id: &str,
+        on: Box<dyn Fn(ActivityEvent)>,
+    ) -> Option<Rc<dyn Activity>>;
     /// Asks the service to stop answering (best effort).
     fn stop(&self, session_id: &str) -> LocalFuture<'static, ()>;
     /// The server's history of a session, oldest first.
@@ -36,6 +43,16 @@ pub trait Transport {
         &self,
         session_id: &str,
     ) -> LocalFuture<'static, Result<Vec<HistoryItem>, ClientError>>;
+}
+
+/// One answer's activity channel. It never affects the answer.
+pub trait Activity {
+    /// Resolves once the channel listens or failed, or after a short wait.
+    fn ready(&self) -> LocalFuture<'static, ()>;
+    /// The answer is over: the channel closes after a grace period.
+    fn finish(&self);
+    /// Closes now.
+    fn close(&self);
 }
 
 /// Time, ids and randomness.
@@ -52,11 +69,11 @@ pub trait Env {
 pub struct ChatSettings {
     pub agent_id: String,
     pub user_id: String,
-    pub system_prompt_variables: Option<Object>,
-    pub filter_variables: Option<Object>,
-    pub features: Option<Vec<Object>>,
-    pub assets: Option<Vec<String>>,
+    /// Sent with every message (`assets` plus each message's files).
+    pub fields: RequestFields,
     pub options: SendOptions,
+    /// Show the agent's steps (open the activity channel per answer).
+    pub activity: bool,
 }
 
 impl ChatSettings {
@@ -64,23 +81,11 @@ impl ChatSettings {
         Self {
             agent_id,
             user_id,
-            system_prompt_variables: None,
-            filter_variables: None,
-            features: None,
-            assets: None,
+            fields: RequestFields::default(),
             options: SendOptions::default(),
+            activity: false,
         }
     }
-}
-
-/// Request fields the host page may change while the widget runs; `None`
-/// leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Variables {
-    pub system_prompt_variables: Option<Object>,
-    pub filter_variables: Option<Object>,
-    pub features: Option<Vec<Object>>,
-    pub assets: Option<Vec<String>>,
 }
 
 /// A passing note for the visitor.
@@ -101,9 +106,22 @@ pub enum ChatEvent {
     MessageSent {
         text: String,
     },
-    /// An answer is complete.
+    /// An answer is complete; the chat call's ids as they came (JSON text).
     MessageReceived {
         text: String,
+        message_id: Option<String>,
+        metadata: Option<String>,
+        tool_calls: Option<String>,
+    },
+    /// The agent asks the page to run a tool; `arguments` is JSON text.
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
+    /// An event of the activity channel, with the step it made or changed.
+    Activity {
+        event: ActivityEvent,
+        step: Option<Step>,
     },
     /// A send failed.
     Error {
@@ -140,6 +158,9 @@ struct Inflight {
     abort: Abort,
     question: u64,
     answer: Option<u64>,
+    /// Which send this is (activity events name it).
+    run: u64,
+    activity: Option<Rc<dyn Activity>>,
 }
 
 /// One conversation and the work on it.
@@ -154,6 +175,10 @@ pub struct Chat {
     history_loading: Cell<bool>,
     /// The page is being left: a request that breaks now broke because of it.
     leaving: Cell<bool>,
+    /// Sends started so far.
+    runs: Cell<u64>,
+    /// The last finished send and its answer: its trailing events still count.
+    last: Cell<Option<(u64, u64)>>,
     notify: RefCell<Rc<dyn Fn(Change)>>,
 }
 
@@ -174,6 +199,8 @@ impl Chat {
             online: Cell::new(true),
             history_loading: Cell::new(false),
             leaving: Cell::new(false),
+            runs: Cell::new(0),
+            last: Cell::new(None),
             notify: RefCell::new(Rc::new(|_| {})),
         })
     }
@@ -243,21 +270,9 @@ impl Chat {
         self.settings.borrow_mut().user_id = user_id;
     }
 
-    /// Changes request fields for the next messages.
-    pub fn set_variables(&self, v: Variables) {
-        let mut s = self.settings.borrow_mut();
-        if v.system_prompt_variables.is_some() {
-            s.system_prompt_variables = v.system_prompt_variables;
-        }
-        if v.filter_variables.is_some() {
-            s.filter_variables = v.filter_variables;
-        }
-        if v.features.is_some() {
-            s.features = v.features;
-        }
-        if v.assets.is_some() {
-            s.assets = v.assets;
-        }
+    /// Changes request fields for the next messages (those `patch` sets).
+    pub fn set_variables(&self, patch: RequestFields) {
+        self.settings.borrow_mut().fields.update(patch);
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -373,26 +388,41 @@ impl Chat {
             return;
         }
         let abort = Abort::new();
+        let (request, options, watch) = {
+            let s = self.settings.borrow();
+            let c = self.read();
+            let Some(m) = c.get(question) else { return };
+            let mut fields = s.fields.clone();
+            let mut assets = fields.assets.take().unwrap_or_default();
+            assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
+            fields.assets = (!assets.is_empty()).then_some(assets);
+            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
+                .with_fields(fields);
+            (request, s.options, s.activity)
+        };
+        let run = self.runs.get() + 1;
+        self.runs.set(run);
+        // Opened just before sending, so the first steps are not missed.
+        let activity = if watch {
+            let chat = Rc::downgrade(self);
+            self.transport.activity(
+                &request.session_id,
+                Box::new(move |event| {
+                    if let Some(chat) = chat.upgrade() {
+                        chat.activity(run, event);
+                    }
+                }),
+            )
+        } else {
+            None
+        };
         *self.inflight.borrow_mut() = Some(Inflight {
             abort: abort.clone(),
             question,
             answer: None,
+            run,
+            activity: activity.clone(),
         });
-        let (request, options) = {
-            let s = self.settings.borrow();
-            let c = self.read();
-            let Some(m) = c.get(question) else { return };
-            let mut assets: Vec<String> = s.assets.clone().unwrap_or_default();
-            assets.extend(m.parts.files.iter().filter_map(|f| f.asset_id.clone()));
-            let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
-                .with_fields(lyzr_chat_protocol::RequestFields {
-                    system_prompt_variables: s.system_prompt_variables.clone(),
-                    filter_variables: s.filter_variables.clone(),
-                    features: s.features.clone(),
-                    assets: (!assets.is_empty()).then_some(assets),
-                });
-            (request, s.options)
-        };
         self.change(question, |m| {
             m.sent = true;
             m.problem = None;
@@ -403,6 +433,9 @@ impl Chat {
         self.tell(Change::Busy(true));
         let chat = self.clone();
         crate::spawn(async move {
+            if let Some(activity) = &activity {
+                activity.ready().await;
+            }
             let mut parts = ReplyParts::new();
             let mut accepted = false;
             let result = {
@@ -411,6 +444,9 @@ impl Chat {
                     .send(&request, options, &abort, &mut on)
                     .await
             };
+            if let Some(activity) = activity {
+                activity.finish();
+            }
             chat.finish(result, &abort, parts, accepted);
         });
     }
@@ -429,6 +465,48 @@ impl Chat {
                 crate::console::warn(&format!("{error}; retrying in {in_ms} ms"));
                 self.tell(Change::Notice(Some(Notice::Retrying { in_ms, error })));
             }
+            Progress::ToolCall { name, arguments } => {
+                if let Some(id) = self.answer() {
+                    let tool = name.clone();
+                    self.change(id, |m| m.parts.tool_call = Some(tool));
+                }
+                self.tell(Change::Event(ChatEvent::ToolCall { name, arguments }));
+            }
+        }
+    }
+
+    /// An event of send `run`'s activity channel: a step of its answer
+    /// (whose bubble the first step makes, before any text; `finish` takes
+    /// it away again if the message is not accepted), and an event for the
+    /// host page.
+    fn activity(&self, run: u64, event: ActivityEvent) {
+        let live = self
+            .inflight
+            .borrow()
+            .as_ref()
+            .is_some_and(|i| i.run == run);
+        let target = if live {
+            // Only a step makes a bubble (not the run's start or end).
+            let pending = self.inflight.borrow().as_ref().and_then(|i| i.answer);
+            pending.or_else(|| {
+                apply(&mut Vec::new(), &event)
+                    .then(|| self.answer())
+                    .flatten()
+            })
+        } else {
+            // Trailing the answer; or of a send reset or superseded: none.
+            self.last.get().filter(|(r, _)| *r == run).map(|(_, id)| id)
+        };
+        let mut step = None;
+        if let Some(id) = target {
+            self.change(id, |m| {
+                if apply(&mut m.parts.steps, &event) {
+                    step = m.parts.steps.last().cloned();
+                }
+            });
+        }
+        if live || target.is_some() {
+            self.tell(Change::Event(ChatEvent::Activity { event, step }));
         }
     }
 
@@ -476,7 +554,11 @@ impl Chat {
     }
 
     fn add(&self, delta: PartsDelta) {
-        if delta.answer.is_empty() && delta.thinking.is_empty() && delta.artifacts.is_empty() {
+        if delta.answer.is_empty()
+            && delta.thinking.is_empty()
+            && delta.artifacts.is_empty()
+            && delta.files_notes.is_empty()
+        {
             return;
         }
         let Some(id) = self.answer() else { return };
@@ -484,12 +566,15 @@ impl Chat {
             m.text.push_str(&delta.answer);
             m.parts.thinking.push_str(&delta.thinking);
             m.parts.artifacts.extend(delta.artifacts);
+            m.parts
+                .files_notes
+                .extend(delta.files_notes.into_iter().map(|n| n.raw));
         });
     }
 
     fn finish(
         &self,
-        result: Result<Vec<Artifact>, ClientError>,
+        result: Result<Reply, ClientError>,
         abort: &Abort,
         mut parts: ReplyParts,
         accepted: bool,
@@ -501,20 +586,54 @@ impl Chat {
         }
         self.add(parts.finish());
         let Inflight {
-            question, answer, ..
+            question,
+            answer,
+            run,
+            ..
         } = self.inflight.borrow_mut().take().expect("checked above");
+        // A bubble made by steps alone goes with a message not accepted.
+        let answer = match answer {
+            Some(id) if !accepted => {
+                self.change_list(|c| c.remove(id));
+                None
+            }
+            other => other,
+        };
         self.tell(Change::Busy(false));
         self.tell(Change::Notice(None));
+        if let Some(answer) = answer {
+            self.last.set(Some((run, answer)));
+        }
+        // Its events may trail the answer.
+        let new_answer = || {
+            let id = self.new_answer(question);
+            self.last.set(Some((run, id)));
+            id
+        };
         match result {
-            Ok(artifacts) => {
+            Ok(reply) => {
                 // An empty answer still gets its bubble.
-                let answer = answer.unwrap_or_else(|| self.new_answer(question));
+                let answer = answer.unwrap_or_else(new_answer);
+                let Reply {
+                    artifacts,
+                    message_id,
+                    metadata,
+                    tool_calls,
+                } = reply;
                 self.change(answer, |m| {
                     m.parts.artifacts.extend(artifacts);
+                    m.parts.message_id = message_id.clone();
+                    // The answer is complete: so is every step of it.
+                    m.parts.steps.iter_mut().for_each(|s| s.done = true);
                     m.status = Status::Done;
                 });
                 let text = self.with(|c| c.get(answer).map(|m| m.text.clone()).unwrap_or_default());
-                self.tell(Change::Event(ChatEvent::MessageReceived { text }));
+                self.tell(Change::Event(ChatEvent::MessageReceived {
+                    text,
+                    message_id,
+                    metadata,
+                    tool_calls,
+                }));
                 if !self.open.get() {
                     let count = {
                         let mut c = self.write();
@@ -539,7 +658,7 @@ impl Chat {
                         m.problem = Some(Problem::PageLeft);
                     }),
                     None => {
-                        let id = self.new_answer(question);
+                        let id = new_answer();
                         self.change(id, |m| m.status = Status::Interrupted);
                     }
                 }
@@ -562,7 +681,7 @@ impl Chat {
                     }),
                     None => {
                         // Accepted with no answer at all: an empty failed answer carries the reason.
-                        let id = self.new_answer(question);
+                        let id = new_answer();
                         self.change(id, |m| {
                             m.status = Status::Failed;
                             m.problem = problem;
@@ -641,6 +760,9 @@ impl Chat {
         let taken = self.inflight.borrow_mut().take();
         if let Some(inflight) = taken {
             inflight.abort.abort(AbortReason::Discarded);
+            if let Some(activity) = inflight.activity {
+                activity.close();
+            }
             self.tell(Change::Busy(false));
         }
     }
@@ -748,7 +870,7 @@ mod tests {
     use super::*;
     use crate::spawn::test_pool::run_until_stalled;
     use futures::channel::oneshot;
-    use lyzr_chat_protocol::ApiError;
+    use lyzr_chat_protocol::{ApiError, StepKind};
     use std::collections::VecDeque;
 
     /// What the fake server does with the next message.
@@ -761,6 +883,50 @@ mod tests {
         Break(Vec<&'static str>, ClientError),
         /// Accepts, sends these pieces, then waits for the sender.
         Hold(Vec<&'static str>, oneshot::Receiver<()>),
+        /// Waits for the sender, then accepts and answers with these pieces.
+        Slow(oneshot::Receiver<()>, Vec<&'static str>),
+        /// Waits for the sender, then refuses.
+        SlowRefuse(oneshot::Receiver<()>, ClientError),
+        /// Accepts, then the stream asks the page to run a tool.
+        Tool(&'static str, &'static str),
+        /// Accepts and answers as the chat call does, with its ids.
+        Whole(&'static str, Reply),
+    }
+
+    type OnEvent = Box<dyn Fn(ActivityEvent)>;
+
+    /// What the fake activity channel saw.
+    #[derive(Default)]
+    struct FakeChannel {
+        opened: Cell<u32>,
+        finished: Cell<u32>,
+        closed: Cell<u32>,
+        on: RefCell<Option<OnEvent>>,
+    }
+
+    impl FakeChannel {
+        fn emit(&self, event_type: &str, tool: Option<&str>) {
+            let on = self.on.borrow();
+            (on.as_ref().expect("a channel is open"))(ActivityEvent {
+                event_type: event_type.into(),
+                tool_name: tool.map(Into::into),
+                ..ActivityEvent::default()
+            });
+        }
+    }
+
+    struct FakeActivity(Rc<FakeChannel>);
+
+    impl Activity for FakeActivity {
+        fn ready(&self) -> LocalFuture<'static, ()> {
+            Box::pin(async {})
+        }
+        fn finish(&self) {
+            self.0.finished.set(self.0.finished.get() + 1);
+        }
+        fn close(&self) {
+            self.0.closed.set(self.0.closed.get() + 1);
+        }
     }
 
     #[derive(Default)]
@@ -769,6 +935,7 @@ mod tests {
         received: RefCell<Vec<ChatRequest>>,
         stops: Cell<u32>,
         history: RefCell<Option<Result<Vec<HistoryItem>, ClientError>>>,
+        channel: Rc<FakeChannel>,
     }
 
     impl Transport for FakeServer {
@@ -778,7 +945,7 @@ mod tests {
             _options: SendOptions,
             abort: &'a Abort,
             on: &'a mut dyn FnMut(Progress),
-        ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>> {
+        ) -> LocalFuture<'a, Result<Reply, ClientError>> {
             self.received.borrow_mut().push(request.clone());
             let script = self
                 .script
@@ -792,7 +959,7 @@ mod tests {
                         for p in pieces {
                             on(Progress::Text(p.into()));
                         }
-                        Ok(vec![])
+                        Ok(Reply::default())
                     }
                     Script::Refuse(e) => Err(e),
                     Script::Break(pieces, e) => {
@@ -802,6 +969,31 @@ mod tests {
                         }
                         Err(e)
                     }
+                    Script::Slow(release, pieces) => {
+                        let _ = release.await;
+                        on(Progress::Accepted);
+                        for p in pieces {
+                            on(Progress::Text(p.into()));
+                        }
+                        Ok(Reply::default())
+                    }
+                    Script::SlowRefuse(release, e) => {
+                        let _ = release.await;
+                        Err(e)
+                    }
+                    Script::Tool(name, arguments) => {
+                        on(Progress::Accepted);
+                        on(Progress::ToolCall {
+                            name: name.into(),
+                            arguments: arguments.into(),
+                        });
+                        Ok(Reply::default())
+                    }
+                    Script::Whole(text, reply) => {
+                        on(Progress::Accepted);
+                        on(Progress::Text(text.into()));
+                        Ok(reply)
+                    }
                     Script::Hold(pieces, release) => {
                         on(Progress::Accepted);
                         for p in pieces {
@@ -810,11 +1002,21 @@ mod tests {
                         let _ = release.await;
                         match abort.reason() {
                             Some(r) => Err(ClientError::Aborted(r)),
-                            None => Ok(vec![]),
+                            None => Ok(Reply::default()),
                         }
                     }
                 }
             })
+        }
+
+        fn activity(
+            &self,
+            _session_id: &str,
+            on: Box<dyn Fn(ActivityEvent)>,
+        ) -> Option<Rc<dyn Activity>> {
+            self.channel.opened.set(self.channel.opened.get() + 1);
+            *self.channel.on.borrow_mut() = Some(on);
+            Some(Rc::new(FakeActivity(self.channel.clone())))
         }
 
         fn stop(&self, _session_id: &str) -> LocalFuture<'static, ()> {
@@ -969,8 +1171,198 @@ mod tests {
         let changes = changes.borrow();
         assert!(changes.contains(&Change::Accepted("hi".into())));
         assert!(changes.contains(&Change::Event(ChatEvent::MessageReceived {
-            text: "Hello !".into()
+            text: "Hello !".into(),
+            message_id: None,
+            metadata: None,
+            tool_calls: None,
         })));
+        assert_eq!(server.channel.opened.get(), 0, "activity is off");
+    }
+
+    fn with_activity(chat: &Chat) {
+        let mut settings = chat.settings.borrow_mut();
+        settings.activity = true;
+    }
+
+    fn steps_of(chat: &Chat, id: u64) -> Vec<(StepKind, String, bool)> {
+        chat.with(|c| {
+            c.get(id)
+                .unwrap()
+                .parts
+                .steps
+                .iter()
+                .map(|s| (s.kind, s.name.clone(), s.done))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn steps_make_the_answer_bubble_before_its_text_and_trail_after_it() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["It is 18 °C."]));
+        let (chat, changes) = chat_with(&server);
+        with_activity(&chat);
+        chat.send("weather?".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(server.channel.opened.get(), 1, "opened before the answer");
+        server.channel.emit("agent_process_start", None);
+        // The run's start is no step: no bubble for it.
+        assert_eq!(chat.with(|c| c.messages.len()), 1);
+        server.channel.emit("knowledge_base_retrieval", None);
+        server
+            .channel
+            .emit("tool_call_prepare", Some("get_weather"));
+        // The first step made the answer's bubble, before any text.
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(
+            (answer.role, answer.status),
+            (Role::Agent, Status::Streaming)
+        );
+        assert_eq!(answer.text, "");
+        assert_eq!(
+            steps_of(&chat, answer.id),
+            [
+                (StepKind::Knowledge, String::new(), true),
+                (StepKind::Tool, "get_weather".into(), false),
+            ]
+        );
+        let events = changes
+            .borrow()
+            .iter()
+            .filter(|c| matches!(c, Change::Event(ChatEvent::Activity { .. })))
+            .count();
+        assert_eq!(events, 3, "every event goes to the host page");
+        release.send(()).unwrap();
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].id);
+        assert_eq!(chat.with(|c| c.messages.len()), 2, "the same bubble");
+        assert_eq!(chat.with(|c| c.messages[1].text.clone()), "It is 18 °C.");
+        assert_eq!(
+            steps_of(&chat, answer),
+            [
+                (StepKind::Knowledge, String::new(), true),
+                (StepKind::Tool, "get_weather".into(), true),
+            ],
+            "all done once the answer is complete"
+        );
+        assert_eq!(server.channel.finished.get(), 1);
+        // An event trailing the answer (within the grace period) still counts.
+        server.channel.emit("artifact_create_success", None);
+        assert_eq!(steps_of(&chat, answer).len(), 3);
+        // Another send's channel does not write into this answer.
+        let stale = server.channel.on.borrow_mut().take().unwrap();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["next"]));
+        chat.send("again".into(), vec![]);
+        run_until_stalled();
+        stale(ActivityEvent {
+            event_type: "thinking".into(),
+            ..ActivityEvent::default()
+        });
+        assert_eq!(steps_of(&chat, answer).len(), 3);
+    }
+
+    #[test]
+    fn steps_of_a_refused_send_go_with_it_and_reset_closes_the_channel() {
+        let server = Rc::new(FakeServer::default());
+        let (release, held) = oneshot::channel::<()>();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["x"]));
+        let (chat, _) = chat_with(&server);
+        with_activity(&chat);
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        server.channel.emit("thinking", None);
+        chat.reset();
+        assert_eq!(server.channel.closed.get(), 1);
+        drop(release);
+        run_until_stalled();
+        assert!(chat.with(|c| c.messages.is_empty()));
+        // Refused after a step made a bubble: the bubble goes, the
+        // visitor's message stands not sent.
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::SlowRefuse(held, refused(500)));
+        let id = chat.send("r".into(), vec![]).unwrap();
+        run_until_stalled();
+        server.channel.emit("thinking", None);
+        assert_eq!(chat.with(|c| c.messages.len()), 2);
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert_eq!(statuses(&chat), [(Role::User, Status::NotSent, "r".into())]);
+        assert_eq!(
+            chat.with(|c| c.get(id).unwrap().problem.clone()),
+            Some(Problem::Send(refused(500)))
+        );
+    }
+
+    #[test]
+    fn a_local_tool_call_is_shown_and_told_to_the_host_page() {
+        let server = Rc::new(FakeServer::default());
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Tool("get_weather", r#"{"city":"Paris"}"#));
+        let (chat, changes) = chat_with(&server);
+        chat.send("weather?".into(), vec![]);
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(answer.status, Status::Done);
+        assert_eq!(answer.text, "");
+        assert_eq!(answer.parts.tool_call.as_deref(), Some("get_weather"));
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::ToolCall {
+                name: "get_weather".into(),
+                arguments: r#"{"city":"Paris"}"#.into(),
+            })));
+    }
+
+    #[test]
+    fn the_chat_calls_ids_are_kept_and_unreadable_artifacts_are_a_note() {
+        let server = Rc::new(FakeServer::default());
+        let reply = Reply {
+            message_id: Some("m-7".into()),
+            metadata: Some(r#"{"model":"x"}"#.into()),
+            tool_calls: Some("[]".into()),
+            ..Reply::default()
+        };
+        server.script.borrow_mut().push_back(Script::Whole(
+            "Here <artifacts>not json</artifacts>you go",
+            reply,
+        ));
+        let (chat, changes) = chat_with(&server);
+        chat.send("files?".into(), vec![]);
+        run_until_stalled();
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(answer.text, "Here you go");
+        assert_eq!(answer.parts.files_notes, ["not json"]);
+        assert_eq!(answer.parts.message_id.as_deref(), Some("m-7"));
+        assert!(changes
+            .borrow()
+            .contains(&Change::Event(ChatEvent::MessageReceived {
+                text: "Here you go".into(),
+                message_id: Some("m-7".into()),
+                metadata: Some(r#"{"model":"x"}"#.into()),
+                tool_calls: Some("[]".into()),
+            })));
+        // Kept across a reload, as JSON.
+        let restored = Conversation::restore(&chat.with(Conversation::to_json), None).unwrap();
+        assert_eq!(restored.messages[1].parts.files_notes, ["not json"]);
+        assert_eq!(
+            restored.messages[1].parts.message_id.as_deref(),
+            Some("m-7")
+        );
     }
 
     #[test]
@@ -1215,9 +1607,9 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(Variables {
+        chat.set_variables(RequestFields {
             assets: Some(vec!["cfg-1".into()]),
-            ..Variables::default()
+            ..RequestFields::default()
         });
         let file = FileRef {
             name: "r.pdf".into(),

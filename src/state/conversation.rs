@@ -9,8 +9,8 @@
 
 use super::saved;
 use crate::client::ClientError;
-use lyzr_chat_protocol::Artifact;
 use lyzr_chat_protocol::Json;
+use lyzr_chat_protocol::{Artifact, Step};
 
 /// The saved format's version. A saved value of another version is dropped.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -67,11 +67,27 @@ pub struct Parts {
     pub files: Vec<FileRef>,
     /// Files the agent produced.
     pub artifacts: Vec<Artifact>,
+    /// `<artifacts>` blocks that were not JSON (raw, trimmed): shown as a
+    /// note apart from the answer.
+    pub files_notes: Vec<String>,
+    /// A tool the agent asked the page to run (`local_tool_call`).
+    pub tool_call: Option<String>,
+    /// The chat reply's `message_id` (its `metadata` and `tool_calls` go
+    /// to the host page in `message-received`, unsaved).
+    pub message_id: Option<String>,
+    /// The agent's steps (activity), shown live and then folded. Not saved:
+    /// a restored answer shows its text only.
+    pub steps: Vec<Step>,
 }
 
 impl Parts {
     pub(crate) fn is_empty(&self) -> bool {
-        self.thinking.is_empty() && self.files.is_empty() && self.artifacts.is_empty()
+        self.thinking.is_empty()
+            && self.files.is_empty()
+            && self.artifacts.is_empty()
+            && self.files_notes.is_empty()
+            && self.tool_call.is_none()
+            && self.message_id.is_none()
     }
 }
 

@@ -14,7 +14,7 @@ mod saved;
 mod storage;
 mod transport;
 
-pub use chat::{ChatEvent, ChatSettings, Notice, Variables};
+pub use chat::{ChatEvent, ChatSettings, Notice};
 pub use conversation::{Conversation, FileRef, Message, Problem, Role, Status};
 pub use storage::{random_bytes, visitor_id, Persistence};
 
@@ -464,7 +464,7 @@ impl ChatState {
     }
 
     /// Changes request fields for the next messages.
-    pub fn set_variables(&self, variables: Variables) {
+    pub fn set_variables(&self, variables: lyzr_chat_protocol::RequestFields) {
         self.chat().set_variables(variables);
     }
 

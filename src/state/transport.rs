@@ -1,11 +1,14 @@
 //! The browser's side of the conversation's seams: [`Transport`] over the
 //! client's HTTP calls, and [`Env`] over the page's clock and crypto.
 
-use super::chat::{Env, LocalFuture, Transport};
+use super::chat::{Activity, Env, LocalFuture, Transport};
 use super::conversation::{HistoryItem, Role};
 use super::storage::random_bytes;
-use crate::client::{self, Abort, ClientError, Endpoint, Progress, SendOptions};
-use lyzr_chat_protocol::{new_session_id, Artifact, ChatRequest, HistoryRole};
+use crate::client::{
+    self, Abort, ActivitySocket, ClientError, Endpoint, Progress, Reply, SendOptions,
+};
+use lyzr_chat_protocol::{new_session_id, ActivityEvent, ChatRequest, HistoryRole};
+use std::rc::Rc;
 
 /// The Lyzr API (or a proxy) over HTTP.
 pub struct HttpTransport {
@@ -19,7 +22,7 @@ impl Transport for HttpTransport {
         options: SendOptions,
         abort: &'a Abort,
         on: &'a mut dyn FnMut(Progress),
-    ) -> LocalFuture<'a, Result<Vec<Artifact>, ClientError>> {
+    ) -> LocalFuture<'a, Result<Reply, ClientError>> {
         Box::pin(client::send_message(
             &self.endpoint,
             request,
@@ -27,6 +30,15 @@ impl Transport for HttpTransport {
             abort,
             on,
         ))
+    }
+
+    fn activity(
+        &self,
+        session_id: &str,
+        on: Box<dyn Fn(ActivityEvent)>,
+    ) -> Option<Rc<dyn Activity>> {
+        let url = client::events_url(&self.endpoint, session_id)?;
+        Some(Rc::new(ActivitySocket::open(url, on)))
     }
 
     fn stop(&self, session_id: &str) -> LocalFuture<'static, ()> {
@@ -83,5 +95,19 @@ impl Env for BrowserEnv {
 
     fn new_session(&self, agent_id: &str) -> String {
         new_session_id(agent_id, &random_bytes())
+    }
+}
+
+impl Activity for ActivitySocket {
+    fn ready(&self) -> LocalFuture<'static, ()> {
+        Box::pin(ActivitySocket::ready(self))
+    }
+
+    fn finish(&self) {
+        ActivitySocket::finish(self);
+    }
+
+    fn close(&self) {
+        ActivitySocket::close(self);
     }
 }

@@ -35,7 +35,9 @@ pub fn announcer(state: ChatState) -> impl IntoView {
     let region: NodeRef<leptos::html::Div> = NodeRef::new();
     let banner = super::messages::banner(state);
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
-    Effect::new(move |before: Option<(u64, Option<(String, bool)>)>| {
+    // What was said last: (the answer's id, the banner).
+    let mut before: Option<(u64, Option<(String, bool)>)> = None;
+    super::effect(move || {
         let now = (state.answered.get(), banner());
         let said = match &before {
             // Only a new answer: not the same one again as it is marked read.
@@ -52,7 +54,7 @@ pub fn announcer(state: ChatState) -> impl IntoView {
                 el.set_text_content(Some(&if same { text + "\u{a0}" } else { text }));
             }
         }
-        now
+        before = Some(now);
     });
     view! { <div class="lc-sr" role="status" node_ref=region></div> }
 }

@@ -1,11 +1,10 @@
 //! The message list: user, agent and error bubbles, the waiting indicator,
-//! and an agent answer's parts (thinking, text as safe markdown, files) as
-//! they arrive.
+//! and an agent answer's parts (its steps, thinking, text as safe markdown,
+//! files) as they arrive.
 
-use super::words;
+use super::{effect, on_click, show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
-use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Bubbles built at first, and added each time the visitor reaches the top.
@@ -14,8 +13,10 @@ const PAGE: usize = 40;
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
-#[component]
-pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {
@@ -72,13 +73,12 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
     };
     // Older messages fetched on the visitor's request are shown when they come.
     let asked = RwSignal::new(false);
-    Effect::new(move |_| {
-        let head = state.list.with(|l| l.first().copied());
+    effect(move || {
+        state.list.track();
         if asked.get_untracked() && hidden() > 0 {
             asked.set(false);
             reveal();
         }
-        head
     });
     let has_earlier = move || hidden() != 0 || state.list.with(|_| state.has_older());
     let earlier = move || {
@@ -108,7 +108,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
         follow.set(true);
         unseen.set(false);
     };
-    Effect::new(move |_| {
+    effect(move || {
         let newest_is_users = state.list.with(|l| l.last().copied()).is_some_and(|id| {
             state.with_conversation(|c| c.get(id).is_some_and(|m| m.role == Role::User))
         });
@@ -119,12 +119,19 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
         }
     });
     follow_growth(list, follow, unseen);
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
             follow.set(at_bottom);
-            // At the top: older messages, built or fetched.
-            if el.scroll_top() <= 8 && (hidden() > 0 || state.has_older()) {
+            // At the top: older messages, built or fetched. Only when the
+            // list moved up: content growing by a few pixels while the
+            // bottom is followed (the agent's steps, say) fires scroll
+            // events near the top too.
+            let top = el.scroll_top();
+            let up = top < last_top.get_value();
+            last_top.set_value(top);
+            if up && top <= 8 && (hidden() > 0 || state.has_older()) {
                 earlier();
             }
             if at_bottom {
@@ -142,38 +149,38 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 tabindex="0"
                 on:scroll=on_scroll
             >
-                <Show when=move || has_earlier()>
+                {show(has_earlier, move || view! { class="lc",
                     <li class="lc-older">
-                        <button type="button" class="lc-load-older" on:click=move |_| earlier()>
+                        <button type="button" class="lc-load-older" on:click=on_click(earlier)>
                             "Show earlier messages"
                         </button>
                     </li>
-                </Show>
+                }.into_any())}
                 {welcome.map(|text| view! { class="lc",
                     <li class="lc-msg lc-agent lc-welcome">
                         <div class="lc-bubble">
                             <div class="lc-text" dir="auto"><Markdown text=Signal::stored(text)/></div>
                         </div>
                     </li>
-                })}
+                }.into_any())}
                 <For
                     each=move || shown.get()
                     key=|id| *id
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
-                <Show when=waiting>
+                {show(waiting, || view! { class="lc",
                     <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                     </li>
-                </Show>
+                }.into_any())}
             </ol>
-            <Show when=move || unseen.get() && !follow.get()>
-                <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
+            {show(move || unseen.get() && !follow.get(), move || view! {
+                <button type="button" class="lc-jump" on:click=on_click(to_bottom)>
                     "Jump to latest ↓"
                 </button>
-            </Show>
+            }.into_any())}
         </div>
     }
 }
@@ -184,7 +191,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
 fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen: RwSignal<bool>) {
     use wasm_bindgen::prelude::*;
     let observer = StoredValue::new_local(None::<(web_sys::MutationObserver, Closure<dyn Fn()>)>);
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = list.get() else { return };
         if observer.with_value(|o| o.is_some()) {
             return;
@@ -224,7 +231,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     let field = move |read: fn(&Message) -> String| {
         Memo::new(move |_| message.with(|m| m.as_ref().map(read).unwrap_or_default()))
     };
-    let text = field(|m| m.text.clone());
+    // What the bubble shows: the answer, and after it what the agent asked
+    // for or sent unreadably (words, never answer text).
+    let text = field(words::shown_text);
     let thinking = field(|m| m.parts.thinking.clone());
     let status =
         Memo::new(move |_| message.with(|m| m.as_ref().map_or(Status::Done, |m| m.status)));
@@ -246,13 +255,13 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     let note = move || {
         let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));
         words::status_note(role, status.get(), sent)
-            .map(|words| view! { <span class="lc-note">{words}</span> })
+            .map(|words| view! { <span class="lc-note">{words}</span> }.into_any())
     };
     let time = move || {
         let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
         (ms > 0).then(|| {
             let (short, full) = words::times(ms);
-            view! { <span class="lc-time" title=full>{short}</span> }
+            view! { <span class="lc-time" title=full>{short}</span> }.into_any()
         })
     };
     // A failure: the reason, with Retry and Edit.
@@ -271,15 +280,33 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 <p class="lc-error-text">{reason}</p>
                 {retryable.then(|| view! { class="lc",
                     <div class="lc-actions">
-                        <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
+                        <button type="button" class="lc-retry" on:click=on_click(move || state.retry(id))>
                             "Retry"
                         </button>
-                        <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
+                        <button type="button" class="lc-edit" on:click=on_click(move || state.edit(id))>
                             "Edit"
                         </button>
                     </div>
-                })}
+                }.into_any())}
             </div>
+        }.into_any())
+    };
+    // The agent's steps, from the first one (before any text): open (its
+    // summary hidden) while live, folded into "How I got this" once
+    // complete. The list is drawn by the markdown renderer, so it costs no
+    // view code of its own; `has_steps` is a Memo so that the list updates
+    // in place (its renderer is never rebuilt around the same element).
+    let steps_text = field(words::steps_of);
+    let live = move || status.get() == Status::Streaming;
+    let has_steps = Memo::new(move |_| steps_text.with(|t| !t.is_empty()));
+    let steps_view = move || {
+        has_steps.get().then(|| {
+            view! { class="lc",
+                <details class="lc-activity" open=live>
+                    <summary>{words::HOW_I_GOT_THIS}</summary>
+                    <Markdown text=steps_text/>
+                </details>
+            }
         })
     };
     let thinking_view = move || {
@@ -290,6 +317,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 } else {
                     "Thought process"
                 }
+                .to_string()
             };
             view! { class="lc",
                 <details class="lc-thinking">
@@ -297,6 +325,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                     <p class="lc-thinking-text">{move || thinking.get()}</p>
                 </details>
             }
+            .into_any()
         })
     };
     let attached = move || {
@@ -320,10 +349,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     {f.name}
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     let files = move || {
@@ -355,10 +386,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     </a>
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     view! { class="lc",
@@ -369,11 +402,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")
         >
             <div class="lc-bubble">
+                {steps_view}
                 {thinking_view}
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
-                    Role::Agent => Either::Left(view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }),
-                    Role::User => Either::Right(view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }),
+                    Role::Agent => view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }.into_any(),
+                    Role::User => view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }.into_any(),
                 }}
                 {attached}
                 {files}

@@ -15,10 +15,10 @@ pub mod words;
 
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
-use attachments::{AttachmentTray, DropZone};
-use composer::Composer;
+use attachments::{attachment_tray, DropZone};
+use composer::composer;
 use leptos::prelude::*;
-use messages::MessageList;
+use messages::message_list;
 pub use options::{Mode, Position, Theme, UiOptions};
 
 /// Texts the host page chooses for the widget's chrome.
@@ -95,12 +95,15 @@ pub fn Widget(
         welcome,
     } = text;
     let drop_zone = DropZone::new(attachments);
+    // Class and text closures return String everywhere: one render effect
+    // type for all of them (a `&'static str` one would be another).
     let panel_class = move || {
         if drop_zone.dragging.get() {
             "lc-panel lc-dragging"
         } else {
             "lc-panel"
         }
+        .to_string()
     };
     view! { class="lc",
         <div class=root_class>
@@ -119,35 +122,35 @@ pub fn Widget(
                 <header class="lc-header">
                     <div class="lc-titles">
                         <h2 class="lc-title">{title.clone()}</h2>
-                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> })}
+                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
                     </div>
                     <button
                         type="button"
                         class="lc-reset"
                         aria-label="Start a new conversation"
                         title="New conversation"
-                        on:click=move |_| state.reset()
+                        on:click=on_click(move || state.reset())
                     >
                         <svg viewBox="0 0 24 24" aria-hidden="true">
                             <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
                         </svg>
                     </button>
-                    <Show when=move || floating>
+                    {floating.then(|| view! { class="lc",
                         <button
                             type="button"
                             class="lc-close"
                             aria-label="Close chat"
                             title="Close"
-                            on:click=move |_| close()
+                            on:click=on_click(close)
                         >
                             <svg viewBox="0 0 24 24" aria-hidden="true">
                                 <path d="M6 6l12 12M18 6L6 18"></path>
                             </svg>
                         </button>
-                    </Show>
+                    }.into_any())}
                 </header>
-                <MessageList state=state welcome=welcome/>
-                <Show when=show_starters.clone()>
+                {message_list(state, welcome)}
+                {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
                         {starter_list
                             .iter()
@@ -158,37 +161,38 @@ pub fn Widget(
                                     <button
                                         type="button"
                                         class="lc-starter"
-                                        on:click=move |_| state.send(text.clone())
+                                        on:click=on_click(move || state.send(text.clone()))
                                     >
                                         {prompt}
                                     </button>
                                 }
+                                .into_any()
                             })
                             .collect_view()}
                     </div>
-                </Show>
+                }.into_any())}
                 {announce::announcer(state)}
                 {move || banner().map(|(text, retry)| view! { class="lc",
                     <p class="lc-banner">
                         {text}
                         {retry.then(|| view! { class="lc",
-                            <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
+                            <button type="button" class="lc-banner-retry" on:click=on_click(move || state.load_history())>
                                 "Retry"
                             </button>
-                        })}
+                        }.into_any())}
                     </p>
-                })}
-                <AttachmentTray attachments=attachments/>
-                <Composer state=state placeholder=placeholder attachments=attachments/>
+                }.into_any())}
+                {attachment_tray(attachments)}
+                {composer(state, placeholder, attachments)}
             </section>
-            <Show when=move || floating>
+            {floating.then(|| view! { class="lc",
             <button
                 type="button"
                 class="lc-launcher"
                 node_ref=launcher
                 aria-label=move || words::launcher_label(open.get(), state.unread.get())
                 aria-expanded=move || open.get().to_string()
-                on:click=move |_| state.set_open(!open.get_untracked())
+                on:click=on_click(move || state.set_open(!open.get_untracked()))
             >
                 <svg class="lc-icon-chat" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M4 5h16v11H8l-4 4z"></path>
@@ -196,13 +200,13 @@ pub fn Widget(
                 <svg class="lc-icon-close" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M6 6l12 12M18 6L6 18"></path>
                 </svg>
-                <Show when=move || has_unread()>
+                {show(has_unread, move || view! {
                     <span class="lc-unread" aria-hidden="true">
                         {move || state.unread.get().min(99).to_string()}
                     </span>
-                </Show>
+                }.into_any())}
             </button>
-            </Show>
+            }.into_any())}
         </div>
     }
 }
@@ -244,4 +248,40 @@ fn keep_focus_in(ev: &web_sys::KeyboardEvent) {
         ev.prevent_default();
         let _ = next.unchecked_into::<web_sys::HtmlElement>().focus();
     }
+}
+
+/// What `<Show>` does, without `Show`'s code for every use (it is generic
+/// over its condition and its children's view type): `view` is built each
+/// time `when` turns true and removed when it turns false. The condition is
+/// memoized, so a change that leaves it as it was rebuilds nothing.
+fn show(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    view: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    shown(Box::new(when), Box::new(view))
+}
+
+/// `show`'s memo and view, one type for every use.
+fn shown(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    view: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let when = Memo::new(move |_| when());
+    move || when.get().then(&view)
+}
+
+/// A click handler, boxed: every `on:click` in the widget then shares one
+/// copy of Leptos' code for attaching a handler (generic over its type).
+fn on_click(f: impl Fn() + 'static) -> Box<dyn FnMut(web_sys::MouseEvent)> {
+    Box::new(move |_| f())
+}
+
+/// `Effect::new` for an effect that keeps no value, with one copy of the
+/// effect's code for all of them (`Effect::new` is generic over the closure).
+pub(crate) fn effect(f: impl FnMut() + 'static) {
+    effect_boxed(Box::new(f));
+}
+
+fn effect_boxed(mut f: Box<dyn FnMut()>) {
+    Effect::new(move |_| f());
 }

@@ -4,7 +4,7 @@
 
 use crate::client::ClientError;
 use crate::state::{Notice, Problem, Role, Status};
-use lyzr_chat_protocol::{ApiError, ErrorKind};
+use lyzr_chat_protocol::{ApiError, ErrorKind, Step, StepKind};
 
 /// What the visitor is told about a failure.
 pub fn problem(problem: &Problem) -> String {
@@ -109,6 +109,88 @@ pub fn notice(notice: &Notice) -> String {
 pub const OFFLINE: &str = "You're offline. Anything you type is kept; send it when you're back.";
 pub const INTERRUPTED: &str =
     "The page was left while this answer arrived. What arrived is kept; press Retry to ask again.";
+
+/// One step of the agent's work, as the visitor reads it ("…" is added
+/// while it is under way).
+pub fn step(step: &Step) -> String {
+    match step.kind {
+        StepKind::Memory => "Recalling the conversation".into(),
+        StepKind::Knowledge => "Searching the knowledge base".into(),
+        StepKind::Thinking => "Thinking".into(),
+        StepKind::Tool if step.name.is_empty() => "Using a tool".into(),
+        StepKind::Tool => format!("Calling {}", step.name),
+        StepKind::Writing => "Writing the answer".into(),
+        StepKind::File => "Creating a file".into(),
+        StepKind::Other => step.name.clone(),
+    }
+}
+
+/// The steps as a markdown list: done ✓, failed ✕, under way ○ (and, while
+/// `live`, "…"). Names from the service are escaped.
+pub fn steps(steps: &[Step], live: bool) -> String {
+    let mut out = String::new();
+    for s in steps {
+        let mark = match (s.failed, s.done) {
+            (true, _) => '✕',
+            (_, true) => '✓',
+            _ => '○',
+        };
+        out.push_str("- ");
+        out.push(mark);
+        out.push(' ');
+        out.push_str(&escape(&step(s)));
+        if live && !s.done {
+            out.push('…');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// An answer's steps as [`steps`] lists them, live while it streams.
+pub fn steps_of(m: &crate::state::Message) -> String {
+    steps(&m.parts.steps, m.status == Status::Streaming)
+}
+
+/// Text from elsewhere, made literal for the markdown renderer.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The folded steps of a complete answer.
+pub const HOW_I_GOT_THIS: &str = "How I got this";
+/// An `<artifacts>` block that could not be read.
+pub const FILES_NOTE: &str = "_The agent listed files this chat could not read._";
+
+/// What an answer's bubble shows (markdown): its text, then a tool the
+/// agent asked the page to run ("The agent asked to run `tool_name`") and
+/// a note for files it listed unreadably. Only the text is the answer.
+pub fn shown_text(m: &crate::state::Message) -> String {
+    let mut out = m.text.clone();
+    let mut add = |line: &str| {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(line);
+    };
+    if let Some(name) = &m.parts.tool_call {
+        add(&format!(
+            "The agent asked to run `{}`",
+            name.replace('`', "'")
+        ));
+    }
+    if !m.parts.files_notes.is_empty() {
+        add(FILES_NOTE);
+    }
+    out
+}
 
 /// The small note under a message, if its status needs one.
 pub fn status_note(role: Role, status: Status, sent: bool) -> Option<&'static str> {
@@ -258,5 +340,45 @@ mod tests {
             Some("Answer interrupted")
         );
         assert_eq!(launcher_label(false, 2), "Chat, 2 unread");
+    }
+
+    #[test]
+    fn steps_have_human_names() {
+        let named = |kind, name: &str| {
+            step(&Step {
+                kind,
+                name: name.into(),
+                done: false,
+                failed: false,
+            })
+        };
+        assert_eq!(named(StepKind::Tool, "get_weather"), "Calling get_weather");
+        assert_eq!(
+            named(StepKind::Knowledge, ""),
+            "Searching the knowledge base"
+        );
+        assert_eq!(named(StepKind::Other, "Web search"), "Web search");
+        let list = [
+            Step {
+                kind: StepKind::Knowledge,
+                name: String::new(),
+                done: true,
+                failed: false,
+            },
+            Step {
+                kind: StepKind::Tool,
+                name: "*x*".into(),
+                done: false,
+                failed: false,
+            },
+        ];
+        assert_eq!(
+            steps(&list, true),
+            "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*…\n"
+        );
+        assert_eq!(
+            steps(&list, false),
+            "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*\n"
+        );
     }
 }

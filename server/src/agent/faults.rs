@@ -21,6 +21,7 @@
 //! | `chunk=N` | stream: write the body in N-byte pieces (splits characters) |
 //! | `stream-type=sse\|json\|text` | stream: label the body `text/event-stream` (default), `application/json` (what Lyzr documents) or `text/plain` |
 //! | `stream-whole` | stream: answer in one piece, a chat reply's JSON (with its `stream-type` label) |
+//! | `tool-call=NAME` | stream: a local tool round, `{"type": "local_tool_call", "tool_name": NAME, ...}` then `[DONE]`, no text |
 //! | `events=none\|drop\|malformed`, `events-delay=MS`, `events-gap=MS` | the activity socket, see [`super::events`] |
 //! | `shape=array\|wrapped` | history: a bare array (default) or `{"history": [...]}` |
 //!
@@ -102,6 +103,9 @@ pub struct Fault {
     pub shape: HistoryShape,
     pub stream_type: StreamType,
     pub stream_whole: bool,
+    /// The stream is a local tool round instead of text: one
+    /// `{"type": "local_tool_call", "tool_name": NAME, ...}` line, `[DONE]`.
+    pub tool_call: Option<String>,
     pub events: EventsMode,
     pub events_delay_ms: u64,
     pub events_gap_ms: Option<u64>,
@@ -153,6 +157,7 @@ impl Fault {
                     }
                 }
                 "stream-whole" => fault.stream_whole = true,
+                "tool-call" => fault.tool_call = Some(value.to_string()),
                 "events" => {
                     fault.events = match value {
                         "normal" => EventsMode::Normal,

@@ -329,6 +329,17 @@ async fn write_stream(
         .iter()
         .map(|t| format!("data: {}\n\n", fault.encode(t)))
         .collect();
+    if let Some(name) = &fault.tool_call {
+        // A local tool round: the tool call, then [DONE], no text.
+        memory.tokens.clear();
+        let call = serde_json::json!({
+            "type": "local_tool_call",
+            "tool_name": name,
+            "arguments": {"city": "Paris"},
+            "messages": [],
+        });
+        lines = vec![format!("data: {call}\n\n")];
+    }
     if let Some(n) = fault.error_after {
         lines.truncate(n);
         memory.tokens.truncate(n);
@@ -480,10 +491,10 @@ pub fn reply_text(req: &ChatRequest, message: &str, turn: u64) -> String {
     if let Some(features) = req.fields.features.as_ref().filter(|f| !f.is_empty()) {
         text.push_str(&format!("\nFeatures: {} requested.", features.len()));
     }
-    if let Some(line) = named("Response format", &req.response_format) {
+    if let Some(line) = named("Response format", &req.fields.response_format) {
         text.push_str(&line);
     }
-    if let Some(line) = named("Provider overrides", &req.provider_overrides) {
+    if let Some(line) = named("Provider overrides", &req.fields.provider_overrides) {
         text.push_str(&line);
     }
     text

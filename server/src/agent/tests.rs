@@ -286,11 +286,11 @@ fn reply_mentions_variables_and_features() {
     assert!(text.contains("System prompt variables: name."), "{text}");
     assert!(text.contains("Features: 1 requested."), "{text}");
     assert!(!text.contains("Filter variables"), "{text}");
-    req.response_format = Some(lyzr_chat_protocol::Object::from_iter([(
+    req.fields.response_format = Some(lyzr_chat_protocol::Object::from_iter([(
         "type".into(),
         "json_object".into(),
     )]));
-    req.provider_overrides = Some(lyzr_chat_protocol::Object::from_iter([(
+    req.fields.provider_overrides = Some(lyzr_chat_protocol::Object::from_iter([(
         "temperature".into(),
         lyzr_chat_protocol::Json::Number("0.1".into()),
     )]));
