@@ -10,6 +10,9 @@ use leptos::prelude::*;
 /// Bubbles built at first, and added each time the visitor reaches the top.
 const PAGE: usize = 40;
 
+/// Replies longer than this (bytes) fill a bubble's whole width.
+const WIDE_BYTES: usize = 200;
+
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
@@ -241,6 +244,10 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         Role::User => "lc-user",
         Role::Agent => "lc-agent",
     };
+    // A reply longer than a line or two is as wide as a bubble gets anyway:
+    // saying so (`lc-wide`, a set width) spares the browser measuring the
+    // whole growing text for the bubble's width on every streamed frame.
+    let wide = Memo::new(move |_| role == Role::Agent && text.with(|t| t.len() > WIDE_BYTES));
     let class = move || {
         let status_class = match status.get() {
             Status::Pending => "lc-sending",
@@ -250,7 +257,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             Status::Failed | Status::NotSent => "lc-failed",
             Status::Interrupted => "lc-failed lc-interrupted",
         };
-        format!("lc-msg {role_class} {status_class}")
+        let wide = if wide.get() { " lc-wide" } else { "" };
+        format!("lc-msg {role_class} {status_class}{wide}")
     };
     let note = move || {
         let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));

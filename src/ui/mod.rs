@@ -31,8 +31,21 @@ pub struct UiText {
     pub welcome: Option<String>,
 }
 
+/// How much of the widget is built: [`Stage::Launcher`] alone, then the
+/// panel with its header and composer, then the conversation. The loader's
+/// mount builds it in these steps, one task each, so no step holds the host
+/// page's main thread for long; `mount` builds it at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Launcher,
+    Panel,
+    Complete,
+}
+
 /// The whole widget: launcher plus panel (the panel alone, always open, in
-/// the inline and full-page modes).
+/// the inline and full-page modes). `stage` says how much of it to build;
+/// whoever mounts it moves it on. Opening a panel not yet complete
+/// completes it at once.
 #[component]
 pub fn Widget(
     state: ChatState,
@@ -40,12 +53,23 @@ pub fn Widget(
     options: UiOptions,
     theme: RwSignal<Theme>,
     attachments: Attachments,
+    stage: RwSignal<Stage>,
 ) -> impl IntoView {
     let open = state.open;
     let floating = options.mode == Mode::Floating;
     if !floating {
         state.set_open(true);
     }
+    // The visitor (or the page) opens the panel: what is missing is built now.
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if was_open == Some(false) && now && stage.get_untracked() != Stage::Complete {
+            stage.set(Stage::Complete);
+        }
+        now
+    });
+    let has_panel = Memo::new(move |_| stage.get() >= Stage::Panel);
+    let has_conversation = Memo::new(move |_| stage.get() == Stage::Complete);
     let root_class = move || {
         format!(
             "lc-root lc-mode-{} {} {}{}",
@@ -105,50 +129,11 @@ pub fn Widget(
         }
         .to_string()
     };
-    view! { class="lc",
-        <div class=root_class>
-            <section
-                class=panel_class
-                role="dialog"
-                aria-modal=floating.then_some("true")
-                aria-label=title.clone()
-                hidden=move || !open.get()
-                on:keydown=on_panel_key
-                on:dragover=move |ev| drop_zone.dragover(ev)
-                on:dragleave=move |ev| drop_zone.dragleave(ev)
-                on:drop=move |ev| drop_zone.drop(ev)
-                on:paste=move |ev| drop_zone.paste(ev)
-            >
-                <header class="lc-header">
-                    <div class="lc-titles">
-                        <h2 class="lc-title">{title.clone()}</h2>
-                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
-                    </div>
-                    <button
-                        type="button"
-                        class="lc-reset"
-                        aria-label="Start a new conversation"
-                        title="New conversation"
-                        on:click=on_click(move || state.reset())
-                    >
-                        <svg viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
-                        </svg>
-                    </button>
-                    {floating.then(|| view! { class="lc",
-                        <button
-                            type="button"
-                            class="lc-close"
-                            aria-label="Close chat"
-                            title="Close"
-                            on:click=on_click(close)
-                        >
-                            <svg viewBox="0 0 24 24" aria-hidden="true">
-                                <path d="M6 6l12 12M18 6L6 18"></path>
-                            </svg>
-                        </button>
-                    }.into_any())}
-                </header>
+    let conversation = move || {
+        has_conversation.get().then(|| {
+            let (welcome, starter_list) = (welcome.clone(), starter_list.clone());
+            let show_starters = show_starters.clone();
+            view! { class="lc",
                 {message_list(state, welcome)}
                 {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
@@ -182,9 +167,69 @@ pub fn Widget(
                         }.into_any())}
                     </p>
                 }.into_any())}
-                {attachment_tray(attachments)}
-                {composer(state, placeholder, attachments)}
-            </section>
+            }
+            .into_any()
+        })
+    };
+    let panel = move || {
+        has_panel.get().then(|| {
+            let (title, subtitle, placeholder) =
+                (title.clone(), subtitle.clone(), placeholder.clone());
+            let conversation = conversation.clone();
+            view! { class="lc",
+                <section
+                    class=panel_class
+                    role="dialog"
+                    aria-modal=floating.then_some("true")
+                    aria-label=title.clone()
+                    hidden=move || !open.get()
+                    on:keydown=on_panel_key
+                    on:dragover=move |ev| drop_zone.dragover(ev)
+                    on:dragleave=move |ev| drop_zone.dragleave(ev)
+                    on:drop=move |ev| drop_zone.drop(ev)
+                    on:paste=move |ev| drop_zone.paste(ev)
+                >
+                    <header class="lc-header">
+                        <div class="lc-titles">
+                            <h2 class="lc-title">{title.clone()}</h2>
+                            {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
+                        </div>
+                        <button
+                            type="button"
+                            class="lc-reset"
+                            aria-label="Start a new conversation"
+                            title="New conversation"
+                            on:click=on_click(move || state.reset())
+                        >
+                            <svg viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
+                            </svg>
+                        </button>
+                        {floating.then(|| view! { class="lc",
+                            <button
+                                type="button"
+                                class="lc-close"
+                                aria-label="Close chat"
+                                title="Close"
+                                on:click=on_click(close)
+                            >
+                                <svg viewBox="0 0 24 24" aria-hidden="true">
+                                    <path d="M6 6l12 12M18 6L6 18"></path>
+                                </svg>
+                            </button>
+                        }.into_any())}
+                    </header>
+                    {conversation}
+                    {attachment_tray(attachments)}
+                    {composer(state, placeholder, attachments)}
+                </section>
+            }
+            .into_any()
+        })
+    };
+    view! { class="lc",
+        <div class=root_class>
+            {panel}
             {floating.then(|| view! { class="lc",
             <button
                 type="button"
