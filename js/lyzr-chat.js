@@ -89,7 +89,10 @@
     "width:56px;height:56px;border:0;border-radius:50%;background:var(--lc-primary);color:#fff;" +
     "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08);display:grid;place-items:center;" +
     "cursor:pointer;padding:0;margin:0}" +
-    ".lc-launcher:focus-visible{outline:2px solid var(--lc-primary);outline-offset:2px}" +
+    // White or black on the brand colour by contrast, as in the widget.
+    "@supports (color:color(from red xyz-d65 x y z)){.lc-launcher{color:color(from var(--lc-primary) xyz-d65 " +
+    "clamp(0,(.1791 - y)*1e6,.9505) clamp(0,(.1791 - y)*1e6,1) clamp(0,(.1791 - y)*1e6,1.089))}}" +
+    ".lc-launcher:focus-visible{outline:2px solid;outline-offset:-5px}" +
     ".lc-launcher svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
     ".lc-launcher[aria-busy=true] svg{opacity:.6}" +
     ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +

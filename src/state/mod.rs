@@ -88,6 +88,9 @@ pub struct ChatState {
     pub notice: RwSignal<Option<Notice>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
+    /// The id of the newest answer completed on this page, 0 before one
+    /// (what a screen reader is told about, once, in full).
+    pub answered: RwSignal<u64>,
     /// Bumped on every change of the model; the save effect follows it.
     revision: RwSignal<u64>,
     /// The files attached to the next message.
@@ -140,6 +143,7 @@ impl ChatState {
             online: RwSignal::new(online),
             notice: RwSignal::new(None),
             unread: RwSignal::new(unread),
+            answered: RwSignal::new(0),
             revision: RwSignal::new(0),
             attachments,
             inner: StoredValue::new_local(Inner {
@@ -254,6 +258,17 @@ impl ChatState {
                 self.set_draft(text);
             }
             Change::Event(event) => {
+                if let ChatEvent::MessageReceived { .. } = event {
+                    // An answer is the newest agent message when it completes.
+                    let id = self.chat().with(|c| {
+                        c.messages
+                            .iter()
+                            .rev()
+                            .find(|m| m.role == Role::Agent)
+                            .map_or(0, |m| m.id)
+                    });
+                    self.answered.set(id);
+                }
                 if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
                     listener(event);
                 }

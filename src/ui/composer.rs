@@ -14,11 +14,11 @@ use leptos::prelude::*;
 pub fn composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
-    // Focus the textarea whenever the panel opens.
+    // Focus the textarea whenever the panel opens (once it is shown).
     super::effect(move || {
         if state.open.get() {
             if let Some(el) = input.get() {
-                let _ = el.focus();
+                super::focus_soon(el.into());
             }
         }
     });

@@ -148,8 +148,9 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
             <ol
                 class="lc-messages"
                 node_ref=list
-                aria-live="polite"
-                aria-relevant="additions"
+                // A scrolling region a keyboard can scroll, even when nothing
+                // in it takes focus (a long streaming answer).
+                tabindex="0"
                 on:scroll=on_scroll
             >
                 {show(has_earlier, move || view! { class="lc",
@@ -403,8 +404,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         })
     };
     view! { class="lc",
-        // aria-busy while streaming: screen readers announce the answer once,
-        // complete, rather than every rebuilt piece of it.
+        // Not a live region: the finished answer is read once, in full, by
+        // the panel's announcer (ui/announce.rs); aria-busy while streaming.
         <li
             class=class
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")

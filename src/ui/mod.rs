@@ -6,6 +6,7 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
+mod announce;
 pub mod attachments;
 mod composer;
 mod messages;
@@ -94,15 +95,20 @@ pub fn Widget(
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
         state.set_open(false);
+        // Once the panel is gone (a phone hides the launcher while it shows).
         if let Some(button) = launcher.get_untracked() {
-            let _ = button.focus();
+            focus_soon(button.into());
         }
     };
-    let on_panel_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
+    // A floating panel keeps the keyboard in: Escape closes it, and Tab
+    // cycles through its controls.
+    let on_panel_key = move |ev: web_sys::KeyboardEvent| match ev.key().as_str() {
+        "Escape" if floating => {
             ev.stop_propagation();
             close();
         }
+        "Tab" if floating => keep_focus_in(&ev),
+        _ => {}
     };
     let banner = messages::banner(state);
     let has_unread = move || !open.get() && state.unread.get() != 0;
@@ -152,8 +158,9 @@ pub fn Widget(
                             .collect_view()}
                     </div>
                 }.into_any())}
+                {announce::announcer(state)}
                 {move || banner().map(|(text, retry)| view! { class="lc",
-                    <p class="lc-banner" role="status">
+                    <p class="lc-banner">
                         {text}
                         {retry.then(|| view! { class="lc",
                             <button type="button" class="lc-banner-retry" on:click=on_click(move || state.load_history())>
@@ -176,6 +183,7 @@ pub fn Widget(
                 <section
                     class=panel_class
                     role="dialog"
+                    aria-modal=floating.then_some("true")
                     aria-label=title.clone()
                     hidden=move || !open.get()
                     on:keydown=on_panel_key
@@ -249,6 +257,45 @@ pub fn Widget(
             </button>
             }.into_any())}
         </div>
+    }
+}
+
+/// Focuses `el` at the next frame, once the change that shows it is drawn.
+pub(crate) fn focus_soon(el: web_sys::HtmlElement) {
+    request_animation_frame(move || {
+        let _ = el.focus();
+    });
+}
+
+/// Tab from the panel's last control goes to its first, Shift+Tab from the
+/// first to the last: the keyboard stays in a floating panel until Escape.
+/// The first is always New conversation; the last is Send or Stop, or the
+/// composer while Send is disabled.
+fn keep_focus_in(ev: &web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(panel) = ev.current_target() else {
+        return;
+    };
+    let panel: web_sys::Element = panel.unchecked_into();
+    let pick = |css| panel.query_selector(css).ok().flatten();
+    let (Some(first), Some(last)) = (
+        pick(".lc-reset"),
+        pick(".lc-composer button:enabled:last-child").or_else(|| pick(".lc-input")),
+    ) else {
+        return;
+    };
+    let active = panel
+        .get_root_node()
+        .unchecked_into::<web_sys::ShadowRoot>()
+        .active_element();
+    let (edge, next) = if ev.shift_key() {
+        (first, last)
+    } else {
+        (last, first)
+    };
+    if active == Some(edge) {
+        ev.prevent_default();
+        let _ = next.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }
 
