@@ -119,7 +119,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
         }
     });
     follow_growth(list, follow, unseen);
-    let last_top = StoredValue::new(0);
+    let last_top = StoredValue::new((0, 0));
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
@@ -128,9 +128,11 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
             // list moved up: content growing by a few pixels while the
             // bottom is followed (the agent's steps, say) fires scroll
             // events near the top too.
-            let top = el.scroll_top();
-            let up = top < last_top.get_value();
-            last_top.set_value(top);
+            // (A list that got shorter moves up by itself: not the visitor.)
+            let (top, height) = (el.scroll_top(), el.scroll_height());
+            let (last, last_height) = last_top.get_value();
+            last_top.set_value((top, height));
+            let up = top < last && height >= last_height;
             if up && top <= 8 && (hidden() > 0 || state.has_older()) {
                 earlier();
             }
