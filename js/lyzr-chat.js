@@ -173,21 +173,64 @@
     });
   }
 
-  // One wasm module for every instance on the page.
+  // A task of its own for what comes next.
+  function nextTask(value) {
+    return new Promise(function (resolve) { setTimeout(resolve, 0, value); });
+  }
+
+  function wasmMismatch() {
+    return new Error(WIDGET_WASM + " does not match the sha384 this loader was built with (" + INTEGRITY_WASM +
+      "): it was changed after the build, or it belongs to another version of lyzr-chat; " +
+      "serve the files of one build together");
+  }
+
+  function sha384(bytes) {
+    return crypto.subtle.digest("SHA-384", bytes).then(function (digest) {
+      return "sha384-" + btoa(String.fromCharCode.apply(null, new Uint8Array(digest)));
+    });
+  }
+
+  // The wasm compiled while it arrives, off the main thread. (A fetch with
+  // `integrity` would hand it over whole, compiled in one long task.) With
+  // WebCrypto, one copy of the body streams into the compiler, the other is
+  // hashed; the module is used only if the hash matches.
+  function compileWasm() {
+    var url = base + WIDGET_WASM;
+    var streamed = !!(window.crypto && crypto.subtle && window.ReadableStream && ReadableStream.prototype.tee);
+    return fetch(url, streamed ? {} : { integrity: INTEGRITY_WASM }).catch(function (e) {
+      return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
+    }).then(function (response) {
+      if (!response.ok) throw new Error("could not fetch " + url + ": HTTP " + response.status);
+      var wasm = { "content-type": "application/wasm" };
+      if (!streamed) return WebAssembly.compileStreaming(new Response(response.body, { headers: wasm }));
+      var copies = response.body.tee();
+      var checked = new Response(copies[1]).arrayBuffer().then(sha384).then(function (hash) {
+        if (hash !== INTEGRITY_WASM) throw wasmMismatch();
+      });
+      var compiled = WebAssembly.compileStreaming(new Response(copies[0], { headers: wasm }));
+      return checked.then(function () { return compiled; }, function (e) {
+        compiled.catch(function () {});
+        throw e;
+      });
+    });
+  }
+
+  // One wasm module for every instance on the page: glue and wasm fetched
+  // side by side, then instantiating and each mount in a task of their own.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
       widgetModule = INTEGRITY_JS.indexOf("sha384-") !== 0 || INTEGRITY_WASM.indexOf("sha384-") !== 0
         ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
           "use the one the build wrote (trunk build runs scripts/sri.sh)"))
-        : preloadGlue().then(function () {
-          return import(base + WIDGET_JS);
-        }).then(function (module) {
-          var wasm = fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
-            return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
-          });
-          return module.default({ module_or_path: wasm }).then(function () {
-            return module;
+        : Promise.all([
+          preloadGlue().then(function () { return import(base + WIDGET_JS); }),
+          compileWasm()
+        ]).then(function (loaded) {
+          return nextTask(loaded);
+        }).then(function (loaded) {
+          return loaded[0].default({ module_or_path: loaded[1] }).then(function () {
+            return nextTask(loaded[0]);
           });
         });
       widgetModule.catch(function (e) {
@@ -317,14 +360,15 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       loadWidget().then(function (module) {
         if (destroyed) return;
-        real = module.mountIn(hostElement, Object.assign({}, config), emit);
+        // Clicked while loading: it starts open (its panel built in steps).
+        real = module.mountIn(hostElement, Object.assign({}, config, openOnReady ? { open: true } : {}), emit);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;
           while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
           return;
         }
-        if (openOnReady) real.open();
+        if (openOnReady && !wantsOpen) emit("open");
         emit("ready", { sessionId: real.sessionId });
         queue.splice(0).forEach(function (entry) {
           real[entry[0]].apply(real, entry[1]);

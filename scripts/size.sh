@@ -16,11 +16,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # and Lyzr wire work, loader not minified, 285.3 KB; + the persisted
 # Conversation, attachments, the option table, SRI and the loader's
 # hardening 312.4 KB; issue 10 section 2 (no serde, no float formatting or
-# parsing, no gloo-net, the stylesheet minified by build.rs) 256.7 KB. The
+# parsing, no gloo-net, the stylesheet minified by build.rs, wasm-opt's
+# passes reordered) 254.2 KB. The
 # budget is that plus 3%: it stops growth; issue 10's target (155,000) is
 # still open.
 # See the README, "Size". Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-264351}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-261796}
 
 build=1 check=0
 for arg in "$@"; do

@@ -27,7 +27,7 @@ pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let renderer = StoredValue::new_local(None::<dom::DomRenderer>);
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         let text = text.get();
         let Some(el) = root.get() else {
             return;

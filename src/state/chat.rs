@@ -143,6 +143,9 @@ pub enum Change {
     List,
     /// One message's content or status changed.
     Message(u64),
+    /// An answer grew by streamed text, and nothing else of it changed:
+    /// the view may take several of these in one go (once a frame).
+    Grew(u64),
     /// A send started or ended.
     Busy(bool),
     Notice(Option<Notice>),
@@ -571,7 +574,8 @@ impl Chat {
             return;
         }
         let Some(id) = self.answer() else { return };
-        self.change(id, |m| {
+        let grew = delta.artifacts.is_empty();
+        let changed = self.conversation.borrow_mut().update(id, |m| {
             m.text.push_str(&delta.answer);
             m.parts.thinking.push_str(&delta.thinking);
             m.parts.artifacts.extend(delta.artifacts);
@@ -579,6 +583,13 @@ impl Chat {
                 .files_notes
                 .extend(delta.files_notes.into_iter().map(|n| n.raw));
         });
+        if changed {
+            self.tell(if grew {
+                Change::Grew(id)
+            } else {
+                Change::Message(id)
+            });
+        }
     }
 
     fn finish(

@@ -35,6 +35,11 @@ struct Inner {
     triggers: Triggers,
     listener: Option<Rc<dyn Fn(ChatEvent)>>,
     save_timer: Option<i32>,
+    /// Answers grown by streamed text since the last frame, shown at the
+    /// next one (a backlog of chunks read in one task renders once).
+    grown: Vec<u64>,
+    /// The animation frame that shows them is requested.
+    frame: bool,
     /// The session was made by this page: the server has nothing of it.
     fresh: bool,
     /// Where attachments are uploaded.
@@ -143,6 +148,8 @@ impl ChatState {
                 triggers: Triggers::default(),
                 listener: None,
                 save_timer: None,
+                grown: Vec::new(),
+                frame: false,
                 fresh,
                 endpoint,
                 _watch: None,
@@ -215,6 +222,10 @@ impl ChatState {
                 }
                 self.revision.update(|r| *r += 1);
             }
+            Change::Grew(id) => {
+                self.show_next_frame(id);
+                self.revision.update(|r| *r += 1);
+            }
             Change::Busy(busy) => {
                 self.busy.set(busy);
                 if !busy {
@@ -248,6 +259,36 @@ impl ChatState {
                 }
             }
         }
+    }
+
+    /// Streamed text is shown once per animation frame, however many chunks
+    /// came since the last: the network may hand over a backlog of them in
+    /// one task, and rendering each would hold the page's main thread. Any
+    /// other change of the message shows at once (and its text with it).
+    fn show_next_frame(&self, id: u64) {
+        let request = self.inner.try_update_value(|i| {
+            if !i.grown.contains(&id) {
+                i.grown.push(id);
+            }
+            !std::mem::replace(&mut i.frame, true)
+        });
+        if request != Some(true) {
+            return;
+        }
+        let state = *self;
+        request_animation_frame(move || {
+            let Some(grown) = state.inner.try_update_value(|i| {
+                i.frame = false;
+                std::mem::take(&mut i.grown)
+            }) else {
+                return;
+            };
+            for id in grown {
+                if let Some(t) = state.inner.with_value(|i| i.triggers.get(id).cloned()) {
+                    t.notify();
+                }
+            }
+        });
     }
 
     /// The one writer of storage: an effect over the model's revision,

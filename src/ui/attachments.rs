@@ -4,6 +4,7 @@
 //! broke. The words the visitor reads about files are chosen here.
 
 use super::words::file_size;
+use super::{on_click, show};
 use crate::client::ClientError;
 use crate::state::attachments::{Attachment, Attachments, FileError, FileState};
 use leptos::prelude::*;
@@ -141,8 +142,10 @@ impl DropZone {
 }
 
 /// The paperclip button and its hidden file input.
-#[component]
-pub fn AttachButton(attachments: Attachments) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn attach_button(attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Input> = NodeRef::new();
     let accept = attachments
         .limits()
@@ -162,11 +165,11 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
             aria-label="Attach files"
             title="Attach files"
             disabled=move || attachments.uploading.get()
-            on:click=move |_| {
+            on:click=on_click(move || {
                 if let Some(el) = input.get_untracked() {
                     el.click();
                 }
-            }
+            })
         >
             <svg viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7"></path>
@@ -186,8 +189,10 @@ pub fn AttachButton(attachments: Attachments) -> impl IntoView {
 }
 
 /// The attached files as chips, and the refusals of the last offer.
-#[component]
-pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn attachment_tray(attachments: Attachments) -> impl IntoView {
     let limits = attachments.limits().unwrap_or_default();
     let refusals = move || {
         let list = attachments.refusals.get();
@@ -197,10 +202,11 @@ pub fn AttachmentTray(attachments: Attachments) -> impl IntoView {
                 <ul class="lc-refusals" role="alert">
                     {list
                         .iter()
-                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> })
+                        .map(|r| view! { <li class="lc-refusal">{refusal_text(r, &limits)}</li> }.into_any())
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     view! { class="lc",
@@ -227,12 +233,14 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
         ..
     } = attachment;
     let class = move || {
-        state.with(|s| match s {
-            FileState::Waiting => "lc-chip",
-            FileState::Uploading(_) => "lc-chip lc-chip-uploading",
-            FileState::Uploaded(_) => "lc-chip lc-chip-uploaded",
-            FileState::Failed(_) => "lc-chip lc-chip-failed",
-        })
+        state
+            .with(|s| match s {
+                FileState::Waiting => "lc-chip",
+                FileState::Uploading(_) => "lc-chip lc-chip-uploading",
+                FileState::Uploaded(_) => "lc-chip lc-chip-uploaded",
+                FileState::Failed(_) => "lc-chip lc-chip-failed",
+            })
+            .to_string()
     };
     let percent = move || {
         state.with(|s| match s {
@@ -257,13 +265,13 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                 class="lc-chip-remove"
                 aria-label=remove_label
                 disabled=move || attachments.uploading.get()
-                on:click=move |_| attachments.remove(id)
+                on:click=on_click(move || attachments.remove(id))
             >
                 <svg viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M7 7l10 10M17 7L7 17"></path>
                 </svg>
             </button>
-            <Show when=move || percent().is_some()>
+            {show(move || percent().is_some(), move || view! { class="lc",
                 <span
                     class="lc-chip-progress"
                     role="progressbar"
@@ -279,8 +287,8 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
                         style:width=move || format!("{}%", percent().unwrap_or(0))
                     ></span>
                 </span>
-            </Show>
-            {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> })}
+            }.into_any())}
+            {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> }.into_any())}
         </li>
     }
 }

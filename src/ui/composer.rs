@@ -2,17 +2,20 @@
 //! while an answer is coming. Enter sends, Shift+Enter starts a new line;
 //! IME composition is never interrupted.
 
-use super::attachments::AttachButton;
+use super::attachments::attach_button;
+use super::{on_click, show};
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
 use leptos::prelude::*;
 
-#[component]
-pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
+/// A plain function, not a `#[component]`: it is built inside `Widget`'s
+/// untracked body, and a component costs its own copy of Leptos' component
+/// code.
+pub fn composer(state: ChatState, placeholder: String, attachments: Attachments) -> impl IntoView {
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
     // Focus the textarea whenever the panel opens.
-    Effect::new(move |_| {
+    super::effect(move || {
         if state.open.get() {
             if let Some(el) = input.get() {
                 let _ = el.focus();
@@ -38,7 +41,7 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
         >
             {attachments
                 .enabled()
-                .then(|| view! { <AttachButton attachments=attachments/> })}
+                .then(|| attach_button(attachments).into_any())}
             <textarea
                 class="lc-input"
                 node_ref=input
@@ -50,36 +53,32 @@ pub fn Composer(state: ChatState, placeholder: String, attachments: Attachments)
                 on:input=move |ev| state.set_draft(event_target_value(&ev))
                 on:keydown=on_key
             ></textarea>
-            <Show
-                when=move || state.busy.get()
-                fallback=move || {
-                    view! { class="lc",
-                        <button
-                            type="submit"
-                            class="lc-send"
-                            aria-label="Send message"
-                            title="Send"
-                            disabled=move || !can_send()
-                        >
-                            <svg viewBox="0 0 24 24" aria-hidden="true">
-                                <path d="M4 12l16-8-6 16-2-7z"></path>
-                            </svg>
-                        </button>
-                    }
-                }
-            >
+            {show(move || state.busy.get(), move || view! { class="lc",
                 <button
                     type="button"
                     class="lc-stop"
                     aria-label="Stop the answer"
                     title="Stop"
-                    on:click=move |_| state.stop()
+                    on:click=on_click(move || state.stop())
                 >
                     <svg viewBox="0 0 24 24" aria-hidden="true">
                         <rect x="7" y="7" width="10" height="10" rx="1"></rect>
                     </svg>
                 </button>
-            </Show>
+            }.into_any())}
+            {show(move || !state.busy.get(), move || view! { class="lc",
+                <button
+                    type="submit"
+                    class="lc-send"
+                    aria-label="Send message"
+                    title="Send"
+                    disabled=move || !can_send()
+                >
+                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                        <path d="M4 12l16-8-6 16-2-7z"></path>
+                    </svg>
+                </button>
+            }.into_any())}
         </form>
     }
 }

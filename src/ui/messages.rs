@@ -2,20 +2,24 @@
 //! and an agent answer's parts (its steps, thinking, text as safe markdown,
 //! files) as they arrive.
 
-use super::words;
+use super::{effect, on_click, show, words};
 use crate::markdown::Markdown;
 use crate::state::{ChatState, Message, Notice, Role, Status};
-use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Bubbles built at first, and added each time the visitor reaches the top.
 const PAGE: usize = 40;
 
+/// Replies longer than this (bytes) fill a bubble's whole width.
+const WIDE_BYTES: usize = 200;
+
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
-#[component]
-pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
+///
+/// A plain function, built inside `Widget`'s untracked body (see
+/// `composer`).
+pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView {
     let list: NodeRef<leptos::html::Ol> = NodeRef::new();
     // Dots while a send runs and no answer text has arrived yet.
     let waiting = move || {
@@ -72,13 +76,12 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
     };
     // Older messages fetched on the visitor's request are shown when they come.
     let asked = RwSignal::new(false);
-    Effect::new(move |_| {
-        let head = state.list.with(|l| l.first().copied());
+    effect(move || {
+        state.list.track();
         if asked.get_untracked() && hidden() > 0 {
             asked.set(false);
             reveal();
         }
-        head
     });
     let has_earlier = move || hidden() != 0 || state.list.with(|_| state.has_older());
     let earlier = move || {
@@ -108,7 +111,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
         follow.set(true);
         unseen.set(false);
     };
-    Effect::new(move |_| {
+    effect(move || {
         let newest_is_users = state.list.with(|l| l.last().copied()).is_some_and(|id| {
             state.with_conversation(|c| c.get(id).is_some_and(|m| m.role == Role::User))
         });
@@ -150,38 +153,38 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
                 aria-relevant="additions"
                 on:scroll=on_scroll
             >
-                <Show when=move || has_earlier()>
+                {show(has_earlier, move || view! { class="lc",
                     <li class="lc-older">
-                        <button type="button" class="lc-load-older" on:click=move |_| earlier()>
+                        <button type="button" class="lc-load-older" on:click=on_click(earlier)>
                             "Show earlier messages"
                         </button>
                     </li>
-                </Show>
+                }.into_any())}
                 {welcome.map(|text| view! { class="lc",
                     <li class="lc-msg lc-agent lc-welcome">
                         <div class="lc-bubble">
                             <div class="lc-text" dir="auto"><Markdown text=Signal::stored(text)/></div>
                         </div>
                     </li>
-                })}
+                }.into_any())}
                 <For
                     each=move || shown.get()
                     key=|id| *id
                     children=move |id| view! { <Bubble state=state id=id/> }
                 />
-                <Show when=waiting>
+                {show(waiting, || view! { class="lc",
                     <li class="lc-msg lc-agent lc-pending" aria-label="The assistant is typing">
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                         <span class="lc-dot"></span>
                     </li>
-                </Show>
+                }.into_any())}
             </ol>
-            <Show when=move || unseen.get() && !follow.get()>
-                <button type="button" class="lc-jump" on:click=move |_| to_bottom()>
+            {show(move || unseen.get() && !follow.get(), move || view! {
+                <button type="button" class="lc-jump" on:click=on_click(to_bottom)>
                     "Jump to latest ↓"
                 </button>
-            </Show>
+            }.into_any())}
         </div>
     }
 }
@@ -192,7 +195,7 @@ pub fn MessageList(state: ChatState, welcome: Option<String>) -> impl IntoView {
 fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen: RwSignal<bool>) {
     use wasm_bindgen::prelude::*;
     let observer = StoredValue::new_local(None::<(web_sys::MutationObserver, Closure<dyn Fn()>)>);
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = list.get() else { return };
         if observer.with_value(|o| o.is_some()) {
             return;
@@ -242,6 +245,10 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         Role::User => "lc-user",
         Role::Agent => "lc-agent",
     };
+    // A reply longer than a line or two is as wide as a bubble gets anyway:
+    // saying so (`lc-wide`, a set width) spares the browser measuring the
+    // whole growing text for the bubble's width on every streamed frame.
+    let wide = Memo::new(move |_| role == Role::Agent && text.with(|t| t.len() > WIDE_BYTES));
     let class = move || {
         let status_class = match status.get() {
             Status::Pending => "lc-sending",
@@ -251,18 +258,19 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             Status::Failed | Status::NotSent => "lc-failed",
             Status::Interrupted => "lc-failed lc-interrupted",
         };
-        format!("lc-msg {role_class} {status_class}")
+        let wide = if wide.get() { " lc-wide" } else { "" };
+        format!("lc-msg {role_class} {status_class}{wide}")
     };
     let note = move || {
         let sent = message.with(|m| m.as_ref().is_some_and(|m| m.sent));
         words::status_note(role, status.get(), sent)
-            .map(|words| view! { <span class="lc-note">{words}</span> })
+            .map(|words| view! { <span class="lc-note">{words}</span> }.into_any())
     };
     let time = move || {
         let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
         (ms > 0).then(|| {
             let (short, full) = words::times(ms);
-            view! { <span class="lc-time" title=full>{short}</span> }
+            view! { <span class="lc-time" title=full>{short}</span> }.into_any()
         })
     };
     // A failure: the reason, with Retry and Edit.
@@ -281,16 +289,16 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 <p class="lc-error-text">{reason}</p>
                 {retryable.then(|| view! { class="lc",
                     <div class="lc-actions">
-                        <button type="button" class="lc-retry" on:click=move |_| state.retry(id)>
+                        <button type="button" class="lc-retry" on:click=on_click(move || state.retry(id))>
                             "Retry"
                         </button>
-                        <button type="button" class="lc-edit" on:click=move |_| state.edit(id)>
+                        <button type="button" class="lc-edit" on:click=on_click(move || state.edit(id))>
                             "Edit"
                         </button>
                     </div>
-                })}
+                }.into_any())}
             </div>
-        })
+        }.into_any())
     };
     // The agent's steps, from the first one (before any text): open (its
     // summary hidden) while live, folded into "How I got this" once
@@ -318,6 +326,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 } else {
                     "Thought process"
                 }
+                .to_string()
             };
             view! { class="lc",
                 <details class="lc-thinking">
@@ -325,6 +334,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                     <p class="lc-thinking-text">{move || thinking.get()}</p>
                 </details>
             }
+            .into_any()
         })
     };
     let attached = move || {
@@ -348,10 +358,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     {f.name}
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     let files = move || {
@@ -383,10 +395,12 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                                     </a>
                                 </li>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </ul>
             }
+            .into_any()
         })
     };
     view! { class="lc",
@@ -401,8 +415,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 {thinking_view}
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
-                    Role::Agent => Either::Left(view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }),
-                    Role::User => Either::Right(view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }),
+                    Role::Agent => view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }.into_any(),
+                    Role::User => view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }.into_any(),
                 }}
                 {attached}
                 {files}

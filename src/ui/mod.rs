@@ -14,10 +14,10 @@ pub mod words;
 
 use crate::state::attachments::Attachments;
 use crate::state::ChatState;
-use attachments::{AttachmentTray, DropZone};
-use composer::Composer;
+use attachments::{attachment_tray, DropZone};
+use composer::composer;
 use leptos::prelude::*;
-use messages::MessageList;
+use messages::message_list;
 pub use options::{Mode, Position, Theme, UiOptions};
 
 /// Texts the host page chooses for the widget's chrome.
@@ -30,8 +30,21 @@ pub struct UiText {
     pub welcome: Option<String>,
 }
 
+/// How much of the widget is built: [`Stage::Launcher`] alone, then the
+/// panel with its header and composer, then the conversation. The loader's
+/// mount builds it in these steps, one task each, so no step holds the host
+/// page's main thread for long; `mount` builds it at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Launcher,
+    Panel,
+    Complete,
+}
+
 /// The whole widget: launcher plus panel (the panel alone, always open, in
-/// the inline and full-page modes).
+/// the inline and full-page modes). `stage` says how much of it to build;
+/// whoever mounts it moves it on. Opening a panel not yet complete
+/// completes it at once.
 #[component]
 pub fn Widget(
     state: ChatState,
@@ -39,12 +52,23 @@ pub fn Widget(
     options: UiOptions,
     theme: RwSignal<Theme>,
     attachments: Attachments,
+    stage: RwSignal<Stage>,
 ) -> impl IntoView {
     let open = state.open;
     let floating = options.mode == Mode::Floating;
     if !floating {
         state.set_open(true);
     }
+    // The visitor (or the page) opens the panel: what is missing is built now.
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if was_open == Some(false) && now && stage.get_untracked() != Stage::Complete {
+            stage.set(Stage::Complete);
+        }
+        now
+    });
+    let has_panel = Memo::new(move |_| stage.get() >= Stage::Panel);
+    let has_conversation = Memo::new(move |_| stage.get() == Stage::Complete);
     let root_class = move || {
         format!(
             "lc-root lc-mode-{} {} {}{}",
@@ -89,58 +113,23 @@ pub fn Widget(
         welcome,
     } = text;
     let drop_zone = DropZone::new(attachments);
+    // Class and text closures return String everywhere: one render effect
+    // type for all of them (a `&'static str` one would be another).
     let panel_class = move || {
         if drop_zone.dragging.get() {
             "lc-panel lc-dragging"
         } else {
             "lc-panel"
         }
+        .to_string()
     };
-    view! { class="lc",
-        <div class=root_class>
-            <section
-                class=panel_class
-                role="dialog"
-                aria-label=title.clone()
-                hidden=move || !open.get()
-                on:keydown=on_panel_key
-                on:dragover=move |ev| drop_zone.dragover(ev)
-                on:dragleave=move |ev| drop_zone.dragleave(ev)
-                on:drop=move |ev| drop_zone.drop(ev)
-                on:paste=move |ev| drop_zone.paste(ev)
-            >
-                <header class="lc-header">
-                    <div class="lc-titles">
-                        <h2 class="lc-title">{title.clone()}</h2>
-                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> })}
-                    </div>
-                    <button
-                        type="button"
-                        class="lc-reset"
-                        aria-label="Start a new conversation"
-                        title="New conversation"
-                        on:click=move |_| state.reset()
-                    >
-                        <svg viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
-                        </svg>
-                    </button>
-                    <Show when=move || floating>
-                        <button
-                            type="button"
-                            class="lc-close"
-                            aria-label="Close chat"
-                            title="Close"
-                            on:click=move |_| close()
-                        >
-                            <svg viewBox="0 0 24 24" aria-hidden="true">
-                                <path d="M6 6l12 12M18 6L6 18"></path>
-                            </svg>
-                        </button>
-                    </Show>
-                </header>
-                <MessageList state=state welcome=welcome/>
-                <Show when=show_starters.clone()>
+    let conversation = move || {
+        has_conversation.get().then(|| {
+            let (welcome, starter_list) = (welcome.clone(), starter_list.clone());
+            let show_starters = show_starters.clone();
+            view! { class="lc",
+                {message_list(state, welcome)}
+                {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
                         {starter_list
                             .iter()
@@ -151,36 +140,96 @@ pub fn Widget(
                                     <button
                                         type="button"
                                         class="lc-starter"
-                                        on:click=move |_| state.send(text.clone())
+                                        on:click=on_click(move || state.send(text.clone()))
                                     >
                                         {prompt}
                                     </button>
                                 }
+                                .into_any()
                             })
                             .collect_view()}
                     </div>
-                </Show>
+                }.into_any())}
                 {move || banner().map(|(text, retry)| view! { class="lc",
                     <p class="lc-banner" role="status">
                         {text}
                         {retry.then(|| view! { class="lc",
-                            <button type="button" class="lc-banner-retry" on:click=move |_| state.load_history()>
+                            <button type="button" class="lc-banner-retry" on:click=on_click(move || state.load_history())>
                                 "Retry"
                             </button>
-                        })}
+                        }.into_any())}
                     </p>
-                })}
-                <AttachmentTray attachments=attachments/>
-                <Composer state=state placeholder=placeholder attachments=attachments/>
-            </section>
-            <Show when=move || floating>
+                }.into_any())}
+            }
+            .into_any()
+        })
+    };
+    let panel = move || {
+        has_panel.get().then(|| {
+            let (title, subtitle, placeholder) =
+                (title.clone(), subtitle.clone(), placeholder.clone());
+            let conversation = conversation.clone();
+            view! { class="lc",
+                <section
+                    class=panel_class
+                    role="dialog"
+                    aria-label=title.clone()
+                    hidden=move || !open.get()
+                    on:keydown=on_panel_key
+                    on:dragover=move |ev| drop_zone.dragover(ev)
+                    on:dragleave=move |ev| drop_zone.dragleave(ev)
+                    on:drop=move |ev| drop_zone.drop(ev)
+                    on:paste=move |ev| drop_zone.paste(ev)
+                >
+                    <header class="lc-header">
+                        <div class="lc-titles">
+                            <h2 class="lc-title">{title.clone()}</h2>
+                            {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
+                        </div>
+                        <button
+                            type="button"
+                            class="lc-reset"
+                            aria-label="Start a new conversation"
+                            title="New conversation"
+                            on:click=on_click(move || state.reset())
+                        >
+                            <svg viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
+                            </svg>
+                        </button>
+                        {floating.then(|| view! { class="lc",
+                            <button
+                                type="button"
+                                class="lc-close"
+                                aria-label="Close chat"
+                                title="Close"
+                                on:click=on_click(close)
+                            >
+                                <svg viewBox="0 0 24 24" aria-hidden="true">
+                                    <path d="M6 6l12 12M18 6L6 18"></path>
+                                </svg>
+                            </button>
+                        }.into_any())}
+                    </header>
+                    {conversation}
+                    {attachment_tray(attachments)}
+                    {composer(state, placeholder, attachments)}
+                </section>
+            }
+            .into_any()
+        })
+    };
+    view! { class="lc",
+        <div class=root_class>
+            {panel}
+            {floating.then(|| view! { class="lc",
             <button
                 type="button"
                 class="lc-launcher"
                 node_ref=launcher
                 aria-label=move || words::launcher_label(open.get(), state.unread.get())
                 aria-expanded=move || open.get().to_string()
-                on:click=move |_| state.set_open(!open.get_untracked())
+                on:click=on_click(move || state.set_open(!open.get_untracked()))
             >
                 <svg class="lc-icon-chat" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M4 5h16v11H8l-4 4z"></path>
@@ -188,13 +237,49 @@ pub fn Widget(
                 <svg class="lc-icon-close" viewBox="0 0 24 24" aria-hidden="true">
                     <path d="M6 6l12 12M18 6L6 18"></path>
                 </svg>
-                <Show when=move || has_unread()>
+                {show(has_unread, move || view! {
                     <span class="lc-unread" aria-hidden="true">
                         {move || state.unread.get().min(99).to_string()}
                     </span>
-                </Show>
+                }.into_any())}
             </button>
-            </Show>
+            }.into_any())}
         </div>
     }
+}
+
+/// What `<Show>` does, without `Show`'s code for every use (it is generic
+/// over its condition and its children's view type): `view` is built each
+/// time `when` turns true and removed when it turns false. The condition is
+/// memoized, so a change that leaves it as it was rebuilds nothing.
+fn show(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    view: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    shown(Box::new(when), Box::new(view))
+}
+
+/// `show`'s memo and view, one type for every use.
+fn shown(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    view: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let when = Memo::new(move |_| when());
+    move || when.get().then(&view)
+}
+
+/// A click handler, boxed: every `on:click` in the widget then shares one
+/// copy of Leptos' code for attaching a handler (generic over its type).
+fn on_click(f: impl Fn() + 'static) -> Box<dyn FnMut(web_sys::MouseEvent)> {
+    Box::new(move |_| f())
+}
+
+/// `Effect::new` for an effect that keeps no value, with one copy of the
+/// effect's code for all of them (`Effect::new` is generic over the closure).
+pub(crate) fn effect(f: impl FnMut() + 'static) {
+    effect_boxed(Box::new(f));
+}
+
+fn effect_boxed(mut f: Box<dyn FnMut()>) {
+    Effect::new(move |_| f());
 }
