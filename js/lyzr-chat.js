@@ -91,7 +91,10 @@
     "width:56px;height:56px;border:0;border-radius:50%;background:var(--lc-primary);color:#fff;" +
     "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08);display:grid;place-items:center;" +
     "cursor:pointer;padding:0;margin:0}" +
-    ".lc-launcher:focus-visible{outline:2px solid var(--lc-primary);outline-offset:2px}" +
+    // White or black on the brand colour by contrast, as in the widget.
+    "@supports (color:color(from red xyz-d65 x y z)){.lc-launcher{color:color(from var(--lc-primary) xyz-d65 " +
+    "clamp(0,(.1791 - y)*1e6,.9505) clamp(0,(.1791 - y)*1e6,1) clamp(0,(.1791 - y)*1e6,1.089))}}" +
+    ".lc-launcher:focus-visible{outline:2px solid;outline-offset:-5px}" +
     ".lc-launcher svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
     ".lc-launcher[aria-busy=true] svg{opacity:.6}" +
     ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +
@@ -222,21 +225,64 @@
     });
   }
 
-  // One wasm module for every instance on the page.
+  // A task of its own for what comes next.
+  function nextTask(value) {
+    return new Promise(function (resolve) { setTimeout(resolve, 0, value); });
+  }
+
+  function wasmMismatch() {
+    return new Error(WIDGET_WASM + " does not match the sha384 this loader was built with (" + INTEGRITY_WASM +
+      "): it was changed after the build, or it belongs to another version of lyzr-chat; " +
+      "serve the files of one build together");
+  }
+
+  function sha384(bytes) {
+    return crypto.subtle.digest("SHA-384", bytes).then(function (digest) {
+      return "sha384-" + btoa(String.fromCharCode.apply(null, new Uint8Array(digest)));
+    });
+  }
+
+  // The wasm compiled while it arrives, off the main thread. (A fetch with
+  // `integrity` would hand it over whole, compiled in one long task.) With
+  // WebCrypto, one copy of the body streams into the compiler, the other is
+  // hashed; the module is used only if the hash matches.
+  function compileWasm() {
+    var url = base + WIDGET_WASM;
+    var streamed = !!(window.crypto && crypto.subtle && window.ReadableStream && ReadableStream.prototype.tee);
+    return fetch(url, streamed ? {} : { integrity: INTEGRITY_WASM }).catch(function (e) {
+      return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
+    }).then(function (response) {
+      if (!response.ok) throw new Error("could not fetch " + url + ": HTTP " + response.status);
+      var wasm = { "content-type": "application/wasm" };
+      if (!streamed) return WebAssembly.compileStreaming(new Response(response.body, { headers: wasm }));
+      var copies = response.body.tee();
+      var checked = new Response(copies[1]).arrayBuffer().then(sha384).then(function (hash) {
+        if (hash !== INTEGRITY_WASM) throw wasmMismatch();
+      });
+      var compiled = WebAssembly.compileStreaming(new Response(copies[0], { headers: wasm }));
+      return checked.then(function () { return compiled; }, function (e) {
+        compiled.catch(function () {});
+        throw e;
+      });
+    });
+  }
+
+  // One wasm module for every instance on the page: glue and wasm fetched
+  // side by side, then instantiating and each mount in a task of their own.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
       widgetModule = INTEGRITY_JS.indexOf("sha384-") !== 0 || INTEGRITY_WASM.indexOf("sha384-") !== 0
         ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
           "use the one the build wrote (trunk build runs scripts/sri.sh)"))
-        : preloadGlue().then(function () {
-          return import(base + WIDGET_JS);
-        }).then(function (module) {
-          var wasm = fetch(base + WIDGET_WASM, { integrity: INTEGRITY_WASM }).catch(function (e) {
-            return integrityFailure(WIDGET_WASM, INTEGRITY_WASM, e);
-          });
-          return module.default({ module_or_path: wasm }).then(function () {
-            return module;
+        : Promise.all([
+          preloadGlue().then(function () { return import(base + WIDGET_JS); }),
+          compileWasm()
+        ]).then(function (loaded) {
+          return nextTask(loaded);
+        }).then(function (loaded) {
+          return loaded[0].default({ module_or_path: loaded[1] }).then(function () {
+            return nextTask(loaded[0]);
           });
         });
       widgetModule.catch(function (e) {
@@ -369,14 +415,16 @@
       Promise.all([loadWidget(), language]).then(function (loaded) {
         var module = loaded[0];
         if (destroyed) return;
-        real = module.mountIn(hostElement, Object.assign({}, config), emit, loaded[1]);
+        // Clicked while loading: it starts open (its panel built in steps).
+        real = module.mountIn(hostElement, Object.assign({}, config, openOnReady ? { open: true } : {}), emit,
+          loaded[1]);
         if (!real) {
           // The widget named the bad options in the console.
           failed = true;
           while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
           return;
         }
-        if (openOnReady) real.open();
+        if (openOnReady && !wantsOpen) emit("open");
         emit("ready", { sessionId: real.sessionId });
         queue.splice(0).forEach(function (entry) {
           real[entry[0]].apply(real, entry[1]);

@@ -2,8 +2,11 @@
 # Side-by-side bench of the release widget and deep-chat 2.4.2 in headless
 # Chromium (see the README, "Benchmarks"). Not part of scripts/test.sh:
 # timings on a shared machine are noisy.
-# Usage: bash scripts/bench.sh [--runs N] [--profile normal|throttled|both] [--no-build]
+# Usage: bash scripts/bench.sh [--runs N] [--profile normal|throttled|both]
+#          [--only open,idle,stream,long,deep] [--verbose] [--no-build]
 #   --no-build  bench dist/ as it is
+#   --only      run only these scenarios (while iterating; the README's table has all)
+#   --verbose   print each run's long tasks and wasm load phases
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

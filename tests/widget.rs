@@ -328,3 +328,159 @@ async fn two_instances_are_independent() {
     a.destroy();
     b.destroy();
 }
+
+/// A host element for `mountIn`, as the loader makes it.
+fn host(agent: &str) -> Element {
+    let host = document().create_element("div").unwrap();
+    host.set_attribute("data-test-host", agent).unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+/// Lets the microtasks queued so far run (Leptos' effects), but no timer
+/// or idle callback.
+async fn microtasks() {
+    for _ in 0..20 {
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+            .await
+            .unwrap();
+    }
+}
+
+fn count(root: &ShadowRoot, css: &str) -> u32 {
+    root.query_selector_all(css).unwrap().length()
+}
+
+/// A host with a stand-in launcher in its shadow root, as the loader draws it.
+fn host_with_stand_in(agent: &str) -> (Element, ShadowRoot) {
+    let host = host(agent);
+    let shadow = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .unwrap();
+    let stand_in = document().create_element("div").unwrap();
+    stand_in.set_class_name("lc-loader");
+    shadow.append_child(&stand_in).unwrap();
+    (host, shadow)
+}
+
+#[wasm_bindgen_test]
+async fn the_loaders_mount_builds_the_launcher_first_then_the_panel_in_later_tasks() {
+    // Open at load: options and state now; the launcher in the next task,
+    // then the header, the composer and the conversation in a task each.
+    let (host_el, root) = host_with_stand_in("staged-open");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-open".into()),
+            ("apiUrl", DEAD_API.into()),
+            ("welcomeMessage", "Welcome!".into()),
+            ("open", true.into()),
+        ]),
+        None,
+        JsValue::NULL,
+    )
+    .expect("mounted");
+    assert!(
+        handle.session_id().starts_with("staged-open-"),
+        "usable at once"
+    );
+    microtasks().await;
+    assert_eq!(
+        count(&root, ".lc-loader"),
+        1,
+        "the stand-in shows meanwhile"
+    );
+    assert_eq!(
+        count(&root, ".lc-root"),
+        0,
+        "nothing built in mountIn's task"
+    );
+    tick(0).await;
+    assert_eq!(count(&root, ".lc-loader"), 0, "the stand-in is replaced");
+    assert_eq!(count(&root, ".lc-root .lc-launcher"), 1, "the launcher");
+    assert_eq!(
+        count(&root, ".lc-panel"),
+        0,
+        "the panel not in the same task"
+    );
+    let input = wait_for(&root, ".lc-panel:not([hidden]) .lc-input").await;
+    assert!(
+        root.query_selector(".lc-header .lc-title")
+            .unwrap()
+            .is_some(),
+        "the header comes before the composer"
+    );
+    wait_for(&root, ".lc-messages .lc-welcome").await;
+    assert!(input.is_connected(), "the composer was not built again");
+    handle.destroy();
+    host_el.remove();
+
+    // Closed: the rest is built when the browser is idle.
+    let (host_el, root) = host_with_stand_in("staged-closed");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-closed".into()),
+            ("apiUrl", DEAD_API.into()),
+        ]),
+        None,
+        JsValue::NULL,
+    )
+    .expect("mounted");
+    wait_for(&root, ".lc-root .lc-launcher").await;
+    wait_for(&root, ".lc-panel[hidden] .lc-messages").await;
+    assert_eq!(count(&root, ".lc-input"), 1);
+    handle.destroy();
+    host_el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn opening_a_panel_not_yet_built_builds_it_whole_before_the_next_task() {
+    let (host_el, root) = host_with_stand_in("staged-click");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-click".into()),
+            ("apiUrl", DEAD_API.into()),
+            ("welcomeMessage", "Hello there".into()),
+        ]),
+        None,
+        JsValue::NULL,
+    )
+    .expect("mounted");
+    // The launcher comes in the next task; the rest waits for idle moments,
+    // and the visitor is quicker.
+    tick(0).await;
+    let launcher: web_sys::HtmlElement = root
+        .query_selector(".lc-root .lc-launcher")
+        .unwrap()
+        .expect("the launcher")
+        .dyn_into()
+        .unwrap();
+    assert_eq!(count(&root, ".lc-messages"), 0, "not built yet");
+    launcher.click();
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-panel:not([hidden]) .lc-input"), 1);
+    assert_eq!(count(&root, ".lc-messages .lc-welcome"), 1);
+    handle.destroy();
+    host_el.remove();
+}
+
+#[wasm_bindgen_test]
+async fn destroyed_before_it_is_built_builds_nothing() {
+    let (host_el, root) = host_with_stand_in("staged-gone");
+    let mut handle = lyzr_chat::embed::mount_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "staged-gone".into()),
+            ("apiUrl", DEAD_API.into()),
+        ]),
+        None,
+        JsValue::NULL,
+    )
+    .expect("mounted");
+    handle.destroy();
+    tick(50).await;
+    assert_eq!(count(&root, ".lc-root"), 0);
+    host_el.remove();
+}

@@ -24,10 +24,15 @@ pub struct Args {
     pub profiles: Vec<Profile>,
     pub site: PathBuf,
     pub out: PathBuf,
+    /// Scenarios to run (`--only`); all when empty.
+    pub only: Vec<String>,
+    /// Print each run's long tasks and load phases to stderr (`--verbose`).
+    pub verbose: bool,
 }
 
 const USAGE: &str =
-    "usage: lyzr-chat-bench --site DIR [--runs N] [--profile normal|throttled|both] [--out FILE]";
+    "usage: lyzr-chat-bench --site DIR [--runs N] [--profile normal|throttled|both] \
+     [--only open,idle,long,stream,deep] [--verbose] [--out FILE]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -35,6 +40,8 @@ fn parse_args() -> Result<Args, String> {
         profiles: vec![Profile::Normal, Profile::Throttled],
         site: PathBuf::new(),
         out: PathBuf::from("target/bench/results.md"),
+        only: Vec::new(),
+        verbose: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -62,6 +69,20 @@ fn parse_args() -> Result<Args, String> {
             }
             "--site" => args.site = PathBuf::from(value("--site")?),
             "--out" => args.out = PathBuf::from(value("--out")?),
+            "--only" => {
+                args.only = value("--only")?.split(',').map(str::to_string).collect();
+                if let Some(bad) = args
+                    .only
+                    .iter()
+                    .find(|s| !scenarios::NAMES.contains(&s.as_str()))
+                {
+                    return Err(format!(
+                        "--only takes scenarios among {}, not {bad:?}",
+                        scenarios::NAMES.join(", ")
+                    ));
+                }
+            }
+            "--verbose" => args.verbose = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -91,7 +112,7 @@ async fn main() {
     for &profile in &args.profiles {
         for run in 1..=args.runs {
             eprintln!("[{profile}] run {run}/{}", args.runs);
-            scenarios::run_all(&driver, &server.base_url, profile, &mut results).await;
+            scenarios::run_all(&driver, &server.base_url, profile, &args, &mut results).await;
         }
     }
     let table = results.markdown(&args.profiles, args.runs);

@@ -4,10 +4,41 @@
 // widget and a usable composer first appear: a frame runs only when the main
 // thread is free, so "seen at frame N" is also "the visitor could act".
 (() => {
-  const bench = (window.__bench = { longtasks: [], seen: {} });
+  const bench = (window.__bench = { longtasks: [], seen: {}, phases: [] });
+  // When the wasm is compiled and instantiated: [name, start, duration].
+  for (const name of ["compile", "compileStreaming", "instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = function (...args) {
+      const start = performance.now();
+      const done = () => bench.phases.push([name, start, performance.now() - start]);
+      const result = original.apply(this, args);
+      result.then(done, done);
+      return result;
+    };
+  }
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: "longtask", buffered: true });
+
+  // Long animation frames, with what took the time (scripts, forced layout,
+  // rendering): `--verbose` prints the longest.
+  bench.frames = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const r = (x) => Math.round(x);
+        bench.frames.push({
+          start: r(e.startTime),
+          duration: r(e.duration),
+          render: e.renderStart ? r(e.startTime + e.duration - e.renderStart) : 0,
+          layout: e.styleAndLayoutStart ? r(e.startTime + e.duration - e.styleAndLayoutStart) : 0,
+          scripts: e.scripts.map((s) => [s.invoker, r(s.duration), r(s.forcedStyleAndLayoutDuration)]),
+        });
+      }
+    }).observe({ type: "long-animation-frame", buffered: true });
+  } catch (e) {
+    // Not in this browser.
+  }
 
   const inShadow = (host, css) => {
     const h = document.querySelector(host);
@@ -72,6 +103,14 @@
       tbt += Math.max(0, d - 50);
     }
     return [tasks.length, longest, tbt];
+  };
+  // When the widget's own script had arrived: long tasks before it are the
+  // host page's (its parsing, the first layout), not the widget's.
+  bench.widgetArrived = () => {
+    const script = performance
+      .getEntriesByType("resource")
+      .find((e) => /\/(lyzr-chat\.js|deepChat\.bundle\.js)$/.test(e.name));
+    return script ? script.responseEnd : 0;
   };
   // Bytes over the wire for everything but the host page itself.
   bench.bytes = () =>

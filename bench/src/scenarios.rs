@@ -16,22 +16,68 @@ const SETTLE_MS: u64 = 1_500;
 /// The last word of the long streamed answer.
 const STREAM_END: &str = "benchend";
 
-pub async fn run_all(driver: &Driver, base: &str, profile: Profile, results: &mut Results) {
-    let s = driver.session(profile).await;
-    ours_open(&s, base, profile, results).await;
-    s.close().await;
+/// The scenarios `--only` can pick: lyzr-chat open at load (and a send),
+/// closed until idle (and a click), the streamed answer (after an idle load
+/// and a click), the long conversations, and deep-chat.
+pub const NAMES: &[&str] = &["open", "idle", "stream", "long", "deep"];
 
-    let s = driver.session(profile).await;
-    ours_idle(&s, base, profile, results).await;
-    s.close().await;
+pub async fn run_all(
+    driver: &Driver,
+    base: &str,
+    profile: Profile,
+    args: &crate::Args,
+    results: &mut Results,
+) {
+    let picked = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    if picked("open") {
+        let s = driver.session(profile).await;
+        ours_open(&s, base, profile, results).await;
+        trace(&s, "open", args.verbose).await;
+        s.close().await;
+    }
+    if picked("idle") || picked("stream") {
+        let s = driver.session(profile).await;
+        ours_idle(&s, base, profile, picked("stream"), results).await;
+        trace(&s, "idle", args.verbose).await;
+        s.close().await;
+    }
+    if picked("long") {
+        let s = driver.session(profile).await;
+        ours_long(&s, base, profile, results).await;
+        s.close().await;
+    }
+    if picked("deep") {
+        let s = driver.session(profile).await;
+        deep_chat(&s, base, profile, results).await;
+        trace(&s, "deep", args.verbose).await;
+        s.close().await;
+    }
+}
 
-    let s = driver.session(profile).await;
-    ours_long(&s, base, profile, results).await;
-    s.close().await;
-
-    let s = driver.session(profile).await;
-    deep_chat(&s, base, profile, results).await;
-    s.close().await;
+/// With `--verbose`: the page's long tasks, first frames and wasm phases
+/// (start, duration in ms), to see where a long task comes from.
+async fn trace(s: &Session, name: &str, verbose: bool) {
+    if !verbose {
+        return;
+    }
+    let v = s
+        .js(
+            "const r = (x) => Math.round(x * 10) / 10;
+             return {
+               longtasks: __bench.longtasks.map(([t, d]) => [r(t), r(d)]),
+               seen: Object.fromEntries(Object.entries(__bench.seen).map(([k, t]) => [k, r(t)])),
+               phases: __bench.phases.map(([n, t, d]) => [n, r(t), r(d)]),
+               marks: performance.getEntriesByType('mark').map((m) => [m.name, r(m.startTime)]),
+               resources: performance.getEntriesByType('resource')
+                 .map((e) => [e.name.split('/').pop(), r(e.startTime), r(e.responseEnd)]),
+               frames: [...__bench.frames].sort((a, b) => b.duration - a.duration).slice(0, 8),
+               nav: [r(performance.getEntriesByType('navigation')[0].responseEnd),
+                     r(performance.getEntriesByType('navigation')[0].domInteractive)],
+             };",
+            vec![],
+        )
+        .await;
+    eprintln!("  {name}: {v}");
 }
 
 fn num(v: &Value, i: usize) -> f64 {
@@ -65,7 +111,7 @@ async fn load_open(s: &Session, base: &str, page: &str) -> Value {
         &format!(
             "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(0)];"
+                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(__bench.widgetArrived())];"
         ),
         vec![],
     )
@@ -129,7 +175,7 @@ async fn ours_send(s: &Session, text: &str, expect: &str) -> Value {
     .await
 }
 
-async fn ours_idle(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, results: &mut Results) {
     let w = Widget::Ours;
     s.client
         .goto(&format!("{base}/ours-idle.html"))
@@ -140,7 +186,7 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, results: &mut Resu
             &format!(
                 "await __bench.waitFor(() => __bench.seen.widget !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.launcher, __bench.tasksSince(0)];"
+                 return [__bench.seen.launcher, __bench.tasksSince(__bench.widgetArrived())];"
             ),
             vec![],
         )
@@ -181,6 +227,9 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, results: &mut Resu
         &v[1],
         [None, Some(Metric::LongestOnClick), None],
     );
+    if !stream {
+        return;
+    }
 
     let v = ours_send(
         s,

@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
+pub mod axe;
+
 /// How long a wait for something on the page may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -328,6 +330,36 @@ impl Harness {
         urls
     }
 
+    /// Sends a Chrome DevTools Protocol command to the page (through
+    /// chromedriver's `goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_string(),
+                params,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("CDP {cmd} failed: {e}"))
+    }
+
+    /// Presses `keys` together on whatever has focus, as a keyboard would
+    /// (WebDriver key actions): each goes down in order, then up in reverse,
+    /// so `['\u{E008}', '\u{E004}']` is Shift+Tab.
+    pub async fn press(&self, keys: &[char]) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in keys {
+            actions = actions.then(KeyAction::Down { value });
+        }
+        for &value in keys.iter().rev() {
+            actions = actions.then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("press keys");
+    }
+
     /// Every DevTools `Network` event whose method starts with `prefix`
     /// since the previous read of the performance log, as (method, params)
     /// (e.g. `Network.webSocket` for sockets opened and frames received).
@@ -395,6 +427,33 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
         (
             http::Method::POST,
             Some(json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
+/// A CDP command for chromedriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
         )
     }
 }

@@ -88,15 +88,15 @@ enum Effect {
 fn effect(event: &ActivityEvent) -> Effect {
     let t = event.event_type.to_ascii_lowercase();
     let status = event.status.as_deref().unwrap_or("").to_ascii_lowercase();
-    let finished = matches!(status.as_str(), "completed" | "success" | "done" | "failed");
+    let finished = matches!(status.as_str(), "completed" | "failed");
     let tool = event.tool_name.clone().unwrap_or_default();
     match t.as_str() {
         "agent_process_start" => Effect::Ignore,
         "agent_process_end" => Effect::End,
         "thinking" => Effect::Start(StepKind::Thinking, String::new(), finished),
         "llm_response" => Effect::Start(StepKind::Writing, String::new(), false),
-        "tool_call_prepare" | "tool_call" => Effect::Start(StepKind::Tool, tool, finished),
-        "tool_response" | "tool_result" => Effect::Start(StepKind::Tool, tool, true),
+        "tool_call_prepare" => Effect::Start(StepKind::Tool, tool, finished),
+        "tool_response" => Effect::Start(StepKind::Tool, tool, true),
         _ if t.contains("knowledge") || t.contains("rag") => {
             Effect::Start(StepKind::Knowledge, String::new(), finished)
         }

@@ -149,7 +149,7 @@ impl Inner {
             return;
         }
         let n = self.reconnects.get();
-        note_once("failed (refused or dropped); reconnecting while the answer is pending");
+        note_once("failed; reconnecting while the answer is pending");
         if n >= MAX_RECONNECTS {
             return;
         }

@@ -206,9 +206,19 @@ pub(super) async fn stream_once(
             // Ended before it could tell: a (short) one-piece reply.
             (None, None) => return chat_reply(status, &String::from_utf8_lossy(&head), on),
         };
+        // The text of a chunk's events goes on as one piece: one change of
+        // the answer per chunk, however many tokens it carried.
+        let mut text = String::new();
         for event in events {
+            if let StreamEvent::Text(more) = &event {
+                text.push_str(more);
+                continue;
+            }
+            if !text.is_empty() {
+                on(Progress::Text(std::mem::take(&mut text)));
+            }
             match event {
-                StreamEvent::Text(text) => on(Progress::Text(text)),
+                StreamEvent::Text(_) => {}
                 StreamEvent::Done => {
                     let _ = reader.cancel();
                     return Ok(Reply::default());
@@ -222,6 +232,9 @@ pub(super) async fn stream_once(
                     arguments: arguments.to_json(),
                 }),
             }
+        }
+        if !text.is_empty() {
+            on(Progress::Text(text));
         }
         if ended {
             return Err(ClientError::Truncated);

@@ -15,9 +15,11 @@ use crate::state::attachments::Attachments;
 use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
 use crate::ui::i18n::Words;
 use crate::ui::words;
-use crate::ui::{Mode, Theme, UiText, Widget};
+use crate::ui::{Mode, Stage, Theme, UiText, Widget};
 use leptos::prelude::*;
 use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -29,10 +31,20 @@ pub struct ChatHandle {
     /// Whether `destroy` removes the host (it made it) or only empties it.
     owns_host: bool,
     theme: RwSignal<Theme>,
-    styles: styles::Styles,
+    styles: Rc<RefCell<styles::Styles>>,
     // Dropping these unmounts the view and frees its reactive state.
-    view: Option<Box<dyn Any>>,
+    view: Rc<RefCell<Mounted>>,
     owner: Option<Owner>,
+}
+
+/// The widget's view: built in a task after `mountIn`, at once by `mount`.
+enum Mounted {
+    Waiting,
+    /// Kept to be dropped: that unmounts it.
+    View {
+        _view: Box<dyn Any>,
+    },
+    Gone,
 }
 
 #[wasm_bindgen]
@@ -123,7 +135,7 @@ impl ChatHandle {
                     self.theme.set(theme);
                 }
                 if let Some(color) = color {
-                    self.styles.set_primary_color(&color);
+                    self.styles.borrow_mut().set_primary_color(&color);
                 }
                 true
             }
@@ -155,7 +167,7 @@ impl ChatHandle {
                 match change {
                     config::LiveChange::Theme(theme) => self.theme.set(theme),
                     config::LiveChange::PrimaryColor(color) => {
-                        self.styles.set_primary_color(&color)
+                        self.styles.borrow_mut().set_primary_color(&color)
                     }
                     config::LiveChange::Open(open) => self.state.set_open(open),
                     config::LiveChange::User(user_id) => self.state.set_user(user_id),
@@ -175,10 +187,11 @@ impl ChatHandle {
 
     /// Removes the widget from the page; in-flight work is dropped.
     pub fn destroy(&mut self) {
-        if self.view.is_some() {
+        let view = std::mem::replace(&mut *self.view.borrow_mut(), Mounted::Gone);
+        if !matches!(view, Mounted::Gone) {
             self.state.discard_inflight();
         }
-        self.view.take();
+        drop(view);
         self.owner.take();
         if self.owns_host {
             self.host.remove();
@@ -197,7 +210,7 @@ impl ChatHandle {
 /// is mounted (`undefined` is returned); it never throws.
 #[wasm_bindgen]
 pub fn mount(config: JsValue) -> Option<ChatHandle> {
-    mount_with(None, &config, None, None)
+    mount_with(None, &config, None, None, false)
 }
 
 /// Mounts a widget into `host` (whose open shadow root the loader may have
@@ -206,6 +219,11 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 /// `unread`, `tool-call` and `activity`. `language` is what the loader
 /// fetched for the visitor's language: `{ locale: "fr-CA", strings: {...} |
 /// null }`.
+///
+/// Unlike `mount`, it returns with the launcher built and builds the rest in
+/// the tasks that follow (the panel at once when it is open, else when the
+/// browser is idle; at once when it is opened), so the host page's main
+/// thread is never held for long.
 #[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
@@ -214,7 +232,7 @@ pub fn mount_in(
     language: JsValue,
 ) -> Option<ChatHandle> {
     let fetched = language::Fetched::from_js(&language);
-    mount_with(Some(host), &config, emit, fetched)
+    mount_with(Some(host), &config, emit, fetched, true)
 }
 
 fn mount_with(
@@ -222,6 +240,7 @@ fn mount_with(
     config: &JsValue,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
+    staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
     let config = match WidgetConfig::from_js(config) {
@@ -234,7 +253,7 @@ fn mount_with(
             return None;
         }
     };
-    match mount_widget(host, config, emit, fetched) {
+    match mount_widget(host, config, emit, fetched, staged) {
         Ok(handle) => Some(handle),
         Err(e) => {
             console::error(&format!("could not mount the widget: {e}"));
@@ -269,6 +288,7 @@ fn mount_widget(
     mut config: WidgetConfig,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
+    staged: bool,
 ) -> Result<ChatHandle, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -301,17 +321,7 @@ fn mount_widget(
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
-    // Whatever the loader drew while the wasm loaded goes.
-    while let Some(child) = shadow.first_child() {
-        let _ = shadow.remove_child(&child);
-    }
-    let styles = styles::Styles::adopt(&document, &shadow, &config.ui)?;
-    let mount_point: web_sys::HtmlElement = document
-        .create_element("div")
-        .map_err(js_error)?
-        .unchecked_into();
-    mount_point.set_class_name("lc-mount");
-    shadow.append_child(&mount_point).map_err(js_error)?;
+    let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
 
     let endpoint = Endpoint {
         base_url: config.api_url.clone(),
@@ -340,7 +350,7 @@ fn mount_widget(
     let render_policy = config.render_policy.clone();
     let widget_words = words.clone();
     let owner = Owner::new();
-    let (state, theme, view) = owner.with(|| {
+    let (state, theme, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
         provide_context(render_policy);
         let attachments = Attachments::new(config.attachments.clone());
@@ -352,34 +362,78 @@ fn mount_widget(
             config.open,
             attachments,
         );
-        let theme = RwSignal::new(options.theme);
-        // mount_to starts Leptos' task executor, which effects need.
-        let view = leptos::mount::mount_to(mount_point, move || {
-            // Saving, other tabs, history: started once effects can run.
-            state.start();
-            view! {
-                <Widget
-                    state=state
-                    text=text
-                    words=widget_words
-                    options=options
-                    theme=theme
-                    attachments=attachments
-                />
-            }
-        });
         if let Some(emit) = emit {
-            connect_events(state, emit, words);
+            connect_events(state, emit, words.clone());
         }
-        (state, theme, Box::new(view) as Box<dyn Any>)
+        (state, RwSignal::new(options.theme), attachments)
     });
+    let view = Rc::new(RefCell::new(Mounted::Waiting));
+    // The styles and the view: in a task of their own after `mountIn` (the
+    // loader's launcher shows until then).
+    let build = {
+        let (styles, slot, owner) = (styles.clone(), view.clone(), owner.clone());
+        move || -> Result<(), String> {
+            if !matches!(*slot.borrow(), Mounted::Waiting) {
+                return Ok(()); // destroyed meanwhile
+            }
+            // Whatever the loader drew while the wasm loaded goes.
+            while let Some(child) = shadow.first_child() {
+                let _ = shadow.remove_child(&child);
+            }
+            styles.borrow_mut().adopt(&document, &shadow)?;
+            let mount_point: web_sys::HtmlElement = document
+                .create_element("div")
+                .map_err(js_error)?
+                .unchecked_into();
+            mount_point.set_class_name("lc-mount");
+            shadow.append_child(&mount_point).map_err(js_error)?;
+            let built = owner.with(|| {
+                let stage = RwSignal::new(if staged {
+                    Stage::Launcher
+                } else {
+                    Stage::Complete
+                });
+                let view = leptos::mount::mount_to(mount_point, move || {
+                    // Saving, other tabs, history: started once effects can run.
+                    state.start();
+                    view! {
+                        <Widget
+                            state=state
+                            text=text
+                            words=widget_words
+                            options=options
+                            theme=theme
+                            attachments=attachments
+                            stage=stage
+                        />
+                    }
+                });
+                advance(stage, state.open);
+                Box::new(view) as Box<dyn Any>
+            });
+            *slot.borrow_mut() = Mounted::View { _view: built };
+            Ok(())
+        }
+    };
+    if staged {
+        set_timeout(
+            move || {
+                if let Err(e) = build() {
+                    console::error(&format!("could not mount the widget: {e}"));
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    } else {
+        build()?;
+    }
     Ok(ChatHandle {
         state,
         host,
         owns_host,
         theme,
         styles,
-        view: Some(view),
+        view,
         owner: Some(owner),
     })
 }
@@ -388,6 +442,31 @@ fn mount_widget(
 fn json(text: Option<String>) -> JsValue {
     text.and_then(|t| js_sys::JSON::parse(&t).ok())
         .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Builds the next [`Stage`] of the widget in a task of its own, and so on
+/// until it is complete: right after this one while the panel shows (its
+/// header and composer, then the conversation), when the browser is idle
+/// while it is closed.
+fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
+    let step = move || {
+        let next = match stage.try_get_untracked() {
+            Some(Stage::Launcher) => Stage::Panel,
+            Some(Stage::Panel) => Stage::Complete,
+            _ => return,
+        };
+        stage.set(next);
+        advance(stage, open);
+    };
+    match stage.try_get_untracked() {
+        None | Some(Stage::Complete) => {}
+        Some(_) if open.get_untracked() => set_timeout(step, std::time::Duration::ZERO),
+        Some(_) => {
+            if request_idle_callback_with_handle(step).is_err() {
+                set_timeout(step, std::time::Duration::ZERO); // no idle callbacks (Safari)
+            }
+        }
+    }
 }
 
 /// Passes the conversation's events to the loader's `emit`.

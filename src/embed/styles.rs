@@ -15,22 +15,31 @@ enum Custom {
 }
 
 pub struct Styles {
-    custom: Custom,
+    /// None until [`adopt`](Self::adopt).
+    custom: Option<Custom>,
     options: UiOptions,
 }
 
 impl Styles {
+    /// The styles for `options`, not in any shadow root yet.
+    pub fn new(options: &UiOptions) -> Styles {
+        Styles {
+            custom: None,
+            options: options.clone(),
+        }
+    }
+
     /// Puts both sheets into `shadow`.
     pub fn adopt(
+        &mut self,
         document: &web_sys::Document,
         shadow: &web_sys::ShadowRoot,
-        options: &UiOptions,
-    ) -> Result<Styles, String> {
-        let custom_css = options.custom_properties_css();
+    ) -> Result<(), String> {
+        let custom_css = self.options.custom_properties_css();
         let sheets = web_sys::CssStyleSheet::new()
             .ok()
             .zip(web_sys::CssStyleSheet::new().ok());
-        let custom = match sheets {
+        self.custom = Some(match sheets {
             Some((base, custom))
                 if base.replace_sync(WIDGET_CSS).is_ok()
                     && custom.replace_sync(&custom_css).is_ok() =>
@@ -50,11 +59,8 @@ impl Styles {
                 style(WIDGET_CSS)?;
                 Custom::Element(style(&custom_css)?)
             }
-        };
-        Ok(Styles {
-            custom,
-            options: options.clone(),
-        })
+        });
+        Ok(())
     }
 
     /// Changes the primary colour (already checked by the browser).
@@ -62,10 +68,11 @@ impl Styles {
         self.options.primary_color = Some(color.to_string());
         let css = self.options.custom_properties_css();
         match &self.custom {
-            Custom::Sheet(sheet) => {
+            Some(Custom::Sheet(sheet)) => {
                 let _ = sheet.replace_sync(&css);
             }
-            Custom::Element(element) => element.set_text_content(Some(&css)),
+            Some(Custom::Element(element)) => element.set_text_content(Some(&css)),
+            None => {}
         }
     }
 }

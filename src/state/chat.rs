@@ -144,6 +144,9 @@ pub enum Change {
     List,
     /// One message's content or status changed.
     Message(u64),
+    /// An answer grew by streamed text, and nothing else of it changed:
+    /// the view may take several of these in one go (once a frame).
+    Grew(u64),
     /// A send started or ended.
     Busy(bool),
     Notice(Option<Notice>),
@@ -161,6 +164,9 @@ struct Inflight {
     answer: Option<u64>,
     /// Which send this is (activity events name it).
     run: u64,
+    /// A step of the agent arrived: the message is being worked on, so it
+    /// counts as accepted.
+    stepped: bool,
     activity: Option<Rc<dyn Activity>>,
 }
 
@@ -422,6 +428,7 @@ impl Chat {
             question,
             answer: None,
             run,
+            stepped: false,
             activity: activity.clone(),
         });
         self.change(question, |m| {
@@ -477,9 +484,9 @@ impl Chat {
     }
 
     /// An event of send `run`'s activity channel: a step of its answer
-    /// (whose bubble the first step makes, before any text; `finish` takes
-    /// it away again if the message is not accepted), and an event for the
-    /// host page.
+    /// (whose bubble the first step makes, before any text), and an event
+    /// for the host page. The first step also accepts the message: the
+    /// agent is at work on it (the stream's headers may come much later).
     fn activity(&self, run: u64, event: ActivityEvent) {
         let live = self
             .inflight
@@ -490,9 +497,14 @@ impl Chat {
             // Only a step makes a bubble (not the run's start or end).
             let pending = self.inflight.borrow().as_ref().and_then(|i| i.answer);
             pending.or_else(|| {
-                apply(&mut Vec::new(), &event)
-                    .then(|| self.answer())
-                    .flatten()
+                if !apply(&mut Vec::new(), &event) {
+                    return None;
+                }
+                if let Some(i) = self.inflight.borrow_mut().as_mut() {
+                    i.stepped = true;
+                }
+                self.accept();
+                self.answer()
             })
         } else {
             // Trailing the answer; or of a send reset or superseded: none.
@@ -563,7 +575,8 @@ impl Chat {
             return;
         }
         let Some(id) = self.answer() else { return };
-        self.change(id, |m| {
+        let grew = delta.artifacts.is_empty();
+        let changed = self.conversation.borrow_mut().update(id, |m| {
             m.text.push_str(&delta.answer);
             m.parts.thinking.push_str(&delta.thinking);
             m.parts.artifacts.extend(delta.artifacts);
@@ -571,6 +584,13 @@ impl Chat {
                 .files_notes
                 .extend(delta.files_notes.into_iter().map(|n| n.raw));
         });
+        if changed {
+            self.tell(if grew {
+                Change::Grew(id)
+            } else {
+                Change::Message(id)
+            });
+        }
     }
 
     fn finish(
@@ -590,16 +610,10 @@ impl Chat {
             question,
             answer,
             run,
+            stepped,
             ..
         } = self.inflight.borrow_mut().take().expect("checked above");
-        // A bubble made by steps alone goes with a message not accepted.
-        let answer = match answer {
-            Some(id) if !accepted => {
-                self.change_list(|c| c.remove(id));
-                None
-            }
-            other => other,
-        };
+        let accepted = accepted || stepped;
         self.tell(Change::Busy(false));
         self.tell(Change::Notice(None));
         if let Some(answer) = answer {
@@ -1287,8 +1301,8 @@ mod tests {
         drop(release);
         run_until_stalled();
         assert!(chat.with(|c| c.messages.is_empty()));
-        // Refused after a step made a bubble: the bubble goes, the
-        // visitor's message stands not sent.
+        // Refused after a step: the agent was at work on it, so the answer
+        // stands failed with the reason (Retry asks again).
         let (release, held) = oneshot::channel();
         server
             .script
@@ -1298,13 +1312,23 @@ mod tests {
         run_until_stalled();
         server.channel.emit("thinking", None);
         assert_eq!(chat.with(|c| c.messages.len()), 2);
+        assert_eq!(
+            chat.with(|c| c.get(id).unwrap().status),
+            Status::Done,
+            "accepted by the first step"
+        );
         release.send(()).unwrap();
         run_until_stalled();
-        assert_eq!(statuses(&chat), [(Role::User, Status::NotSent, "r".into())]);
         assert_eq!(
-            chat.with(|c| c.get(id).unwrap().problem.clone()),
-            Some(Problem::Send(refused(500)))
+            statuses(&chat),
+            [
+                (Role::User, Status::Done, "r".into()),
+                (Role::Agent, Status::Failed, String::new())
+            ]
         );
+        let answer = chat.with(|c| c.messages[1].clone());
+        assert_eq!(answer.problem, Some(Problem::Send(refused(500))));
+        assert!(answer.retryable());
     }
 
     #[test]
@@ -1359,7 +1383,6 @@ mod tests {
             })));
         // Kept across a reload, as JSON.
         let restored = Conversation::restore(&chat.with(Conversation::to_json), None).unwrap();
-        assert_eq!(restored.messages[1].parts.files_notes, ["not json"]);
         assert_eq!(
             restored.messages[1].parts.message_id.as_deref(),
             Some("m-7")

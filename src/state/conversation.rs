@@ -68,7 +68,7 @@ pub struct Parts {
     /// Files the agent produced.
     pub artifacts: Vec<Artifact>,
     /// `<artifacts>` blocks that were not JSON (raw, trimmed): shown as a
-    /// note apart from the answer.
+    /// note apart from the answer. Not saved (the note goes with a reload).
     pub files_notes: Vec<String>,
     /// A tool the agent asked the page to run (`local_tool_call`).
     pub tool_call: Option<String>,
@@ -85,7 +85,6 @@ impl Parts {
         self.thinking.is_empty()
             && self.files.is_empty()
             && self.artifacts.is_empty()
-            && self.files_notes.is_empty()
             && self.tool_call.is_none()
             && self.message_id.is_none()
     }

@@ -35,6 +35,11 @@ struct Inner {
     triggers: Triggers,
     listener: Option<Rc<dyn Fn(ChatEvent)>>,
     save_timer: Option<i32>,
+    /// Answers grown by streamed text since the last frame, shown at the
+    /// next one (a backlog of chunks read in one task renders once).
+    grown: Vec<u64>,
+    /// The animation frame that shows them is requested.
+    frame: bool,
     /// The session was made by this page: the server has nothing of it.
     fresh: bool,
     /// Where attachments are uploaded.
@@ -83,6 +88,9 @@ pub struct ChatState {
     pub notice: RwSignal<Option<Notice>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
+    /// The id of the newest answer completed on this page, 0 before one
+    /// (what a screen reader is told about, once, in full).
+    pub answered: RwSignal<u64>,
     /// Bumped on every change of the model; the save effect follows it.
     revision: RwSignal<u64>,
     /// The files attached to the next message.
@@ -135,6 +143,7 @@ impl ChatState {
             online: RwSignal::new(online),
             notice: RwSignal::new(None),
             unread: RwSignal::new(unread),
+            answered: RwSignal::new(0),
             revision: RwSignal::new(0),
             attachments,
             inner: StoredValue::new_local(Inner {
@@ -143,6 +152,8 @@ impl ChatState {
                 triggers: Triggers::default(),
                 listener: None,
                 save_timer: None,
+                grown: Vec::new(),
+                frame: false,
                 fresh,
                 endpoint,
                 _watch: None,
@@ -215,6 +226,10 @@ impl ChatState {
                 }
                 self.revision.update(|r| *r += 1);
             }
+            Change::Grew(id) => {
+                self.show_next_frame(id);
+                self.revision.update(|r| *r += 1);
+            }
             Change::Busy(busy) => {
                 self.busy.set(busy);
                 if !busy {
@@ -243,11 +258,52 @@ impl ChatState {
                 self.set_draft(text);
             }
             Change::Event(event) => {
+                if let ChatEvent::MessageReceived { .. } = event {
+                    // An answer is the newest agent message when it completes.
+                    let id = self.chat().with(|c| {
+                        c.messages
+                            .iter()
+                            .rev()
+                            .find(|m| m.role == Role::Agent)
+                            .map_or(0, |m| m.id)
+                    });
+                    self.answered.set(id);
+                }
                 if let Some(listener) = self.inner.with_value(|i| i.listener.clone()) {
                     listener(event);
                 }
             }
         }
+    }
+
+    /// Streamed text is shown once per animation frame, however many chunks
+    /// came since the last: the network may hand over a backlog of them in
+    /// one task, and rendering each would hold the page's main thread. Any
+    /// other change of the message shows at once (and its text with it).
+    fn show_next_frame(&self, id: u64) {
+        let request = self.inner.try_update_value(|i| {
+            if !i.grown.contains(&id) {
+                i.grown.push(id);
+            }
+            !std::mem::replace(&mut i.frame, true)
+        });
+        if request != Some(true) {
+            return;
+        }
+        let state = *self;
+        request_animation_frame(move || {
+            let Some(grown) = state.inner.try_update_value(|i| {
+                i.frame = false;
+                std::mem::take(&mut i.grown)
+            }) else {
+                return;
+            };
+            for id in grown {
+                if let Some(t) = state.inner.with_value(|i| i.triggers.get(id).cloned()) {
+                    t.notify();
+                }
+            }
+        });
     }
 
     /// The one writer of storage: an effect over the model's revision,

@@ -88,11 +88,6 @@ fn write_parts(p: &Parts, out: &mut String) {
             o.end();
         });
     }
-    if !p.files_notes.is_empty() {
-        write_list(o.key("files_notes"), &p.files_notes, |n, out| {
-            lyzr_chat_protocol::json::write_str(out, n)
-        });
-    }
     if let Some(name) = &p.tool_call {
         o.str("tool_call", name);
     }
@@ -283,11 +278,7 @@ fn read_parts(value: &Json) -> Read<Parts> {
                 })
             })
             .collect::<Read<_>>()?,
-        files_notes: list("files_notes")?
-            .into_iter()
-            .flatten()
-            .map(|n| string(n, "a files note"))
-            .collect::<Read<_>>()?,
+        files_notes: Vec::new(),
         tool_call: opt_string(o, "tool_call")?,
         message_id: opt_string(o, "message_id")?,
         steps: Vec::new(),

@@ -207,12 +207,12 @@ pub fn attachment_tray(attachments: Attachments) -> impl IntoView {
         (!list.is_empty()).then(|| {
             let limits = limits.clone();
             view! { class="lc",
-                <ul class="lc-refusals" role="alert">
+                <div class="lc-refusals" role="alert">
                     {list
                         .iter()
-                        .map(|r| view! { <li class="lc-refusal">{refusal_text(&words, r, &limits)}</li> }.into_any())
+                        .map(|r| view! { <p class="lc-refusal">{refusal_text(&words, r, &limits)}</p> }.into_any())
                         .collect_view()}
-                </ul>
+                </div>
             }
             .into_any()
         })

@@ -19,11 +19,11 @@ pub fn composer(state: ChatState, placeholder: String, attachments: Attachments)
     let (stop_label, stop_title) = (t(Label::StopLabel), t(Label::Stop));
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
-    // Focus the textarea whenever the panel opens.
+    // Focus the textarea whenever the panel opens (once it is shown).
     super::effect(move || {
         if state.open.get() {
             if let Some(el) = input.get() {
-                let _ = el.focus();
+                super::focus_soon(el.into());
             }
         }
     });

@@ -127,18 +127,19 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
         }
     });
     follow_growth(list, follow, unseen);
-    let last_top = StoredValue::new(0);
+    let last_top = StoredValue::new((0, 0));
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
             let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
             follow.set(at_bottom);
             // At the top: older messages, built or fetched. Only when the
-            // list moved up: content growing by a few pixels while the
-            // bottom is followed (the agent's steps, say) fires scroll
-            // events near the top too.
-            let top = el.scroll_top();
-            let up = top < last_top.get_value();
-            last_top.set_value(top);
+            // visitor moved the list up: content that grows or shrinks (the
+            // agent's steps appearing, then folding away) moves the scroll
+            // position too, and a list that fits has nothing to scroll.
+            let (top, height) = (el.scroll_top(), el.scroll_height());
+            let (was_top, was_height) = last_top.get_value();
+            let up = top < was_top && height == was_height && height > el.client_height();
+            last_top.set_value((top, height));
             if up && top <= 8 && (hidden() > 0 || state.has_older()) {
                 earlier();
             }
@@ -152,8 +153,9 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
             <ol
                 class="lc-messages"
                 node_ref=list
-                aria-live="polite"
-                aria-relevant="additions"
+                // A scrolling region a keyboard can scroll, even when nothing
+                // in it takes focus (a long streaming answer).
+                tabindex="0"
                 on:scroll=on_scroll
             >
                 {show(has_earlier, move || view! { class="lc",
@@ -422,8 +424,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         })
     };
     view! { class="lc",
-        // aria-busy while streaming: screen readers announce the answer once,
-        // complete, rather than every rebuilt piece of it.
+        // Not a live region: the finished answer is read once, in full, by
+        // the panel's announcer (ui/announce.rs); aria-busy while streaming.
         <li
             class=class
             aria-busy=move || (status.get() == Status::Streaming).then_some("true")

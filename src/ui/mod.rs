@@ -6,6 +6,7 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
+mod announce;
 pub mod attachments;
 mod composer;
 pub mod i18n;
@@ -33,8 +34,22 @@ pub struct UiText {
     pub welcome: Option<String>,
 }
 
+/// How much of the widget is built: [`Stage::Launcher`] alone, then the
+/// panel with its header and composer, then the conversation. The loader's
+/// mount builds it in these steps, one task each, so no step holds the host
+/// page's main thread for long; `mount` builds it at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Launcher,
+    Panel,
+    Complete,
+}
+
 /// The whole widget: launcher plus panel (the panel alone, always open, in
-/// the inline and full-page modes), in the visitor's language and direction.
+/// the inline and full-page modes). `stage` says how much of it to build;
+/// whoever mounts it moves it on. Opening a panel not yet complete
+/// completes it at once. Its words are `words`, in their language and
+/// direction.
 #[component]
 pub fn Widget(
     state: ChatState,
@@ -43,6 +58,7 @@ pub fn Widget(
     options: UiOptions,
     theme: RwSignal<Theme>,
     attachments: Attachments,
+    stage: RwSignal<Stage>,
 ) -> impl IntoView {
     let open = state.open;
     // Every view below reads its words from here.
@@ -51,6 +67,16 @@ pub fn Widget(
     if !floating {
         state.set_open(true);
     }
+    // The visitor (or the page) opens the panel: what is missing is built now.
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if was_open == Some(false) && now && stage.get_untracked() != Stage::Complete {
+            stage.set(Stage::Complete);
+        }
+        now
+    });
+    let has_panel = Memo::new(move |_| stage.get() >= Stage::Panel);
+    let has_conversation = Memo::new(move |_| stage.get() == Stage::Complete);
     let root_class = move || {
         format!(
             "lc-root lc-mode-{} {} {}{}",
@@ -76,15 +102,20 @@ pub fn Widget(
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
         state.set_open(false);
+        // Once the panel is gone (a phone hides the launcher while it shows).
         if let Some(button) = launcher.get_untracked() {
-            let _ = button.focus();
+            focus_soon(button.into());
         }
     };
-    let on_panel_key = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
+    // A floating panel keeps the keyboard in: Escape closes it, and Tab
+    // cycles through its controls.
+    let on_panel_key = move |ev: web_sys::KeyboardEvent| match ev.key().as_str() {
+        "Escape" if floating => {
             ev.stop_propagation();
             close();
         }
+        "Tab" if floating => keep_focus_in(&ev),
+        _ => {}
     };
     let banner = messages::banner(state, words.clone());
     let retry_word = words.get(Label::Retry).to_string();
@@ -100,12 +131,7 @@ pub fn Widget(
     let w = words.clone();
     let launcher_label =
         Signal::derive(move || words::launcher_label(&w, open.get(), state.unread.get()));
-    let unread_count = {
-        let w = words.clone();
-        Signal::derive(move || w.number(f64::from(state.unread.get().min(99))))
-    };
-    let dir = words.dir().name();
-    let lang = words.locale().to_string();
+    let (dir, lang) = (words.dir().name(), words.locale().to_string());
     let t = |label| words.get(label).to_string();
     let (new_label, new_title) = (t(Label::NewConversationLabel), t(Label::NewConversation));
     let (close_label, close_title) = (t(Label::CloseLabel), t(Label::Close));
@@ -120,49 +146,15 @@ pub fn Widget(
         }
         .to_string()
     };
-    view! { class="lc",
-        <div class=root_class dir=dir lang=lang>
-            <section
-                class=panel_class
-                role="dialog"
-                aria-label=title.clone()
-                hidden=move || !open.get()
-                on:keydown=on_panel_key
-                on:dragover=move |ev| drop_zone.dragover(ev)
-                on:dragleave=move |ev| drop_zone.dragleave(ev)
-                on:drop=move |ev| drop_zone.drop(ev)
-                on:paste=move |ev| drop_zone.paste(ev)
-            >
-                <header class="lc-header">
-                    <div class="lc-titles">
-                        <h2 class="lc-title">{title.clone()}</h2>
-                        {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
-                    </div>
-                    <button
-                        type="button"
-                        class="lc-reset"
-                        aria-label=new_label
-                        title=new_title
-                        on:click=on_click(move || state.reset())
-                    >
-                        <svg viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
-                        </svg>
-                    </button>
-                    {floating.then(|| view! { class="lc",
-                        <button
-                            type="button"
-                            class="lc-close"
-                            aria-label=close_label.clone()
-                            title=close_title.clone()
-                            on:click=on_click(close)
-                        >
-                            <svg viewBox="0 0 24 24" aria-hidden="true">
-                                <path d="M6 6l12 12M18 6L6 18"></path>
-                            </svg>
-                        </button>
-                    }.into_any())}
-                </header>
+    // Built untracked, as a component would be: the plain view functions
+    // inside must not make the whole panel depend on what they read.
+    let conversation = move || {
+        has_conversation.get().then(|| untrack(|| {
+            let (welcome, starter_list) = (welcome.clone(), starter_list.clone());
+            let retry_word = retry_word.clone();
+            let banner = banner.clone();
+            let show_starters = show_starters.clone();
+            view! { class="lc",
                 {message_list(state, welcome)}
                 {show(show_starters, move || view! { class="lc",
                     <div class="lc-starters">
@@ -185,8 +177,9 @@ pub fn Widget(
                             .collect_view()}
                     </div>
                 }.into_any())}
+                {announce::announcer(state)}
                 {move || banner().map(|(text, retry)| view! { class="lc",
-                    <p class="lc-banner" role="status">
+                    <p class="lc-banner">
                         {text}
                         {retry.then(|| view! { class="lc",
                             <button type="button" class="lc-banner-retry" on:click=on_click(move || state.load_history())>
@@ -195,9 +188,73 @@ pub fn Widget(
                         }.into_any())}
                     </p>
                 }.into_any())}
-                {attachment_tray(attachments)}
-                {composer(state, placeholder, attachments)}
-            </section>
+            }
+            .into_any()
+        }))
+    };
+    let panel = move || {
+        has_panel.get().then(|| {
+            untrack(|| {
+                let (title, subtitle, placeholder) =
+                    (title.clone(), subtitle.clone(), placeholder.clone());
+                let (new_label, new_title) = (new_label.clone(), new_title.clone());
+                let (close_label, close_title) = (close_label.clone(), close_title.clone());
+                let conversation = conversation.clone();
+                view! { class="lc",
+                <section
+                    class=panel_class
+                    role="dialog"
+                    aria-modal=floating.then_some("true")
+                    aria-label=title.clone()
+                    hidden=move || !open.get()
+                    on:keydown=on_panel_key
+                    on:dragover=move |ev| drop_zone.dragover(ev)
+                    on:dragleave=move |ev| drop_zone.dragleave(ev)
+                    on:drop=move |ev| drop_zone.drop(ev)
+                    on:paste=move |ev| drop_zone.paste(ev)
+                >
+                    <header class="lc-header">
+                        <div class="lc-titles">
+                            <h2 class="lc-title">{title.clone()}</h2>
+                            {subtitle.map(|s| view! { <p class="lc-subtitle">{s}</p> }.into_any())}
+                        </div>
+                        <button
+                            type="button"
+                            class="lc-reset"
+                            aria-label=new_label
+                            title=new_title
+                            on:click=on_click(move || state.reset())
+                        >
+                            <svg viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M4 4v6h6M20 12a8 8 0 1 1-2.3-5.7L20 8"></path>
+                            </svg>
+                        </button>
+                        {floating.then(|| view! { class="lc",
+                            <button
+                                type="button"
+                                class="lc-close"
+                                aria-label=close_label.clone()
+                                title=close_title.clone()
+                                on:click=on_click(close)
+                            >
+                                <svg viewBox="0 0 24 24" aria-hidden="true">
+                                    <path d="M6 6l12 12M18 6L6 18"></path>
+                                </svg>
+                            </button>
+                        }.into_any())}
+                    </header>
+                    {conversation}
+                    {attachment_tray(attachments)}
+                    {composer(state, placeholder, attachments)}
+                </section>
+            }
+            .into_any()
+            })
+        })
+    };
+    view! { class="lc",
+        <div class=root_class dir=dir lang=lang>
+            {panel}
             {floating.then(|| view! { class="lc",
             <button
                 type="button"
@@ -215,12 +272,51 @@ pub fn Widget(
                 </svg>
                 {show(has_unread, move || view! {
                     <span class="lc-unread" aria-hidden="true">
-                        {unread_count}
+                        {move || state.unread.get().min(99).to_string()}
                     </span>
                 }.into_any())}
             </button>
             }.into_any())}
         </div>
+    }
+}
+
+/// Focuses `el` at the next frame, once the change that shows it is drawn.
+pub(crate) fn focus_soon(el: web_sys::HtmlElement) {
+    request_animation_frame(move || {
+        let _ = el.focus();
+    });
+}
+
+/// Tab from the panel's last control goes to its first, Shift+Tab from the
+/// first to the last: the keyboard stays in a floating panel until Escape.
+/// The first is always New conversation; the last is Send or Stop, or the
+/// composer while Send is disabled.
+fn keep_focus_in(ev: &web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(panel) = ev.current_target() else {
+        return;
+    };
+    let panel: web_sys::Element = panel.unchecked_into();
+    let pick = |css| panel.query_selector(css).ok().flatten();
+    let (Some(first), Some(last)) = (
+        pick(".lc-reset"),
+        pick(".lc-composer button:enabled:last-child").or_else(|| pick(".lc-input")),
+    ) else {
+        return;
+    };
+    let active = panel
+        .get_root_node()
+        .unchecked_into::<web_sys::ShadowRoot>()
+        .active_element();
+    let (edge, next) = if ev.shift_key() {
+        (first, last)
+    } else {
+        (last, first)
+    };
+    if active == Some(edge) {
+        ev.prevent_default();
+        let _ = next.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }
 
