@@ -127,7 +127,17 @@ export type LyzrChatLabel =
   | "image_from_alt"
   | "image_blocked"
   | "image_blocked_alt"
-  | "plain_note";
+  | "plain_note"
+  | "step_memory"
+  | "step_knowledge"
+  | "step_thinking"
+  | "step_tool"
+  | "step_tool_named"
+  | "step_writing"
+  | "step_file"
+  | "how_i_got_this"
+  | "files_note"
+  | "tool_call";
 
 export interface LyzrChatConfig {
   /** The Lyzr agent's id. Required. */

@@ -526,7 +526,7 @@ fn connect_events(state: ChatState, emit: js_sys::Function, words: Words) {
                 ("message", event.message.into()),
                 ("toolName", event.tool_name.into()),
                 ("runId", event.run_id.into()),
-                ("step", step.as_ref().map(words::step).into()),
+                ("step", step.as_ref().map(|s| words::step(&words, s)).into()),
                 ("sessionId", session()),
             ]),
         ),

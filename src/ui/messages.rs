@@ -238,13 +238,13 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     on_cleanup(move || state.forget(id));
     let message = Memo::new(move |_| state.message(id));
     let role = message.with_untracked(|m| m.as_ref().map_or(Role::Agent, |m| m.role));
-    let field = move |read: fn(&Message) -> String| {
-        Memo::new(move |_| message.with(|m| m.as_ref().map(read).unwrap_or_default()))
+    let field = move |read: fn(&Words, &Message) -> String, w: Words| {
+        Memo::new(move |_| message.with(|m| m.as_ref().map(|m| read(&w, m)).unwrap_or_default()))
     };
     // What the bubble shows: the answer, and after it what the agent asked
     // for or sent unreadably (words, never answer text).
-    let text = field(words::shown_text);
-    let thinking = field(|m| m.parts.thinking.clone());
+    let text = field(words::shown_text, words.clone());
+    let thinking = field(|_, m| m.parts.thinking.clone(), words.clone());
     let status =
         Memo::new(move |_| message.with(|m| m.as_ref().map_or(Status::Done, |m| m.status)));
     let role_class = match role {
@@ -319,14 +319,15 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     // complete. The list is drawn by the markdown renderer, so it costs no
     // view code of its own; `has_steps` is a Memo so that the list updates
     // in place (its renderer is never rebuilt around the same element).
-    let steps_text = field(words::steps_of);
+    let steps_text = field(words::steps_of, words.clone());
+    let how_i_got_this = words.get(Label::HowIGotThis).to_string();
     let live = move || status.get() == Status::Streaming;
     let has_steps = Memo::new(move |_| steps_text.with(|t| !t.is_empty()));
     let steps_view = move || {
         has_steps.get().then(|| {
             view! { class="lc",
                 <details class="lc-activity" open=live>
-                    <summary>{words::HOW_I_GOT_THIS}</summary>
+                    <summary>{how_i_got_this.clone()}</summary>
                     <Markdown text=steps_text/>
                 </details>
             }

@@ -95,22 +95,23 @@ pub fn notice(w: &Words, notice: &Notice) -> String {
 
 /// One step of the agent's work, as the visitor reads it ("…" is added
 /// while it is under way).
-pub fn step(step: &Step) -> String {
-    match step.kind {
-        StepKind::Memory => "Recalling the conversation".into(),
-        StepKind::Knowledge => "Searching the knowledge base".into(),
-        StepKind::Thinking => "Thinking".into(),
-        StepKind::Tool if step.name.is_empty() => "Using a tool".into(),
-        StepKind::Tool => format!("Calling {}", step.name),
-        StepKind::Writing => "Writing the answer".into(),
-        StepKind::File => "Creating a file".into(),
-        StepKind::Other => step.name.clone(),
-    }
+pub fn step(w: &Words, step: &Step) -> String {
+    let label = match step.kind {
+        StepKind::Memory => Label::StepMemory,
+        StepKind::Knowledge => Label::StepKnowledge,
+        StepKind::Thinking => Label::StepThinking,
+        StepKind::Tool if step.name.is_empty() => Label::StepTool,
+        StepKind::Tool => return w.fill(Label::StepToolNamed, &[("name", &step.name)]),
+        StepKind::Writing => Label::StepWriting,
+        StepKind::File => Label::StepFile,
+        StepKind::Other => return step.name.clone(),
+    };
+    w.get(label).into()
 }
 
 /// The steps as a markdown list: done ✓, failed ✕, under way ○ (and, while
 /// `live`, "…"). Names from the service are escaped.
-pub fn steps(steps: &[Step], live: bool) -> String {
+pub fn steps(w: &Words, steps: &[Step], live: bool) -> String {
     let mut out = String::new();
     for s in steps {
         let mark = match (s.failed, s.done) {
@@ -121,7 +122,7 @@ pub fn steps(steps: &[Step], live: bool) -> String {
         out.push_str("- ");
         out.push(mark);
         out.push(' ');
-        out.push_str(&escape(&step(s)));
+        out.push_str(&escape(&step(w, s)));
         if live && !s.done {
             out.push('…');
         }
@@ -131,8 +132,8 @@ pub fn steps(steps: &[Step], live: bool) -> String {
 }
 
 /// An answer's steps as [`steps`] lists them, live while it streams.
-pub fn steps_of(m: &crate::state::Message) -> String {
-    steps(&m.parts.steps, m.status == Status::Streaming)
+pub fn steps_of(w: &Words, m: &crate::state::Message) -> String {
+    steps(w, &m.parts.steps, m.status == Status::Streaming)
 }
 
 /// Text from elsewhere, made literal for the markdown renderer.
@@ -147,15 +148,10 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The folded steps of a complete answer.
-pub const HOW_I_GOT_THIS: &str = "How I got this";
-/// An `<artifacts>` block that could not be read.
-pub const FILES_NOTE: &str = "_The agent listed files this chat could not read._";
-
 /// What an answer's bubble shows (markdown): its text, then a tool the
 /// agent asked the page to run ("The agent asked to run `tool_name`") and
 /// a note for files it listed unreadably. Only the text is the answer.
-pub fn shown_text(m: &crate::state::Message) -> String {
+pub fn shown_text(w: &Words, m: &crate::state::Message) -> String {
     let mut out = m.text.clone();
     let mut add = |line: &str| {
         if !out.is_empty() {
@@ -164,13 +160,10 @@ pub fn shown_text(m: &crate::state::Message) -> String {
         out.push_str(line);
     };
     if let Some(name) = &m.parts.tool_call {
-        add(&format!(
-            "The agent asked to run `{}`",
-            name.replace('`', "'")
-        ));
+        add(&w.fill(Label::ToolCall, &[("name", &name.replace('`', "'"))]));
     }
     if !m.parts.files_notes.is_empty() {
-        add(FILES_NOTE);
+        add(w.get(Label::FilesNote));
     }
     out
 }
@@ -298,12 +291,15 @@ mod tests {
     #[test]
     fn steps_have_human_names() {
         let named = |kind, name: &str| {
-            step(&Step {
-                kind,
-                name: name.into(),
-                done: false,
-                failed: false,
-            })
+            step(
+                &en(),
+                &Step {
+                    kind,
+                    name: name.into(),
+                    done: false,
+                    failed: false,
+                },
+            )
         };
         assert_eq!(named(StepKind::Tool, "get_weather"), "Calling get_weather");
         assert_eq!(
@@ -326,12 +322,73 @@ mod tests {
             },
         ];
         assert_eq!(
-            steps(&list, true),
+            steps(&en(), &list, true),
             "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*…\n"
         );
         assert_eq!(
-            steps(&list, false),
+            steps(&en(), &list, false),
             "- ✓ Searching the knowledge base\n- ○ Calling \\*x\\*\n"
         );
+    }
+
+    /// French words from `locales/fr.json` (its texts, not its forms).
+    fn french() -> Words {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/locales/fr.json");
+        let file: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let texts = file.iter().filter_map(|(key, text)| {
+            Some((Label::from_key(key)?, Override::Text(text.as_str()?.into())))
+        });
+        Words::new("fr".into(), Dir::Ltr, texts)
+    }
+
+    #[test]
+    fn the_agents_work_is_told_in_the_visitors_language() {
+        let w = french();
+        let list = [
+            Step {
+                kind: StepKind::Memory,
+                name: String::new(),
+                done: true,
+                failed: false,
+            },
+            Step {
+                kind: StepKind::Tool,
+                name: "get_weather".into(),
+                done: false,
+                failed: false,
+            },
+        ];
+        assert_eq!(
+            steps(&w, &list, true),
+            "- ✓ Relecture de la conversation\n- ○ Appel de get\\_weather…\n"
+        );
+        assert_eq!(
+            w.get(Label::HowIGotThis),
+            "Comment j’ai obtenu cette réponse"
+        );
+        let m = crate::state::Message {
+            id: 1,
+            role: Role::Agent,
+            text: "Voilà.".into(),
+            parts: crate::state::conversation::Parts {
+                tool_call: Some("get`weather".into()),
+                files_notes: vec!["not json".into()],
+                ..Default::default()
+            },
+            status: Status::Done,
+            problem: None,
+            created_ms: 0,
+            rev: 0,
+            sent: true,
+            answers: None,
+            from_history: false,
+        };
+        assert_eq!(
+            shown_text(&w, &m),
+            "Voilà.\n\nL’agent a demandé d’exécuter `get'weather`\n\n\
+             _L’agent a listé des fichiers que cette discussion n’a pas pu lire._"
+        );
+        assert!(shown_text(&en(), &m).contains("The agent asked to run `get'weather`"));
     }
 }

@@ -94,4 +94,15 @@ labels! {
     ImageBlocked "image_blocked" => Text("[image blocked]"),
     ImageBlockedAlt "image_blocked_alt" => Text("[image blocked: {alt}]"),
     PlainNote "plain_note" => Text("Shown as plain text: too large to format."),
+    // The agent's work: its steps, and what it asked for.
+    StepMemory "step_memory" => Text("Recalling the conversation"),
+    StepKnowledge "step_knowledge" => Text("Searching the knowledge base"),
+    StepThinking "step_thinking" => Text("Thinking"),
+    StepTool "step_tool" => Text("Using a tool"),
+    StepToolNamed "step_tool_named" => Text("Calling {name}"),
+    StepWriting "step_writing" => Text("Writing the answer"),
+    StepFile "step_file" => Text("Creating a file"),
+    HowIGotThis "how_i_got_this" => Text("How I got this"),
+    FilesNote "files_note" => Text("_The agent listed files this chat could not read._"),
+    ToolCall "tool_call" => Text("The agent asked to run `{name}`"),
 }
