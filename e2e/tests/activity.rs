@@ -491,3 +491,60 @@ async fn a_local_tool_call_and_the_request_fields_of_lyzr_clients() {
     }
     h.finish().await;
 }
+
+/// Issue 12 §2: the agent's steps, their summary and what it asked for are
+/// in the visitor's language (`locales/fr.json`), as is the `activity`
+/// event's `step`.
+#[tokio::test]
+async fn the_agents_work_is_told_in_french() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.clear_storage().await;
+    h.goto("/").await;
+    h.widget().await;
+    h.js(&format!(
+        r#"LyzrChat.instances[0].destroy();
+           LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true,
+             locale: "fr" }});
+           return true;"#
+    ))
+    .await;
+    let root = h.widget().await;
+    h.wait_for_count(&root, ".lc-input", 1).await;
+    h.js(WATCH).await;
+    h.type_and_send(&root, "/echo Il fait beau").await;
+    let s = until_done(&h, "Il fait beau").await;
+    assert_eq!(s["summary"], "Comment j’ai obtenu cette réponse", "{s}");
+    assert_eq!(
+        strings(&s["folded"]),
+        [
+            "Relecture de la conversation",
+            "Recherche dans la base de connaissances",
+            "Réflexion",
+            "Appel de get_weather",
+            "Rédaction de la réponse",
+        ],
+        "{s}"
+    );
+    let events = h.js("return window.__activity").await;
+    assert!(
+        events
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["step"] == "Appel de get_weather"),
+        "the host page gets the visitor's words: {events}"
+    );
+    h.type_and_send(&root, "/fault tool-call=get_weather -- météo ?")
+        .await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = snapshot(&h).await;
+        let answer = s["answer"].as_str().unwrap_or_default();
+        if s["done"] == true && answer.ends_with("L’agent a demandé d’exécuter get_weather") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no French tool call: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.screenshot("activity-fr").await;
+}
