@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # budget is that plus 3%: it stops growth; issue 10's target (155,000) is
 # still open.
 # See the README, "Size". Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-280634}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-280344}
 
 build=1 check=0
 for arg in "$@"; do
