@@ -320,21 +320,23 @@ async fn axe_finds_nothing_dark_rtl_and_mobile() {
     h.finish().await;
 }
 
-/// The widget right to left. Until the `dir`/`locale` options exist the
-/// host page's direction is what sets it.
+/// The widget right to left, in Arabic, by its own `locale` option (the
+/// host page stays English and left to right).
 async fn rtl(h: &Harness) -> ShadowRoot {
-    let root = restart_on(
-        h,
-        "document.documentElement.dir = 'rtl'; document.documentElement.lang = 'ar';",
-        "title: 'المساعد'",
-    )
-    .await;
+    let root = restart_on(h, "", "title: 'المساعد', locale: 'ar'").await;
     let dir = page(
         h,
         "return getComputedStyle(A.root().querySelector('.lc-panel')).direction",
     )
     .await;
     assert_eq!(dir, json!("rtl"));
+    // The words are Arabic too (the locale file came with the wasm).
+    let arabic = page(
+        h,
+        "return /[\\u0600-\\u06FF]/.test(A.root().querySelector('.lc-input').placeholder)",
+    )
+    .await;
+    assert_eq!(arabic, json!(true), "an Arabic placeholder");
     root
 }
 
