@@ -308,36 +308,21 @@ impl Harness {
     /// DevTools `Network.requestWillBeSent` events). Each call returns the
     /// requests seen since the previous call.
     pub async fn browser_requests(&self) -> Vec<String> {
-        let entries = self
-            .client
-            .issue_cmd(BrowserLog("performance"))
+        self.devtools_events("Network.requestWillBeSent")
             .await
-            .expect("read the performance log");
-        let mut urls = Vec::new();
-        for entry in entries.as_array().into_iter().flatten() {
-            let Some(message) = entry["message"].as_str() else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_str::<Value>(message) else {
-                continue;
-            };
-            if event["message"]["method"] == "Network.requestWillBeSent" {
-                if let Some(url) = event["message"]["params"]["request"]["url"].as_str() {
-                    urls.push(url.to_string());
-                }
-            }
-        }
-        urls
+            .into_iter()
+            .filter_map(|(_, params)| Some(params["request"]["url"].as_str()?.to_string()))
+            .collect()
     }
 
     /// Sends a Chrome DevTools Protocol command to the page (through
     /// chromedriver's `goog/cdp/execute`) and returns its result.
     pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.client
-            .issue_cmd(Cdp {
-                cmd: cmd.to_string(),
-                params,
-            })
+            .issue_cmd(SessionPost(
+                "goog/cdp/execute",
+                json!({ "cmd": cmd, "params": params }),
+            ))
             .await
             .unwrap_or_else(|e| panic!("CDP {cmd} failed: {e}"))
     }
@@ -366,7 +351,7 @@ impl Harness {
     pub async fn devtools_events(&self, prefix: &str) -> Vec<(String, Value)> {
         let entries = self
             .client
-            .issue_cmd(BrowserLog("performance"))
+            .issue_cmd(SessionPost("se/log", json!({ "type": "performance" })))
             .await
             .expect("read the performance log");
         let mut out = Vec::new();
@@ -407,54 +392,27 @@ impl Drop for Harness {
     }
 }
 
-/// chromedriver's log command (`POST /session/{id}/se/log`).
+/// A chromedriver command of the session: `POST /session/{id}/{path}` with
+/// a JSON body (`se/log` for the browser's logs, `goog/cdp/execute` for
+/// DevTools Protocol commands).
 #[derive(Debug)]
-struct BrowserLog(&'static str);
+struct SessionPost(&'static str, Value);
 
-impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.0
         ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "type": self.0 }).to_string()),
-        )
-    }
-}
-
-/// A CDP command for chromedriver's `goog/cdp/execute` endpoint.
-#[derive(Debug)]
-struct Cdp {
-    cmd: String,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()),
-        )
+        (http::Method::POST, Some(self.1.to_string()))
     }
 }
 
