@@ -3,6 +3,8 @@
 //! that misbehaves on request: slow clients, key-echoing error bodies,
 //! stalled error bodies. The README's "Security model" lists these names.
 
+mod common;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
@@ -715,42 +717,19 @@ async fn finding_13_chat_body_policy_fields_variables_features_sessions() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_07_rss_stays_flat_for_huge_user_ids() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lyzr-chat-server"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("LYZR_") {
-            cmd.env_remove(name);
-        }
-    }
-    let mut child = cmd
-        .args([
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &dead,
-            "--allow-origin",
-            ORIGIN,
-            "--allow-agent",
-            AGENT,
-            "--rate-per-ip",
-            "0",
-        ])
-        .env("LYZR_API_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let proxy = first.trim().rsplit(' ').next().unwrap().to_string();
+    let (proxy, mut child) = common::spawn_proxy(
+        KEY,
+        ORIGIN,
+        AGENT,
+        &dead,
+        &["--rate-per-ip", "0"],
+        Stdio::null(),
+    );
     let pid = child.id();
     let rss_mb = move || {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

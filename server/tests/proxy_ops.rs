@@ -2,6 +2,8 @@
 //! `tracing` JSON lines tied to them, and a shutdown that drains open
 //! streams up to `--drain-timeout`.
 
+mod common;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::response::Response;
@@ -274,40 +276,14 @@ async fn shutdown_drains_open_streams_then_cuts_at_the_deadline() {
 /// The binary with `--drain-timeout SECS`, in front of `upstream`; its
 /// address, and the process (stderr piped).
 fn start_binary(upstream: &str, drain: &str) -> (String, std::process::Child) {
-    use std::io::BufRead;
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lyzr-chat-server"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("LYZR_") {
-            cmd.env_remove(name);
-        }
-    }
-    let mut child = cmd
-        .args([
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            upstream,
-            "--allow-origin",
-            ORIGIN,
-            "--allow-agent",
-            AGENT,
-            "--drain-timeout",
-            drain,
-        ])
-        .env("LYZR_API_KEY", KEY)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    // Keep reading: a closed pipe would fail the binary's next println.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-    (url, child)
+    common::spawn_proxy(
+        KEY,
+        ORIGIN,
+        AGENT,
+        upstream,
+        &["--drain-timeout", drain],
+        std::process::Stdio::piped(),
+    )
 }
 
 /// SIGTERM, then the exit status, the time it took and the last log line.

@@ -2,18 +2,18 @@
 //! (Debian's package; scripts/setup.sh installs it). Without it this test
 //! fails: a skipped replica test would hide a broken shared limit.
 
+mod common;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lyzr_chat_server::proxy::{self, LogSink, ProxyConfig};
 use lyzr_chat_server::{app, serve, ServerConfig};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lyzr-chat-server");
 const KEY: &str = "sk-redis-test-key-0042";
 const ORIGIN: &str = "http://127.0.0.1:4321";
 const AGENT: &str = "demo-agent";
@@ -81,41 +81,15 @@ async fn start_agent() -> String {
 
 /// A proxy process sharing limits through `store`; returns it and its URL.
 fn start_proxy_process(upstream: &str, store: &str, rate: u32) -> (Kill, String) {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("LYZR_") {
-            cmd.env_remove(name);
-        }
-    }
-    let mut child = cmd
-        .args([
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            upstream,
-            "--allow-origin",
-            ORIGIN,
-            "--allow-agent",
-            AGENT,
-            "--rate-per-ip",
-            &rate.to_string(),
-            "--rate-limit-store",
-            store,
-        ])
-        .env("LYZR_API_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    out.read_line(&mut first).unwrap();
-    // Keep draining stdout: a closed pipe would kill the process on its
-    // next line.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let rate = rate.to_string();
+    let (url, child) = common::spawn_proxy(
+        KEY,
+        ORIGIN,
+        AGENT,
+        upstream,
+        &["--rate-per-ip", &rate, "--rate-limit-store", store],
+        Stdio::null(),
+    );
     (Kill(child), url)
 }
 
