@@ -194,18 +194,29 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
     }
 }
 
-/// Content also grows without a new message (a reply rendering or
-/// streaming): a MutationObserver sees it before the next paint, and either
-/// keeps the bottom in view or marks that there is something unseen.
+/// Content also grows without a new message (a reply streaming, its steps,
+/// an image's placeholder): a ResizeObserver on the list's items sees it
+/// after the frame's layout and before its paint, and either keeps the
+/// bottom in view or marks that there is something unseen. Reading the
+/// list's height there costs no layout of its own (a MutationObserver's
+/// callback, before layout, forced one per change). A MutationObserver on
+/// the list alone (not its subtree: items come and go once per message)
+/// points the ResizeObserver at the items anew.
 fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen: RwSignal<bool>) {
     use wasm_bindgen::prelude::*;
-    let observer = StoredValue::new_local(None::<(web_sys::MutationObserver, Closure<dyn Fn()>)>);
+    type Observers = (
+        web_sys::ResizeObserver,
+        web_sys::MutationObserver,
+        Closure<dyn Fn()>,
+        Closure<dyn Fn()>,
+    );
+    let observers = StoredValue::new_local(None::<Observers>);
     effect(move || {
         let Some(el) = list.get() else { return };
-        if observer.with_value(|o| o.is_some()) {
+        if observers.with_value(|o| o.is_some()) {
             return;
         }
-        let on_change = Closure::<dyn Fn()>::new(move || {
+        let on_resize = Closure::<dyn Fn()>::new(move || {
             let Some(el) = list.get_untracked() else {
                 return;
             };
@@ -215,19 +226,34 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
                 unseen.set(true);
             }
         });
-        let Ok(mo) = web_sys::MutationObserver::new(on_change.as_ref().unchecked_ref()) else {
+        let Ok(ro) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) else {
             return;
         };
+        let (watch, items) = (ro.clone(), el.clone());
+        let on_items = Closure::<dyn Fn()>::new(move || {
+            watch.disconnect();
+            let mut item = items.first_element_child();
+            while let Some(i) = item {
+                watch.observe(&i);
+                item = i.next_element_sibling();
+            }
+        });
+        let Ok(mo) = web_sys::MutationObserver::new(on_items.as_ref().unchecked_ref()) else {
+            return;
+        };
+        let _ = on_items
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .call0(&JsValue::NULL);
         let options = web_sys::MutationObserverInit::new();
         options.set_child_list(true);
-        options.set_subtree(true);
-        options.set_character_data(true);
         let _ = mo.observe_with_options(&el, &options);
-        observer.set_value(Some((mo, on_change)));
+        observers.set_value(Some((ro, mo, on_resize, on_items)));
     });
     on_cleanup(move || {
-        if let Some(Some((mo, _))) = observer.try_update_value(|o| o.take()) {
+        if let Some(Some((ro, mo, _, _))) = observers.try_update_value(|o| o.take()) {
             mo.disconnect();
+            ro.disconnect();
         }
     });
 }
