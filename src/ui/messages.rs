@@ -130,14 +130,19 @@ pub fn message_list(state: ChatState, welcome: Option<String>) -> impl IntoView 
     let last_top = StoredValue::new((0, 0));
     let on_scroll = move |_| {
         if let Some(el) = list.get_untracked() {
-            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= 24;
-            follow.set(at_bottom);
+            let (top, height) = (el.scroll_top(), el.scroll_height());
+            let at_bottom = height - top - el.client_height() <= 24;
+            let (was_top, was_height) = last_top.get_value();
+            // The bottom is followed until the visitor moves up: content
+            // that grew since the follow last scrolled (it scrolls after
+            // each frame's layout) is not the visitor leaving the bottom.
+            if at_bottom || top < was_top {
+                follow.set(at_bottom);
+            }
             // At the top: older messages, built or fetched. Only when the
             // visitor moved the list up: content that grows or shrinks (the
             // agent's steps appearing, then folding away) moves the scroll
             // position too, and a list that fits has nothing to scroll.
-            let (top, height) = (el.scroll_top(), el.scroll_height());
-            let (was_top, was_height) = last_top.get_value();
             let up = top < was_top && height == was_height && height > el.client_height();
             last_top.set_value((top, height));
             if up && top <= 8 && (hidden() > 0 || state.has_older()) {
