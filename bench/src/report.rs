@@ -46,6 +46,8 @@ pub enum Metric {
     StreamLongTasks,
     StreamLongest,
     StreamTbt,
+    StreamTypingMedian,
+    StreamTypingWorst,
     SavedOpen,
     SavedLongest,
     History,
@@ -73,6 +75,10 @@ impl Metric {
             Metric::StreamLongTasks => "10,000-token answer: long tasks (count)",
             Metric::StreamLongest => "10,000-token answer: longest task (ms)",
             Metric::StreamTbt => "10,000-token answer: total blocking time (ms)",
+            Metric::StreamTypingMedian => {
+                "typing while it streams: keystroke to frame, median (ms)"
+            }
+            Metric::StreamTypingWorst => "typing while it streams: keystroke to frame, worst (ms)",
             Metric::SavedOpen => "open the panel on a 200-message saved transcript (ms)",
             Metric::SavedLongest => "200-message saved transcript: longest task on open (ms)",
             Metric::History => "open a 1,000-message conversation (ms)",

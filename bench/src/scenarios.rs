@@ -136,7 +136,7 @@ async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Resu
     );
     heap(s, profile, w, results).await;
 
-    let v = ours_send(s, "hello from the bench", "You said").await;
+    let v = ours_send(s, "hello from the bench", "You said", false).await;
     results.add(profile, Metric::SendToReply, w, num(&v, 0));
 }
 
@@ -149,11 +149,26 @@ async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Resul
 }
 
 /// Types `text` into our composer, presses Enter and waits for a finished
-/// agent reply containing `expect`; returns `[ms, [count, longest, tbt]]`.
-async fn ours_send(s: &Session, text: &str, expect: &str) -> Value {
+/// agent reply containing `expect`; returns `[ms, [count, longest, tbt],
+/// [keystroke delays]]`. With `typing`, while the reply comes a keystroke
+/// is typed into the composer every 100 ms (a timer sets the next letter
+/// and fires the `input` event, as typing does); each delay runs from when
+/// the keystroke was due to the animation frame after its handler ran. It
+/// is an upper bound for a real key press, which Chrome runs ahead of
+/// timers.
+async fn ours_send(s: &Session, text: &str, expect: &str, typing: bool) -> Value {
     s.js(
         &format!(
             "const root = __bench.oursRoot();
+             const lags = [];
+             let typing = arguments[2];
+             const type = () => setTimeout(() => {{
+               if (!typing) return;
+               const due = performance.now();
+               input.value += 'x';
+               input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+               requestAnimationFrame(() => {{ lags.push(performance.now() - due); type(); }});
+             }}, 100);
              const replies = () => root.querySelectorAll('li.lc-agent:not(.lc-pending)');
              const before = replies().length;
              const input = root.querySelector('.lc-input');
@@ -161,16 +176,20 @@ async fn ours_send(s: &Session, text: &str, expect: &str) -> Value {
              input.dispatchEvent(new Event('input', {{ bubbles: true }}));
              const t0 = performance.now();
              input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true }}));
+             if (typing) type();
              const t1 = await __bench.waitFor(() => {{
                const all = replies();
                const last = all[all.length - 1];
                return all.length > before && !last.hasAttribute('aria-busy')
                  && last.textContent.includes(arguments[1]);
              }}, {WAIT_MS});
+             typing = false;
              await __bench.sleep(200);
-             return [t1 - t0, __bench.tasksSince(t0)];"
+             input.value = '';
+             input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             return [t1 - t0, __bench.tasksSince(t0), lags];"
         ),
-        vec![json!(text), json!(expect)],
+        vec![json!(text), json!(expect), json!(typing)],
     )
     .await
 }
@@ -235,6 +254,7 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
         s,
         &format!("/fault drip=1 -- /echo {}", long_answer(10_000)),
         STREAM_END,
+        true,
     )
     .await;
     results.add(profile, Metric::StreamTotal, w, num(&v, 0));
@@ -249,6 +269,15 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
             Some(Metric::StreamTbt),
         ],
     );
+    let mut lags: Vec<f64> = v[2]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    lags.sort_by(f64::total_cmp);
+    if !lags.is_empty() {
+        results.add(profile, Metric::StreamTypingMedian, w, lags[lags.len() / 2]);
+        results.add(profile, Metric::StreamTypingWorst, w, lags[lags.len() - 1]);
+    }
 }
 
 /// The session the long-history page continues (`ours-history.html`).
