@@ -223,8 +223,8 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 /// Unlike `mount`, it returns before anything is drawn and builds the rest in
 /// the tasks that follow (see [`advance`]), so the host page's main thread
 /// is never held for long. It is [`prepare_in`] and [`Prepared::mount`] in
-/// one task; the loader calls those two in a task each.
-#[wasm_bindgen(js_name = mountIn)]
+/// one go; the loader calls those two (`prepareIn`, then `mount` on what it
+/// returns) in a task each, so this is not exported to JavaScript.
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
@@ -551,18 +551,7 @@ fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool
     if idle && request_idle_callback_with_handle(step.clone()).is_ok() {
         return; // (no idle callbacks in Safari)
     }
-    if !idle && now == Stage::Launcher && !hidden() {
-        // The launcher's frame first: the styles' first use is not added to
-        // the panel's.
-        request_animation_frame(move || set_timeout(step, std::time::Duration::ZERO));
-    } else {
-        set_timeout(step, std::time::Duration::ZERO);
-    }
-}
-
-/// Whether the page is in a background tab (no animation frames there).
-fn hidden() -> bool {
-    document().map_or(true, |d| d.hidden())
+    set_timeout(step, std::time::Duration::ZERO);
 }
 
 /// Passes the conversation's events to the loader's `emit`.
