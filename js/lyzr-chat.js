@@ -414,14 +414,17 @@
       // The words come with the wasm (no English first).
       var language = loadLanguage(resolveLocale(config, hostElement));
       // The browser loads a page's localStorage on its first use, which the
-      // mount would wait for: done now, while the wasm downloads (nothing
-      // is read or written; not at all with `persistence: "none"`).
+      // mount would wait for: done while the wasm downloads, in a task of
+      // its own (nothing is read or written; not at all with
+      // `persistence: "none"`).
       if (String(config.persistence).toLowerCase() !== "none") {
-        try {
-          void localStorage.length;
-        } catch (e) {
-          // Blocked (e.g. third-party storage off): the widget copes.
-        }
+        setTimeout(function () {
+          try {
+            void localStorage.length;
+          } catch (e) {
+            // Blocked (e.g. third-party storage off): the widget copes.
+          }
+        });
       }
       Promise.all([loadWidget(), language]).then(function (loaded) {
         if (destroyed) return;

@@ -395,6 +395,8 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
     let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
+    // Parsed in this task, adopted in the next (with the launcher).
+    styles.borrow_mut().parse();
 
     let endpoint = Endpoint {
         base_url: config.api_url.clone(),

@@ -17,6 +17,8 @@ enum Custom {
 pub struct Styles {
     /// None until [`adopt`](Self::adopt).
     custom: Option<Custom>,
+    /// The base and custom sheets [`parse`](Self::parse) made.
+    parsed: Option<(web_sys::CssStyleSheet, web_sys::CssStyleSheet)>,
     options: UiOptions,
 }
 
@@ -25,29 +27,35 @@ impl Styles {
     pub fn new(options: &UiOptions) -> Styles {
         Styles {
             custom: None,
+            parsed: None,
             options: options.clone(),
         }
     }
 
-    /// Puts both sheets into `shadow`.
+    /// Reads both sheets (the browser parses them now), to be put into a
+    /// shadow root by [`adopt`](Self::adopt) in a later task.
+    pub fn parse(&mut self) {
+        let custom_css = self.options.custom_properties_css();
+        let sheet = |css: &str| {
+            let sheet = web_sys::CssStyleSheet::new().ok()?;
+            sheet.replace_sync(css).ok().map(|_| sheet)
+        };
+        self.parsed = sheet(WIDGET_CSS).zip(sheet(&custom_css));
+    }
+
+    /// Puts both sheets into `shadow` (constructable sheets when
+    /// [`parse`](Self::parse) could make them, else `<style>` elements).
     pub fn adopt(
         &mut self,
         document: &web_sys::Document,
         shadow: &web_sys::ShadowRoot,
     ) -> Result<(), String> {
-        let custom_css = self.options.custom_properties_css();
-        let sheets = web_sys::CssStyleSheet::new()
-            .ok()
-            .zip(web_sys::CssStyleSheet::new().ok());
-        self.custom = Some(match sheets {
-            Some((base, custom))
-                if base.replace_sync(WIDGET_CSS).is_ok()
-                    && custom.replace_sync(&custom_css).is_ok() =>
-            {
+        self.custom = Some(match self.parsed.take() {
+            Some((base, custom)) => {
                 shadow.set_adopted_style_sheets(&js_sys::Array::of2(&base, &custom));
                 Custom::Sheet(custom)
             }
-            _ => {
+            None => {
                 let style = |css: &str| -> Result<web_sys::Element, String> {
                     let style = document
                         .create_element("style")
@@ -57,7 +65,7 @@ impl Styles {
                     Ok(style)
                 };
                 style(WIDGET_CSS)?;
-                Custom::Element(style(&custom_css)?)
+                Custom::Element(style(&self.options.custom_properties_css())?)
             }
         });
         Ok(())
