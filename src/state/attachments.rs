@@ -339,11 +339,11 @@ impl super::ChatState {
         then: impl FnOnce(super::ChatState, Result<Vec<SentFile>, FileError>) + 'static,
     ) {
         let state = *self;
-        let Some(endpoint) = self.inner.try_with_value(|i| i.endpoint.clone()) else {
+        let Some(chat) = self.live_chat() else {
             return;
         };
-        let settings = self.chat().settings();
-        let (timeout_ms, agent_id) = (settings.options.timeout_ms, settings.agent_id);
+        let (endpoint, agent_id, timeout_ms) =
+            chat.settings(|s| (s.endpoint.clone(), s.agent_id.clone(), s.send.timeout_ms));
         let abort = Abort::new();
         crate::spawn(async move {
             let result = state
