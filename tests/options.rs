@@ -236,3 +236,61 @@ async fn labels_take_strings_and_plural_forms_and_name_what_they_cannot_use() {
     );
     handle.destroy();
 }
+
+/// The widget's custom-property sheet (the second adopted sheet).
+fn custom_sheet(shadow: &web_sys::ShadowRoot) -> String {
+    let get = |on: &JsValue, key: JsValue| Reflect::get(on, &key).unwrap();
+    let sheet = get(&get(shadow, "adoptedStyleSheets".into()), 1.into());
+    let rule = get(&get(&sheet, "cssRules".into()), 0.into());
+    get(&rule, "cssText".into()).as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn live_changes_change_the_one_settings_value() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "one-value"),
+        ("apiUrl", DEAD_API),
+        ("open", "true"),
+        ("title", "Our desk"),
+        ("labels", r#"{"title": "Not this", "send_label": "Go"}"#),
+    ]))
+    .expect("mounted");
+    tick(50).await;
+    let shadow = document()
+        .query_selector("[data-lyzr-chat='one-value']")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let text = |css: &str| shadow.query_selector(css).unwrap().unwrap().text_content();
+    // `title` is the label it sets, over `labels`.
+    assert_eq!(text(".lc-title").as_deref(), Some("Our desk"));
+    let root_is = |css: &str| shadow.query_selector(css).unwrap().is_some();
+
+    // A colour set by setTheme stays when the theme changes alone.
+    assert!(handle.set_theme(attributes(&[("primaryColor", "#123456")])));
+    assert!(handle.set_option("theme".into(), "dark".into()));
+    tick(50).await;
+    assert!(root_is(".lc-root.lc-theme-dark"));
+    assert!(
+        custom_sheet(&shadow).contains("--lc-primary: #123456"),
+        "{}",
+        custom_sheet(&shadow)
+    );
+    // A change with one bad value changes nothing.
+    assert!(!handle.set_theme(attributes(&[
+        ("theme", "light"),
+        ("primaryColor", "url(x)")
+    ])));
+    tick(50).await;
+    assert!(root_is(".lc-root.lc-theme-dark"));
+    // A removed attribute is the option's default again.
+    assert!(handle.set_option("primaryColor".into(), JsValue::NULL));
+    tick(50).await;
+    assert!(
+        !custom_sheet(&shadow).contains("--lc-primary"),
+        "{}",
+        custom_sheet(&shadow)
+    );
+    handle.destroy();
+}

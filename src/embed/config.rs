@@ -194,11 +194,11 @@ fn read(r: &mut Reader, spec: &OptionSpec, s: &mut Settings) {
             r.page.labels = labels;
         }
         // Used by the loader before the wasm arrives; checked here, once.
-        "preload" => {
-            r.boolean(spec);
-        }
         "load" => {
             r.choice(spec);
+        }
+        "preload" => {
+            r.boolean(spec);
         }
         other => unreachable!("option `{other}` has no reader"),
     }
@@ -218,8 +218,12 @@ pub fn change(
         page: Page::default(),
     };
     let mut next = current.clone();
+    let given: Vec<String> = Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
     for spec in specs {
-        if Reflect::has(object, &JsValue::from_str(spec.name)).unwrap_or(false) {
+        if given.iter().any(|k| k == spec.name) {
             read(&mut reader, spec, &mut next);
         }
     }
@@ -879,6 +883,23 @@ fn is_local_page() -> bool {
 #[cfg(test)]
 mod tests {
     use super::{is_color_syntax, lyzr_api_host};
+
+    /// `read` is a match on the option's name: an option added to the table
+    /// without an arm there would panic at mount (the browser tests mount
+    /// with every option), and one renamed in the table would leave a dead arm.
+    #[test]
+    fn every_option_of_the_table_has_its_reader() {
+        let source = include_str!("config.rs");
+        let body = &source[source.find("fn read(").unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        let arms: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split_once("\" =>"))
+            .map(|(name, _)| name)
+            .collect();
+        let names: Vec<&str> = super::OPTIONS.iter().map(|o| o.name).collect();
+        assert_eq!(arms, names, "one arm per option, in the table's order");
+    }
 
     #[test]
     fn session_ids_take_the_form_the_proxy_accepts() {
