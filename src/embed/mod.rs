@@ -219,18 +219,16 @@ pub fn mount_in(
 
 fn mount_with(
     host: Option<web_sys::Element>,
-    config: &JsValue,
+    options: &JsValue,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
     staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
-    let (settings, page) = match config::from_js(config) {
+    let (settings, page) = match config::from_js(options) {
         Ok(read) => read,
         Err(problems) => {
-            for problem in problems {
-                console::error(&problem);
-            }
+            report(problems);
             console::error("the widget was not mounted; fix the options above");
             return None;
         }
@@ -293,11 +291,12 @@ fn mount_widget(
                 (Some(container), Mode::Inline) => container,
                 _ => document.body().ok_or("the page has no <body> yet")?.into(),
             };
+            // The loader marks the hosts it makes itself.
+            let _ = host.set_attribute("data-lyzr-chat", &settings.agent_id);
             parent.append_child(&host).map_err(js_error)?;
             host
         }
     };
-    let _ = host.set_attribute("data-lyzr-chat", &settings.agent_id);
     let words = language::words(&host, page.locale, page.dir, page.labels, fetched);
     let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
