@@ -107,6 +107,24 @@ impl Default for Look {
     }
 }
 
+// Each choice's values in the order of the option's words in the table
+// (`embed/options.rs`; a test there holds them together).
+
+/// `theme`'s values.
+pub const THEMES: [Theme; 3] = [Theme::Light, Theme::Dark, Theme::Auto];
+/// `position`'s values.
+pub const POSITIONS: [Position; 4] = [
+    Position::BottomRight,
+    Position::BottomLeft,
+    Position::TopRight,
+    Position::TopLeft,
+];
+/// `mode`'s values.
+pub const MODES: [Mode; 3] = [Mode::Floating, Mode::Inline, Mode::Fullpage];
+/// `persistence`'s values.
+pub const PERSISTENCES: [Persistence; 3] =
+    [Persistence::Local, Persistence::Session, Persistence::None];
+
 /// Light, dark, or following the visitor's system setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Theme {
@@ -114,17 +132,6 @@ pub enum Theme {
     Light,
     Dark,
     Auto,
-}
-
-impl Theme {
-    /// From `"light"`, `"dark"` or `"auto"` (anything else is light).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "dark" => Theme::Dark,
-            "auto" => Theme::Auto,
-            _ => Theme::Light,
-        }
-    }
 }
 
 /// The corner a floating launcher sits in.
@@ -135,18 +142,6 @@ pub enum Position {
     BottomLeft,
     TopRight,
     TopLeft,
-}
-
-impl Position {
-    /// From `"bottom-right"` and the like (anything else is bottom-right).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "bottom-left" => Position::BottomLeft,
-            "top-right" => Position::TopRight,
-            "top-left" => Position::TopLeft,
-            _ => Position::BottomRight,
-        }
-    }
 }
 
 /// How the widget is laid out on the page.
@@ -162,15 +157,6 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// From `"floating"`, `"inline"` or `"fullpage"`.
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "inline" => Mode::Inline,
-            "fullpage" => Mode::Fullpage,
-            _ => Mode::Floating,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Mode::Floating => "floating",
@@ -191,15 +177,4 @@ pub enum Persistence {
     /// Nowhere: a reload starts over (the server's history can still
     /// bring the session back when the host page passes its id).
     None,
-}
-
-impl Persistence {
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "local" => Some(Self::Local),
-            "session" => Some(Self::Session),
-            "none" => Some(Self::None),
-            _ => None,
-        }
-    }
 }

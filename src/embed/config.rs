@@ -6,7 +6,7 @@
 use super::options::{self, Kind, OptionSpec, OPTIONS};
 use crate::console;
 use crate::markdown::{DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
-use crate::settings::{Mode, Persistence, Position, Settings, Theme, DEFAULT_OFFSET};
+use crate::settings::{Mode, Settings, DEFAULT_OFFSET, MODES, PERSISTENCES, POSITIONS, THEMES};
 use crate::ui::i18n::{canonical_locale, Dir, Label, Override};
 use js_sys::{Object, Reflect};
 use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject, RequestFields};
@@ -141,21 +141,16 @@ fn read(r: &mut Reader, spec: &OptionSpec, s: &mut Settings) {
                 .filter(|p| !p.is_empty())
                 .collect()
         }
-        "theme" => look.theme = r.choice(spec).map(Theme::from_name).unwrap_or_default(),
+        "theme" => look.theme = r.pick(spec, &THEMES),
         "primaryColor" => look.primary_color = r.color(spec),
-        "position" => look.position = r.choice(spec).map(Position::from_name).unwrap_or_default(),
+        "position" => look.position = r.pick(spec, &POSITIONS),
         "offsetX" => look.offset_x = r.whole(spec).map_or(DEFAULT_OFFSET, |px| px as u32),
         "offsetY" => look.offset_y = r.whole(spec).map_or(DEFAULT_OFFSET, |px| px as u32),
         "zIndex" => look.z_index = r.whole(spec).map(|z| z as i32),
-        "mode" => look.mode = r.choice(spec).map(Mode::from_name).unwrap_or_default(),
+        "mode" => look.mode = r.pick(spec, &MODES),
         "container" => r.page.container = r.element(spec),
         "open" => s.open = r.boolean(spec).unwrap_or(false),
-        "persistence" => {
-            s.persistence = r
-                .choice(spec)
-                .and_then(Persistence::parse)
-                .unwrap_or_default()
-        }
+        "persistence" => s.persistence = r.pick(spec, &PERSISTENCES),
         "attachments" => s.attachments = r.attachments(spec),
         "systemPromptVariables" => fields.system_prompt_variables = r.object(spec),
         "filterVariables" => fields.filter_variables = r.object(spec),
@@ -180,13 +175,7 @@ fn read(r: &mut Reader, spec: &OptionSpec, s: &mut Settings) {
         }
         "imageHosts" => s.render_policy.image_hosts = r.image_hosts(spec).unwrap_or_default(),
         "locale" => r.page.locale = r.locale(spec),
-        "dir" => {
-            r.page.dir = match r.choice(spec) {
-                Some("rtl") => Some(Dir::Rtl),
-                Some("ltr") => Some(Dir::Ltr),
-                _ => None,
-            }
-        }
+        "dir" => r.page.dir = r.pick(spec, &[None, Some(Dir::Ltr), Some(Dir::Rtl)]),
         // Under `title` and `placeholder`, read before it.
         "labels" => {
             let mut labels = r.labels(spec);
@@ -200,7 +189,9 @@ fn read(r: &mut Reader, spec: &OptionSpec, s: &mut Settings) {
         "preload" => {
             r.boolean(spec);
         }
-        other => unreachable!("option `{other}` has no reader"),
+        // None: `every_option_of_the_table_has_its_reader` holds the arms
+        // to the table.
+        _ => {}
     }
 }
 
@@ -339,13 +330,22 @@ impl Reader<'_> {
     }
 
     /// `Kind::Choice`: one of its words (case-insensitive).
-    fn choice(&mut self, spec: &OptionSpec) -> Option<&'static str> {
+    /// `Kind::Choice`: the value of `values` (in the order of the option's
+    /// words) it names; the first when absent or bad.
+    fn pick<T: Copy + Default>(&mut self, spec: &OptionSpec, values: &[T]) -> T {
+        self.choice(spec)
+            .and_then(|i| values.get(i).copied())
+            .unwrap_or_default()
+    }
+
+    /// `Kind::Choice`: which of its words it is (case-insensitive).
+    fn choice(&mut self, spec: &OptionSpec) -> Option<usize> {
         let Kind::Choice(accepted) = spec.kind else {
-            unreachable!("{} is not a choice", spec.name)
+            return None;
         };
         let value = self.get(spec)?;
         let text = value.as_string().map(|s| s.trim().to_ascii_lowercase());
-        if let Some(found) = accepted.iter().find(|a| Some(a.to_string()) == text) {
+        if let Some(found) = accepted.iter().position(|a| Some(*a) == text.as_deref()) {
             return Some(found);
         }
         self.problems.push(format!(
@@ -887,6 +887,34 @@ mod tests {
     /// `read` is a match on the option's name: an option added to the table
     /// without an arm there would panic at mount (the browser tests mount
     /// with every option), and one renamed in the table would leave a dead arm.
+    /// `pick` maps a choice's words to values by position.
+    #[test]
+    fn choice_values_are_in_the_order_of_the_words() {
+        use super::options::{Kind, OptionSpec, DIR, MODE, PERSISTENCE, POSITION, THEME};
+        use crate::settings::{MODES, PERSISTENCES, POSITIONS, THEMES};
+        let words = |spec: OptionSpec| match spec.kind {
+            Kind::Choice(words) => words.iter().map(|w| w.replace('-', "")).collect::<Vec<_>>(),
+            _ => unreachable!(),
+        };
+        let names = |values: &[&dyn std::fmt::Debug]| {
+            values
+                .iter()
+                .map(|v| format!("{v:?}").to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(words(THEME), names(&THEMES.each_ref().map(|v| v as _)));
+        assert_eq!(
+            words(POSITION),
+            names(&POSITIONS.each_ref().map(|v| v as _))
+        );
+        assert_eq!(words(MODE), names(&MODES.each_ref().map(|v| v as _)));
+        assert_eq!(
+            words(PERSISTENCE),
+            names(&PERSISTENCES.each_ref().map(|v| v as _))
+        );
+        assert_eq!(words(DIR), ["auto", "ltr", "rtl"]);
+    }
+
     #[test]
     fn every_option_of_the_table_has_its_reader() {
         let source = include_str!("config.rs");
