@@ -294,3 +294,34 @@ async fn live_changes_change_the_one_settings_value() {
     );
     handle.destroy();
 }
+
+#[wasm_bindgen_test]
+fn set_variables_reads_through_the_options_and_names_the_field_as_spelled() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "set-variables"),
+        ("apiUrl", DEAD_API),
+    ]))
+    .expect("mounted");
+    let spy = ConsoleSpy::new();
+    let object = |json: &str| js_sys::JSON::parse(json).unwrap();
+    assert!(handle.set_variables(object(
+        r#"{"filter_variables": {"region": "eu"}, "features": [{"type": "MEMORY"}], "assets": null}"#
+    )));
+    assert!(handle.set_variables(object(r#"{"systemPromptVariables": {"name": "Ada"}}"#)));
+    let quiet = spy.text();
+    assert!(!handle.set_variables(object(r#"{"system_prompt_variables": 5}"#)));
+    assert!(!handle.set_variables(object(r#"{"featuresX": []}"#)));
+    assert!(!handle.set_variables(JsValue::from_str("x")));
+    let text = spy.text();
+    drop(spy);
+    assert_eq!(quiet, "");
+    assert_eq!(
+        text,
+        "lyzr-chat: option `system_prompt_variables` must be an object of name: value pairs, \
+         not a number\n\
+         lyzr-chat: setVariables: unknown field `featuresX`; known: system_prompt_variables, \
+         filter_variables, features, assets, response_format, provider_overrides\n\
+         lyzr-chat: setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
+    );
+    handle.destroy();
+}

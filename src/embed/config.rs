@@ -9,7 +9,7 @@ use crate::markdown::{DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
 use crate::settings::{Mode, Settings, DEFAULT_OFFSET, MODES, PERSISTENCES, POSITIONS, THEMES};
 use crate::ui::i18n::{canonical_locale, Dir, Label, Override};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject, RequestFields};
+use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
@@ -572,20 +572,6 @@ pub fn check_features(key: &str, value: Json) -> Result<Vec<JsonObject>, String>
         .collect()
 }
 
-/// An array of uploaded asset ids.
-pub fn check_assets(key: &str, value: Json) -> Result<Vec<String>, String> {
-    match value {
-        Json::Array(items) if items.iter().all(Json::is_string) => Ok(items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()),
-        other => Err(format!(
-            "option `{key}` must be an array of asset id strings, not {}",
-            other.type_name()
-        )),
-    }
-}
-
 /// Reads `setTheme({theme, primaryColor})` into a copy of `current`.
 pub fn theme_from_js(js: &JsValue, current: &Settings) -> Result<Settings, Vec<String>> {
     if !js.is_object() {
@@ -613,62 +599,73 @@ pub fn theme_from_js(js: &JsValue, current: &Settings) -> Result<Settings, Vec<S
     }
 }
 
-/// Reads `setVariables({...})`: snake_case names as in the API body, or the
-/// camelCase option names.
-pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
-    let json = js_sys::JSON::stringify(js)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| Json::parse(&s).ok());
-    let Some(Json::Object(mut fields)) = json else {
+/// The request fields' options: what `setVariables` changes.
+const FIELDS: [&OptionSpec; 6] = [
+    &options::SYSTEM_PROMPT_VARIABLES,
+    &options::FILTER_VARIABLES,
+    &options::FEATURES,
+    &options::ASSETS,
+    &options::RESPONSE_FORMAT,
+    &options::PROVIDER_OVERRIDES,
+];
+
+/// Reads `setVariables({...})` (snake_case names as in the API body, or
+/// the options' camelCase names; `null` leaves a field as it is) into a
+/// copy of `current`, through the options' readers. Problems name the
+/// field as the page spelled it.
+pub fn variables_from_js(js: &JsValue, current: &Settings) -> Result<Settings, Vec<String>> {
+    if !js.is_object() {
         return Err(vec![
             "setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
                 .to_string(),
         ]);
-    };
+    }
+    let given: &Object = js.unchecked_ref();
+    let object = Object::new();
     let mut problems = Vec::new();
-    let mut take = |snake: &str, camel: &str| {
-        let key = if fields.contains_key(snake) {
-            snake
-        } else {
-            camel
-        };
-        fields
-            .remove(key)
-            .filter(|v| !v.is_null())
-            .map(|v| (key.to_string(), v))
-    };
-    let mut variables = RequestFields::default();
-    if let Some((key, value)) = take("system_prompt_variables", "systemPromptVariables") {
-        variables.system_prompt_variables =
-            check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    let mut spelled = Vec::new();
+    for key in Object::keys(given).iter().filter_map(|k| k.as_string()) {
+        let value = Reflect::get(given, &JsValue::from_str(&key)).unwrap_or_default();
+        let mut name = String::with_capacity(key.len());
+        let mut upper = false;
+        for c in key.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    name.push(c.to_ascii_uppercase());
+                    upper = false;
+                }
+                c => name.push(c),
+            }
+        }
+        match FIELDS.iter().find(|spec| spec.name == name) {
+            Some(_) if value.is_null() || value.is_undefined() => {}
+            Some(spec) => {
+                let _ = Reflect::set(&object, &JsValue::from_str(spec.name), &value);
+                spelled.push((format!("`{}`", spec.name), format!("`{key}`")));
+            }
+            None => problems.push(format!(
+                "setVariables: unknown field `{key}`; known: system_prompt_variables, \
+                 filter_variables, features, assets, response_format, provider_overrides"
+            )),
+        }
     }
-    if let Some((key, value)) = take("filter_variables", "filterVariables") {
-        variables.filter_variables = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("features", "features") {
-        variables.features = check_features(&key, value)
-            .map_err(|p| problems.push(p))
-            .ok();
-    }
-    if let Some((key, value)) = take("assets", "assets") {
-        variables.assets = check_assets(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("response_format", "responseFormat") {
-        variables.response_format = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("provider_overrides", "providerOverrides") {
-        variables.provider_overrides = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    for key in fields.keys() {
-        problems.push(format!(
-            "setVariables: unknown field `{key}`; known: system_prompt_variables, filter_variables, features, assets, response_format, provider_overrides"
-        ));
-    }
-    if problems.is_empty() {
-        Ok(variables)
-    } else {
-        Err(problems)
+    let next = change(&object, &FIELDS, current).map_err(|more| {
+        more.into_iter()
+            .map(|p| {
+                spelled
+                    .iter()
+                    .fold(p, |p, (name, key)| p.replacen(name.as_str(), key, 1))
+            })
+            .collect()
+    });
+    match next {
+        Ok(next) if problems.is_empty() => Ok(next),
+        Ok(_) => Err(problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(problems)
+        }
     }
 }
 

@@ -76,13 +76,10 @@ impl ChatHandle {
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
-        match config::variables_from_js(&variables) {
-            Ok(variables) => {
-                self.state.update_settings(|s| s.fields.update(variables));
-                true
-            }
-            Err(problems) => report(problems),
-        }
+        let next = self
+            .state
+            .settings(|s| config::variables_from_js(&variables, s));
+        self.apply(next)
     }
 
     /// Starts a new conversation with a new session id.
