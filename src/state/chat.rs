@@ -54,6 +54,8 @@ pub trait Activity {
     fn finish(&self);
     /// Closes now.
     fn close(&self);
+    /// Open or opening: worth keeping for the next send.
+    fn live(&self) -> bool;
 }
 
 /// Time, ids and randomness.
@@ -134,6 +136,14 @@ pub enum Change {
     Event(ChatEvent),
 }
 
+/// An activity channel opened ahead of a send ([`Chat::warm`]).
+struct Warm {
+    session_id: String,
+    /// The send its events go to (0: none yet, so they are dropped).
+    run: Rc<Cell<u64>>,
+    channel: Rc<dyn Activity>,
+}
+
 struct Inflight {
     abort: Abort,
     question: u64,
@@ -163,6 +173,8 @@ pub struct Chat {
     runs: Cell<u64>,
     /// The last finished send and its answer: its trailing events still count.
     last: Cell<Option<(u64, u64)>>,
+    /// An activity channel opened while the visitor types, for the next send.
+    warm: RefCell<Option<Warm>>,
     notify: RefCell<Rc<dyn Fn(Change)>>,
 }
 
@@ -185,6 +197,7 @@ impl Chat {
             leaving: Cell::new(false),
             runs: Cell::new(0),
             last: Cell::new(None),
+            warm: RefCell::new(None),
             notify: RefCell::new(Rc::new(|_| {})),
         })
     }
@@ -388,17 +401,23 @@ impl Chat {
         };
         let run = self.runs.get() + 1;
         self.runs.set(run);
-        // Opened just before sending, so the first steps are not missed.
+        // Open before sending, so the first steps are not missed: the one
+        // opened while the visitor typed, or a new one.
         let activity = if watch {
-            let chat = Rc::downgrade(self);
-            self.transport.activity(
-                &request.session_id,
-                Box::new(move |event| {
-                    if let Some(chat) = chat.upgrade() {
-                        chat.activity(run, event);
+            let warm = self.warm.take();
+            let (bound, channel) = match warm {
+                Some(w) if w.session_id == request.session_id && w.channel.live() => {
+                    (w.run, Some(w.channel))
+                }
+                other => {
+                    if let Some(w) = other {
+                        w.channel.close();
                     }
-                }),
-            )
+                    self.open_channel(&request.session_id)
+                }
+            };
+            bound.set(run);
+            channel
         } else {
             None
         };
@@ -459,6 +478,55 @@ impl Chat {
                 }
                 self.tell(Change::Event(ChatEvent::ToolCall { name, arguments }));
             }
+        }
+    }
+
+    /// Opens an activity channel for `session_id` whose events go to the
+    /// send the returned cell names (0 until a send claims it).
+    fn open_channel(
+        self: &Rc<Self>,
+        session_id: &str,
+    ) -> (Rc<Cell<u64>>, Option<Rc<dyn Activity>>) {
+        let run = Rc::new(Cell::new(0));
+        let bound = run.clone();
+        let chat = Rc::downgrade(self);
+        let channel = self.transport.activity(
+            session_id,
+            Box::new(move |event| {
+                if let Some(chat) = chat.upgrade() {
+                    chat.activity(bound.get(), event);
+                }
+            }),
+        );
+        (run, channel)
+    }
+
+    /// The visitor is writing a message: open the activity channel now, so
+    /// the send need not wait for its handshake (a round trip or two).
+    /// Nothing while a send is under way or with activity off; an unused
+    /// channel closes itself after a while (the client's idle limit).
+    pub fn warm(self: &Rc<Self>) {
+        if !self.settings.borrow().activity || self.inflight.borrow().is_some() {
+            return;
+        }
+        let session_id = self.read().session_id.clone();
+        let fresh = self
+            .warm
+            .borrow()
+            .as_ref()
+            .is_some_and(|w| w.session_id == session_id && w.channel.live());
+        if fresh {
+            return;
+        }
+        if let Some(w) = self.warm.take() {
+            w.channel.close();
+        }
+        if let (run, Some(channel)) = self.open_channel(&session_id) {
+            *self.warm.borrow_mut() = Some(Warm {
+                session_id,
+                run,
+                channel,
+            });
         }
     }
 
@@ -764,6 +832,9 @@ impl Chat {
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
         self.discard_inflight();
+        if let Some(w) = self.warm.take() {
+            w.channel.close();
+        }
         let agent = self.settings.borrow().agent_id.clone();
         let session = self.env.new_session(&agent);
         *self.write() = Conversation::new(session);
@@ -909,7 +980,8 @@ mod tests {
         }
     }
 
-    struct FakeActivity(Rc<FakeChannel>);
+    /// One opened channel; the second field: it was finished or closed.
+    struct FakeActivity(Rc<FakeChannel>, Cell<bool>);
 
     impl Activity for FakeActivity {
         fn ready(&self) -> LocalFuture<'static, ()> {
@@ -917,9 +989,14 @@ mod tests {
         }
         fn finish(&self) {
             self.0.finished.set(self.0.finished.get() + 1);
+            self.1.set(true);
         }
         fn close(&self) {
             self.0.closed.set(self.0.closed.get() + 1);
+            self.1.set(true);
+        }
+        fn live(&self) -> bool {
+            !self.1.get()
         }
     }
 
@@ -1010,7 +1087,10 @@ mod tests {
         ) -> Option<Rc<dyn Activity>> {
             self.channel.opened.set(self.channel.opened.get() + 1);
             *self.channel.on.borrow_mut() = Some(on);
-            Some(Rc::new(FakeActivity(self.channel.clone())))
+            Some(Rc::new(FakeActivity(
+                self.channel.clone(),
+                Cell::new(false),
+            )))
         }
 
         fn stop(&self, _session_id: &str) -> LocalFuture<'static, ()> {
@@ -1264,6 +1344,76 @@ mod tests {
             ..ActivityEvent::default()
         });
         assert_eq!(steps_of(&chat, answer).len(), 3);
+    }
+
+    #[test]
+    fn the_channel_opened_while_typing_serves_the_next_send() {
+        let server = Rc::new(FakeServer::default());
+        let (chat, changes) = chat_with(&server);
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 0, "activity is off");
+        with_activity(&chat);
+        chat.warm();
+        chat.warm();
+        assert_eq!(
+            server.channel.opened.get(),
+            1,
+            "one channel for all keystrokes"
+        );
+        // Events before any send belong to no answer.
+        server.channel.emit("thinking", None);
+        assert!(chat.with(|c| c.messages.is_empty()));
+        let activity_events = || {
+            changes
+                .borrow()
+                .iter()
+                .filter(|c| matches!(c, Change::Event(ChatEvent::Activity { .. })))
+                .count()
+        };
+        assert_eq!(activity_events(), 0);
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["done"]));
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(
+            server.channel.opened.get(),
+            1,
+            "the send took the open channel"
+        );
+        // Typing during the answer opens nothing.
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 1);
+        server.channel.emit("tool_call_prepare", Some("lookup"));
+        let answer = chat.with(|c| c.messages[1].id);
+        assert_eq!(
+            steps_of(&chat, answer).len(),
+            1,
+            "its events go to the answer"
+        );
+        assert_eq!(activity_events(), 1);
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert_eq!(server.channel.finished.get(), 1);
+        // The used channel is not reused: the next message gets its own.
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 2);
+        // A new conversation closes the one opened for the old one.
+        chat.reset();
+        assert_eq!(server.channel.closed.get(), 1);
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["x"]));
+        chat.send("in the new session".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(
+            server.channel.opened.get(),
+            3,
+            "a channel for the new session"
+        );
     }
 
     #[test]

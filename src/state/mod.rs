@@ -464,6 +464,12 @@ impl ChatState {
     /// Sets the composer's text (and saves it as the draft).
     pub fn set_draft(&self, text: String) {
         self.store().set_draft(&text);
+        // A message is being written: its activity channel can open now.
+        if !text.trim().is_empty() {
+            if let Some(chat) = self.live_chat() {
+                chat.warm();
+            }
+        }
         self.draft.set(text);
     }
 
