@@ -10,7 +10,7 @@ use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Sta
 use crate::client::{Abort, AbortReason, ClientError, Progress, Reply, SendOptions};
 use crate::settings::Settings;
 use lyzr_chat_protocol::activity::apply;
-use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, RequestFields, Step};
+use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, Step};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -267,11 +267,6 @@ impl Chat {
     /// Changes the settings; the next messages are sent with them.
     pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
         change(&mut self.settings.borrow_mut());
-    }
-
-    /// Changes request fields for the next messages (those `patch` sets).
-    pub fn set_variables(&self, patch: RequestFields) {
-        self.settings.borrow_mut().fields.update(patch);
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -1764,10 +1759,7 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(RequestFields {
-            assets: Some(vec!["cfg-1".into()]),
-            ..RequestFields::default()
-        });
+        chat.update_settings(|s| s.fields.assets = Some(vec!["cfg-1".into()]));
         let file = FileRef {
             name: "r.pdf".into(),
             size: 3,

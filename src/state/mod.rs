@@ -521,11 +521,6 @@ impl ChatState {
         self.settings_changed.notify();
     }
 
-    /// Changes request fields for the next messages.
-    pub fn set_variables(&self, variables: lyzr_chat_protocol::RequestFields) {
-        self.chat().set_variables(variables);
-    }
-
     /// Sends a message not sent, or asks again for an answer that broke off.
     pub fn retry(&self, id: u64) {
         if !self.retry_with_attachments(id) {
