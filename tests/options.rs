@@ -325,3 +325,41 @@ fn set_variables_reads_through_the_options_and_names_the_field_as_spelled() {
     );
     handle.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn calls_on_a_destroyed_chat_do_nothing_and_say_so() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "destroyed-agent"),
+        ("apiUrl", DEAD_API),
+        ("open", "true"),
+    ]))
+    .expect("mounted");
+    tick(50).await;
+    handle.destroy();
+    let spy = ConsoleSpy::new();
+    handle.open();
+    handle.send("hello?".into());
+    assert!(!handle.set_variables(attributes(&[("features", "[]")])));
+    assert!(!handle.set_theme(JsValue::from_str("dark")));
+    assert!(!handle.set_user("someone".into()));
+    assert_eq!(handle.session_id(), "");
+    handle.reset();
+    let text = spy.text();
+    for call in [
+        "open",
+        "send",
+        "setVariables",
+        "setTheme",
+        "setUser",
+        "sessionId",
+        "reset",
+    ] {
+        assert!(
+            text.contains(&format!("{call}() on a destroyed chat does nothing")),
+            "{call} not named in:\n{text}"
+        );
+    }
+    assert!(!text.contains("internal error"), "{text}");
+    // Destroying twice is harmless too.
+    handle.destroy();
+}

@@ -47,26 +47,41 @@ enum Mounted {
 impl ChatHandle {
     /// Opens the chat panel.
     pub fn open(&self) {
+        if self.gone("open") {
+            return;
+        }
         self.state.set_open(true);
     }
 
     /// Closes the chat panel.
     pub fn close(&self) {
+        if self.gone("close") {
+            return;
+        }
         self.state.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
+        if self.gone("toggle") {
+            return;
+        }
         self.state.set_open(!self.state.open.get_untracked());
     }
 
     /// Sends `text` as if the visitor had typed it.
     pub fn send(&self, text: String) {
+        if self.gone("send") {
+            return;
+        }
         self.state.send(text);
     }
 
     /// Stops the answer being generated (what arrived stays).
     pub fn stop(&self) {
+        if self.gone("stop") {
+            return;
+        }
         self.state.stop();
     }
 
@@ -76,6 +91,9 @@ impl ChatHandle {
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
+        if self.gone("setVariables") {
+            return false;
+        }
         let next = self
             .state
             .settings(|s| config::variables_from_js(&variables, s));
@@ -84,18 +102,27 @@ impl ChatHandle {
 
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
+        if self.gone("reset") {
+            return;
+        }
         self.state.reset();
     }
 
     /// The session id of the current conversation.
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
+        if self.gone("sessionId") {
+            return String::new();
+        }
         self.state.session_id()
     }
 
     /// Sends the next messages as `userId` (`info` is kept by the host).
     #[wasm_bindgen(js_name = setUser)]
     pub fn set_user(&self, user_id: String) -> bool {
+        if self.gone("setUser") {
+            return false;
+        }
         let user_id = user_id.trim().to_string();
         if user_id.is_empty() {
             console::error("setUser(id): the user id must be a non-empty string");
@@ -110,6 +137,9 @@ impl ChatHandle {
     /// naming the option) when a value is not accepted.
     #[wasm_bindgen(js_name = setTheme)]
     pub fn set_theme(&mut self, theme: JsValue) -> bool {
+        if self.gone("setTheme") {
+            return false;
+        }
         let object = if theme.is_string() {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"theme".into(), &theme);
@@ -128,6 +158,9 @@ impl ChatHandle {
     /// named in the console.
     #[wasm_bindgen(js_name = setOption)]
     pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
+        if self.gone("setOption") {
+            return true;
+        }
         let Some(spec) = options::find(&name) else {
             console::warn(&format!("unknown option `{name}` ignored"));
             return true;
@@ -142,6 +175,18 @@ impl ChatHandle {
             self.state.set_open(self.state.settings(|s| s.open));
         }
         true
+    }
+
+    /// After `destroy()`: the call does nothing, and the console says so
+    /// (its state is gone; without this the call would hit it).
+    fn gone(&self, call: &str) -> bool {
+        let gone = matches!(*self.view.borrow(), Mounted::Gone);
+        if gone {
+            console::error(&format!(
+                "{call}() on a destroyed chat does nothing; mount a new one"
+            ));
+        }
+        gone
     }
 
     /// Makes `next` the widget's settings (the view and the styles follow),
