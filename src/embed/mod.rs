@@ -7,15 +7,13 @@ mod language;
 pub mod options;
 mod styles;
 
-pub use config::WidgetConfig;
-
-use crate::client::Endpoint;
 use crate::console;
+use crate::settings::Settings;
 use crate::state::attachments::Attachments;
-use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::state::{visitor_id, ChatEvent, ChatState};
 use crate::ui::i18n::Words;
 use crate::ui::words;
-use crate::ui::{Mode, Stage, Theme, UiText, Widget};
+use crate::ui::{Mode, Stage, Widget};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::RefCell;
@@ -30,7 +28,6 @@ pub struct ChatHandle {
     host: web_sys::Element,
     /// Whether `destroy` removes the host (it made it) or only empties it.
     owns_host: bool,
-    theme: RwSignal<Theme>,
     styles: Rc<RefCell<styles::Styles>>,
     // Dropping these unmounts the view and frees its reactive state.
     view: Rc<RefCell<Mounted>>,
@@ -51,26 +48,41 @@ enum Mounted {
 impl ChatHandle {
     /// Opens the chat panel.
     pub fn open(&self) {
+        if self.gone("open") {
+            return;
+        }
         self.state.set_open(true);
     }
 
     /// Closes the chat panel.
     pub fn close(&self) {
+        if self.gone("close") {
+            return;
+        }
         self.state.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
+        if self.gone("toggle") {
+            return;
+        }
         self.state.set_open(!self.state.open.get_untracked());
     }
 
     /// Sends `text` as if the visitor had typed it.
     pub fn send(&self, text: String) {
+        if self.gone("send") {
+            return;
+        }
         self.state.send(text);
     }
 
     /// Stops the answer being generated (what arrived stays).
     pub fn stop(&self) {
+        if self.gone("stop") {
+            return;
+        }
         self.state.stop();
     }
 
@@ -80,40 +92,44 @@ impl ChatHandle {
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
-        match config::variables_from_js(&variables) {
-            Ok(variables) => {
-                self.state.set_variables(variables);
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
+        if self.gone("setVariables") {
+            return false;
         }
+        let next = self
+            .state
+            .settings(|s| config::variables_from_js(&variables, s));
+        self.apply(next)
     }
 
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
+        if self.gone("reset") {
+            return;
+        }
         self.state.reset();
     }
 
     /// The session id of the current conversation.
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
+        if self.gone("sessionId") {
+            return String::new();
+        }
         self.state.session_id()
     }
 
     /// Sends the next messages as `userId` (`info` is kept by the host).
     #[wasm_bindgen(js_name = setUser)]
     pub fn set_user(&self, user_id: String) -> bool {
+        if self.gone("setUser") {
+            return false;
+        }
         let user_id = user_id.trim().to_string();
         if user_id.is_empty() {
             console::error("setUser(id): the user id must be a non-empty string");
             return false;
         }
-        self.state.set_user(user_id);
+        self.state.update_settings(|s| s.user_id = user_id);
         true
     }
 
@@ -122,6 +138,9 @@ impl ChatHandle {
     /// naming the option) when a value is not accepted.
     #[wasm_bindgen(js_name = setTheme)]
     pub fn set_theme(&mut self, theme: JsValue) -> bool {
+        if self.gone("setTheme") {
+            return false;
+        }
         let object = if theme.is_string() {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"theme".into(), &theme);
@@ -129,23 +148,8 @@ impl ChatHandle {
         } else {
             theme
         };
-        match config::theme_from_js(&object) {
-            Ok((theme, color)) => {
-                if let Some(theme) = theme {
-                    self.theme.set(theme);
-                }
-                if let Some(color) = color {
-                    self.styles.borrow_mut().set_primary_color(&color);
-                }
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
-        }
+        let next = self.state.settings(|s| config::theme_from_js(&object, s));
+        self.apply(next)
     }
 
     /// Changes one option of the running widget, as when an attribute of
@@ -155,27 +159,48 @@ impl ChatHandle {
     /// named in the console.
     #[wasm_bindgen(js_name = setOption)]
     pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
-        match config::live_option(&name, value) {
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
+        if self.gone("setOption") {
+            return true;
+        }
+        let Some(spec) = options::find(&name) else {
+            console::warn(&format!("unknown option `{name}` ignored"));
+            return true;
+        };
+        if !spec.live {
+            return false;
+        }
+        let object = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(&name), &value);
+        let next = self.state.settings(|s| config::change(&object, &[spec], s));
+        if self.apply(next) && spec.name == "open" {
+            self.state.set_open(self.state.settings(|s| s.open));
+        }
+        true
+    }
+
+    /// After `destroy()`: the call does nothing, and the console says so
+    /// (its state is gone; without this the call would hit it).
+    fn gone(&self, call: &str) -> bool {
+        let gone = matches!(*self.view.borrow(), Mounted::Gone);
+        if gone {
+            console::error(&format!(
+                "{call}() on a destroyed chat does nothing; mount a new one"
+            ));
+        }
+        gone
+    }
+
+    /// Makes `next` the widget's settings (the view and the styles follow),
+    /// or names its problems in the console.
+    fn apply(&self, next: Result<crate::settings::Settings, Vec<String>>) -> bool {
+        match next {
+            Ok(next) => {
+                let css = styles::custom_properties(&next.look);
+                self.state.update_settings(|s| *s = next);
+                self.styles.borrow_mut().set(&css);
                 true
             }
-            Ok(None) => false,
-            Ok(Some(change)) => {
-                match change {
-                    config::LiveChange::Theme(theme) => self.theme.set(theme),
-                    config::LiveChange::PrimaryColor(color) => {
-                        self.styles.borrow_mut().set_primary_color(&color)
-                    }
-                    config::LiveChange::Open(open) => self.state.set_open(open),
-                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
-                    config::LiveChange::Nothing => {}
-                }
-                true
-            }
+            Err(problems) => report(problems),
         }
     }
 
@@ -246,8 +271,8 @@ pub fn prepare_in(
 ) -> Option<Prepared> {
     report_panics();
     let fetched = language::Fetched::from_js(&language);
-    let config = read_config(&config)?;
-    prepare(Some(host), config, emit, fetched)
+    let (settings, page) = read_options(&config)?;
+    prepare(Some(host), settings, page, emit, fetched)
         .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
         .ok()
 }
@@ -260,10 +285,9 @@ pub struct Prepared {
     host: web_sys::Element,
     /// Whether `destroy` removes the host (`mount` made it).
     owns_host: bool,
-    config: WidgetConfig,
+    settings: Settings,
     emit: Option<js_sys::Function>,
     words: Words,
-    user_id: String,
 }
 
 #[wasm_bindgen]
@@ -276,24 +300,22 @@ impl Prepared {
 
 fn mount_with(
     host: Option<web_sys::Element>,
-    config: &JsValue,
+    options: &JsValue,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
     staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
-    let config = read_config(config)?;
-    mounted(prepare(host, config, emit, fetched).and_then(|p| mount_widget(p, staged)))
+    let (settings, page) = read_options(options)?;
+    mounted(prepare(host, settings, page, emit, fetched).and_then(|p| mount_widget(p, staged)))
 }
 
 /// The options, or `None` with each problem named in the console.
-fn read_config(config: &JsValue) -> Option<WidgetConfig> {
-    match WidgetConfig::from_js(config) {
-        Ok(config) => Some(config),
+fn read_options(options: &JsValue) -> Option<(Settings, config::Page)> {
+    match config::from_js(options) {
+        Ok(read) => Some(read),
         Err(problems) => {
-            for problem in problems {
-                console::error(&problem);
-            }
+            report(problems);
             console::error("the widget was not mounted; fix the options above");
             None
         }
@@ -304,6 +326,14 @@ fn mounted(handle: Result<ChatHandle, String>) -> Option<ChatHandle> {
     handle
         .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
         .ok()
+}
+
+/// Names each problem in the console; false.
+fn report(problems: Vec<String>) -> bool {
+    for problem in problems {
+        console::error(&problem);
+    }
+    false
 }
 
 /// A bug in the widget shows in the console as what it is, instead of a
@@ -331,7 +361,8 @@ fn js_error(e: JsValue) -> String {
 /// and the visitor's id.
 fn prepare(
     host: Option<web_sys::Element>,
-    mut config: WidgetConfig,
+    mut settings: Settings,
+    page: config::Page,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
 ) -> Result<Prepared, String> {
@@ -341,33 +372,26 @@ fn prepare(
         Some(host) => host,
         None => {
             let host = document.create_element("div").map_err(js_error)?;
-            let parent: web_sys::Element = match (&config.container, config.ui.mode) {
-                (Some(container), Mode::Inline) => container.clone(),
+            let parent: web_sys::Element = match (page.container, settings.look.mode) {
+                (Some(container), Mode::Inline) => container,
                 _ => document.body().ok_or("the page has no <body> yet")?.into(),
             };
+            // The loader marks the hosts it makes itself.
+            let _ = host.set_attribute("data-lyzr-chat", &settings.agent_id);
             parent.append_child(&host).map_err(js_error)?;
             host
         }
     };
-    let _ = host.set_attribute("data-lyzr-chat", &config.agent_id);
-    let words = language::words(
-        &host,
-        config.locale.take(),
-        config.dir,
-        std::mem::take(&mut config.labels),
-        fetched,
-    );
-    let user_id = config
-        .user_id
-        .clone()
-        .unwrap_or_else(|| visitor_id(config.persistence));
+    let words = language::words(&host, page.locale, page.dir, page.labels, fetched);
+    if settings.user_id.is_empty() {
+        settings.user_id = visitor_id(settings.persistence);
+    }
     Ok(Prepared {
         host,
         owns_host,
-        config,
+        settings,
         emit,
         words,
-        user_id,
     })
 }
 
@@ -381,62 +405,32 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
     let Prepared {
         host,
         owns_host,
-        config,
+        settings,
         emit,
         words,
-        user_id,
     } = prepared;
     let document = document()?;
-    let _ = host.set_attribute("data-mode", config.ui.mode.name());
+    let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
-    let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
+    let styles = Rc::new(RefCell::new(styles::Styles::default()));
     // Parsed in this task, adopted in the next (with the launcher).
     styles.borrow_mut().parse();
-
-    let endpoint = Endpoint {
-        base_url: config.api_url.clone(),
-        api_key: config.api_key.clone(),
-    };
-    let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    settings.fields = config.fields.clone();
-    settings.activity = config.activity;
-    settings.options.stream = config.stream;
-    settings.options.timeout_ms = config.timeout_ms;
-    let text = UiText {
-        title: config.title.clone(),
-        subtitle: config.subtitle.clone(),
-        placeholder: config.placeholder.clone(),
-        welcome: config
-            .welcome_message
-            .clone()
-            .filter(|t| !t.trim().is_empty()),
-    };
-    let options = config.ui.clone();
-
-    let render_policy = config.render_policy.clone();
     let widget_words = words.clone();
     let owner = Owner::new();
-    let (state, theme, attachments) = owner.with(|| {
+    let (state, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
-        provide_context(render_policy);
-        let attachments = Attachments::new(config.attachments.clone());
-        let state = ChatState::new(
-            endpoint,
-            settings,
-            config.session_id.clone(),
-            config.persistence,
-            config.open,
-            attachments,
-        );
+        provide_context(settings.render_policy.clone());
+        let attachments = Attachments::new(settings.attachments.clone());
+        let state = ChatState::new(settings, attachments);
         if let Some(emit) = emit {
             connect_events(state, emit, words.clone());
         }
-        (state, RwSignal::new(options.theme), attachments)
+        (state, attachments)
     });
     let view = Rc::new(RefCell::new(Mounted::Waiting));
     // The styles and the view: in a task of their own after `mountIn` (the
@@ -451,7 +445,8 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
             while let Some(child) = shadow.first_child() {
                 let _ = shadow.remove_child(&child);
             }
-            styles.borrow_mut().adopt(&document, &shadow)?;
+            let css = state.settings(|s| styles::custom_properties(&s.look));
+            styles.borrow_mut().adopt(&document, &shadow, &css)?;
             let mount_point: web_sys::HtmlElement = document
                 .create_element("div")
                 .map_err(js_error)?
@@ -468,10 +463,7 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
                     view! {
                         <Widget
                             state=state
-                            text=text
                             words=widget_words
-                            options=options
-                            theme=theme
                             attachments=attachments
                             stage=stage
                         />
@@ -505,7 +497,6 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
         state,
         host,
         owns_host,
-        theme,
         styles,
         view,
         owner: Some(owner),

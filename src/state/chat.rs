@@ -8,8 +8,9 @@
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
 use crate::client::{Abort, AbortReason, ClientError, Progress, Reply, SendOptions};
+use crate::settings::Settings;
 use lyzr_chat_protocol::activity::apply;
-use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, RequestFields, Step};
+use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, Step};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -64,31 +65,6 @@ pub trait Env {
     fn new_id(&self) -> u64;
     /// A fresh session id for `agent_id`.
     fn new_session(&self, agent_id: &str) -> String;
-}
-
-/// Who is talking to which agent, and the request fields sent with every
-/// message (the host page's, as the protocol declares them).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatSettings {
-    pub agent_id: String,
-    pub user_id: String,
-    /// Sent with every message (`assets` plus each message's files).
-    pub fields: RequestFields,
-    pub options: SendOptions,
-    /// Show the agent's steps (open the activity channel per answer).
-    pub activity: bool,
-}
-
-impl ChatSettings {
-    pub fn new(agent_id: String, user_id: String) -> Self {
-        Self {
-            agent_id,
-            user_id,
-            fields: RequestFields::default(),
-            options: SendOptions::default(),
-            activity: false,
-        }
-    }
 }
 
 /// A passing note for the visitor.
@@ -183,7 +159,8 @@ struct Inflight {
 /// One conversation and the work on it.
 pub struct Chat {
     conversation: RefCell<Conversation>,
-    settings: RefCell<ChatSettings>,
+    /// The widget's one settings value (live changes land here).
+    settings: RefCell<Settings>,
     transport: Rc<dyn Transport>,
     env: Rc<dyn Env>,
     inflight: RefCell<Option<Inflight>>,
@@ -204,7 +181,7 @@ pub struct Chat {
 impl Chat {
     pub fn new(
         conversation: Conversation,
-        settings: ChatSettings,
+        settings: Settings,
         transport: Rc<dyn Transport>,
         env: Rc<dyn Env>,
     ) -> Rc<Self> {
@@ -282,17 +259,14 @@ impl Chat {
             .unwrap_or_default()
     }
 
-    pub fn settings(&self) -> ChatSettings {
-        self.settings.borrow().clone()
+    /// Reads the settings.
+    pub fn settings<R>(&self, read: impl FnOnce(&Settings) -> R) -> R {
+        read(&self.settings.borrow())
     }
 
-    pub fn set_user(&self, user_id: String) {
-        self.settings.borrow_mut().user_id = user_id;
-    }
-
-    /// Changes request fields for the next messages (those `patch` sets).
-    pub fn set_variables(&self, patch: RequestFields) {
-        self.settings.borrow_mut().fields.update(patch);
+    /// Changes the settings; the next messages are sent with them.
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        change(&mut self.settings.borrow_mut());
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -418,7 +392,7 @@ impl Chat {
             fields.assets = (!assets.is_empty()).then_some(assets);
             let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
                 .with_fields(fields);
-            (request, s.options, s.activity)
+            (request, s.send, s.activity)
         };
         let run = self.runs.get() + 1;
         self.runs.set(run);
@@ -1150,7 +1124,11 @@ mod tests {
     fn chat_with(server: &Rc<FakeServer>) -> (Rc<Chat>, Rc<RefCell<Vec<Change>>>) {
         let chat = Chat::new(
             Conversation::new("agent-s0".into()),
-            ChatSettings::new("agent".into(), "visitor".into()),
+            Settings {
+                agent_id: "agent".into(),
+                user_id: "visitor".into(),
+                ..Settings::default()
+            },
             server.clone(),
             Rc::new(FakeEnv::default()),
         );
@@ -1781,10 +1759,7 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(RequestFields {
-            assets: Some(vec!["cfg-1".into()]),
-            ..RequestFields::default()
-        });
+        chat.update_settings(|s| s.fields.assets = Some(vec!["cfg-1".into()]));
         let file = FileRef {
             name: "r.pdf".into(),
             size: 3,
