@@ -7,15 +7,13 @@ mod language;
 pub mod options;
 mod styles;
 
-pub use config::WidgetConfig;
-
-use crate::client::Endpoint;
 use crate::console;
+use crate::settings::Settings;
 use crate::state::attachments::Attachments;
-use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::state::{visitor_id, ChatEvent, ChatState};
 use crate::ui::i18n::Words;
 use crate::ui::words;
-use crate::ui::{Mode, Stage, Theme, UiText, Widget};
+use crate::ui::{Mode, Stage, Widget};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::RefCell;
@@ -30,7 +28,6 @@ pub struct ChatHandle {
     host: web_sys::Element,
     /// Whether `destroy` removes the host (it made it) or only empties it.
     owns_host: bool,
-    theme: RwSignal<Theme>,
     styles: Rc<RefCell<styles::Styles>>,
     // Dropping these unmounts the view and frees its reactive state.
     view: Rc<RefCell<Mounted>>,
@@ -51,26 +48,41 @@ enum Mounted {
 impl ChatHandle {
     /// Opens the chat panel.
     pub fn open(&self) {
+        if self.gone("open") {
+            return;
+        }
         self.state.set_open(true);
     }
 
     /// Closes the chat panel.
     pub fn close(&self) {
+        if self.gone("close") {
+            return;
+        }
         self.state.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
+        if self.gone("toggle") {
+            return;
+        }
         self.state.set_open(!self.state.open.get_untracked());
     }
 
     /// Sends `text` as if the visitor had typed it.
     pub fn send(&self, text: String) {
+        if self.gone("send") {
+            return;
+        }
         self.state.send(text);
     }
 
     /// Stops the answer being generated (what arrived stays).
     pub fn stop(&self) {
+        if self.gone("stop") {
+            return;
+        }
         self.state.stop();
     }
 
@@ -80,40 +92,44 @@ impl ChatHandle {
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
-        match config::variables_from_js(&variables) {
-            Ok(variables) => {
-                self.state.set_variables(variables);
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
+        if self.gone("setVariables") {
+            return false;
         }
+        let next = self
+            .state
+            .settings(|s| config::variables_from_js(&variables, s));
+        self.apply(next)
     }
 
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
+        if self.gone("reset") {
+            return;
+        }
         self.state.reset();
     }
 
     /// The session id of the current conversation.
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
+        if self.gone("sessionId") {
+            return String::new();
+        }
         self.state.session_id()
     }
 
     /// Sends the next messages as `userId` (`info` is kept by the host).
     #[wasm_bindgen(js_name = setUser)]
     pub fn set_user(&self, user_id: String) -> bool {
+        if self.gone("setUser") {
+            return false;
+        }
         let user_id = user_id.trim().to_string();
         if user_id.is_empty() {
             console::error("setUser(id): the user id must be a non-empty string");
             return false;
         }
-        self.state.set_user(user_id);
+        self.state.update_settings(|s| s.user_id = user_id);
         true
     }
 
@@ -122,6 +138,9 @@ impl ChatHandle {
     /// naming the option) when a value is not accepted.
     #[wasm_bindgen(js_name = setTheme)]
     pub fn set_theme(&mut self, theme: JsValue) -> bool {
+        if self.gone("setTheme") {
+            return false;
+        }
         let object = if theme.is_string() {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"theme".into(), &theme);
@@ -129,23 +148,8 @@ impl ChatHandle {
         } else {
             theme
         };
-        match config::theme_from_js(&object) {
-            Ok((theme, color)) => {
-                if let Some(theme) = theme {
-                    self.theme.set(theme);
-                }
-                if let Some(color) = color {
-                    self.styles.borrow_mut().set_primary_color(&color);
-                }
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
-        }
+        let next = self.state.settings(|s| config::theme_from_js(&object, s));
+        self.apply(next)
     }
 
     /// Changes one option of the running widget, as when an attribute of
@@ -155,27 +159,48 @@ impl ChatHandle {
     /// named in the console.
     #[wasm_bindgen(js_name = setOption)]
     pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
-        match config::live_option(&name, value) {
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
+        if self.gone("setOption") {
+            return true;
+        }
+        let Some(spec) = options::find(&name) else {
+            console::warn(&format!("unknown option `{name}` ignored"));
+            return true;
+        };
+        if !spec.live {
+            return false;
+        }
+        let object = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(&name), &value);
+        let next = self.state.settings(|s| config::change(&object, &[spec], s));
+        if self.apply(next) && spec.name == "open" {
+            self.state.set_open(self.state.settings(|s| s.open));
+        }
+        true
+    }
+
+    /// After `destroy()`: the call does nothing, and the console says so
+    /// (its state is gone; without this the call would hit it).
+    fn gone(&self, call: &str) -> bool {
+        let gone = matches!(*self.view.borrow(), Mounted::Gone);
+        if gone {
+            console::error(&format!(
+                "{call}() on a destroyed chat does nothing; mount a new one"
+            ));
+        }
+        gone
+    }
+
+    /// Makes `next` the widget's settings (the view and the styles follow),
+    /// or names its problems in the console.
+    fn apply(&self, next: Result<crate::settings::Settings, Vec<String>>) -> bool {
+        match next {
+            Ok(next) => {
+                let css = styles::custom_properties(&next.look);
+                self.state.update_settings(|s| *s = next);
+                self.styles.borrow_mut().set(&css);
                 true
             }
-            Ok(None) => false,
-            Ok(Some(change)) => {
-                match change {
-                    config::LiveChange::Theme(theme) => self.theme.set(theme),
-                    config::LiveChange::PrimaryColor(color) => {
-                        self.styles.borrow_mut().set_primary_color(&color)
-                    }
-                    config::LiveChange::Open(open) => self.state.set_open(open),
-                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
-                    config::LiveChange::Nothing => {}
-                }
-                true
-            }
+            Err(problems) => report(problems),
         }
     }
 
@@ -220,46 +245,95 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 /// fetched for the visitor's language: `{ locale: "fr-CA", strings: {...} |
 /// null }`.
 ///
-/// Unlike `mount`, it returns with the launcher built and builds the rest in
-/// the tasks that follow (the panel at once when it is open, else when the
-/// browser is idle; at once when it is opened), so the host page's main
-/// thread is never held for long.
-#[wasm_bindgen(js_name = mountIn)]
+/// Unlike `mount`, it returns before anything is drawn and builds the rest in
+/// the tasks that follow (see [`advance`]), so the host page's main thread
+/// is never held for long. It is [`prepare_in`] and [`Prepared::mount`] in
+/// one go; the loader calls those two (`prepareIn`, then `mount` on what it
+/// returns) in a task each, so this is not exported to JavaScript.
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
     emit: Option<js_sys::Function>,
     language: JsValue,
 ) -> Option<ChatHandle> {
+    prepare_in(host, config, emit, language)?.mount()
+}
+
+/// The first half of `mountIn`: reads the options (a bad one is named in the
+/// console and `undefined` returned), the words and the visitor's id; draws
+/// nothing.
+#[wasm_bindgen(js_name = prepareIn)]
+pub fn prepare_in(
+    host: web_sys::Element,
+    config: JsValue,
+    emit: Option<js_sys::Function>,
+    language: JsValue,
+) -> Option<Prepared> {
+    report_panics();
     let fetched = language::Fetched::from_js(&language);
-    mount_with(Some(host), &config, emit, fetched, true)
+    let (settings, page) = read_options(&config)?;
+    prepare(Some(host), settings, page, emit, fetched)
+        .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
+        .ok()
+}
+
+/// A widget whose options, words and visitor are read: [`Prepared::mount`]
+/// restores its conversation and returns its handle (in the loader's next
+/// task).
+#[wasm_bindgen]
+pub struct Prepared {
+    host: web_sys::Element,
+    /// Whether `destroy` removes the host (`mount` made it).
+    owns_host: bool,
+    settings: Settings,
+    emit: Option<js_sys::Function>,
+    words: Words,
+}
+
+#[wasm_bindgen]
+impl Prepared {
+    /// The second half of `mountIn`: the conversation and the handle.
+    pub fn mount(self) -> Option<ChatHandle> {
+        mounted(mount_widget(self, true))
+    }
 }
 
 fn mount_with(
     host: Option<web_sys::Element>,
-    config: &JsValue,
+    options: &JsValue,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
     staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
-    let config = match WidgetConfig::from_js(config) {
-        Ok(config) => config,
+    let (settings, page) = read_options(options)?;
+    mounted(prepare(host, settings, page, emit, fetched).and_then(|p| mount_widget(p, staged)))
+}
+
+/// The options, or `None` with each problem named in the console.
+fn read_options(options: &JsValue) -> Option<(Settings, config::Page)> {
+    match config::from_js(options) {
+        Ok(read) => Some(read),
         Err(problems) => {
-            for problem in problems {
-                console::error(&problem);
-            }
+            report(problems);
             console::error("the widget was not mounted; fix the options above");
-            return None;
-        }
-    };
-    match mount_widget(host, config, emit, fetched, staged) {
-        Ok(handle) => Some(handle),
-        Err(e) => {
-            console::error(&format!("could not mount the widget: {e}"));
             None
         }
     }
+}
+
+fn mounted(handle: Result<ChatHandle, String>) -> Option<ChatHandle> {
+    handle
+        .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
+        .ok()
+}
+
+/// Names each problem in the console; false.
+fn report(problems: Vec<String>) -> bool {
+    for problem in problems {
+        console::error(&problem);
+    }
+    false
 }
 
 /// A bug in the widget shows in the console as what it is, instead of a
@@ -283,89 +357,80 @@ fn js_error(e: JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-fn mount_widget(
+/// The host (made when there is none), the words in the visitor's language
+/// and the visitor's id.
+fn prepare(
     host: Option<web_sys::Element>,
-    mut config: WidgetConfig,
+    mut settings: Settings,
+    page: config::Page,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
-    staged: bool,
-) -> Result<ChatHandle, String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+) -> Result<Prepared, String> {
+    let document = document()?;
     let owns_host = host.is_none();
     let host = match host {
         Some(host) => host,
         None => {
             let host = document.create_element("div").map_err(js_error)?;
-            let parent: web_sys::Element = match (&config.container, config.ui.mode) {
-                (Some(container), Mode::Inline) => container.clone(),
+            let parent: web_sys::Element = match (page.container, settings.look.mode) {
+                (Some(container), Mode::Inline) => container,
                 _ => document.body().ok_or("the page has no <body> yet")?.into(),
             };
+            // The loader marks the hosts it makes itself.
+            let _ = host.set_attribute("data-lyzr-chat", &settings.agent_id);
             parent.append_child(&host).map_err(js_error)?;
             host
         }
     };
-    let _ = host.set_attribute("data-lyzr-chat", &config.agent_id);
-    let words = language::words(
-        &host,
-        config.locale.take(),
-        config.dir,
-        std::mem::take(&mut config.labels),
-        fetched,
-    );
-    let _ = host.set_attribute("data-mode", config.ui.mode.name());
+    let words = language::words(&host, page.locale, page.dir, page.labels, fetched);
+    if settings.user_id.is_empty() {
+        settings.user_id = visitor_id(settings.persistence);
+    }
+    Ok(Prepared {
+        host,
+        owns_host,
+        settings,
+        emit,
+        words,
+    })
+}
+
+fn document() -> Result<web_sys::Document, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| "no document".to_string())
+}
+
+fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> {
+    let Prepared {
+        host,
+        owns_host,
+        settings,
+        emit,
+        words,
+    } = prepared;
+    let document = document()?;
+    let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
-    let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
-
-    let endpoint = Endpoint {
-        base_url: config.api_url.clone(),
-        api_key: config.api_key.clone(),
-    };
-    let user_id = config
-        .user_id
-        .clone()
-        .unwrap_or_else(|| visitor_id(config.persistence));
-    let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    settings.fields = config.fields.clone();
-    settings.activity = config.activity;
-    settings.options.stream = config.stream;
-    settings.options.timeout_ms = config.timeout_ms;
-    let text = UiText {
-        title: config.title.clone(),
-        subtitle: config.subtitle.clone(),
-        placeholder: config.placeholder.clone(),
-        welcome: config
-            .welcome_message
-            .clone()
-            .filter(|t| !t.trim().is_empty()),
-    };
-    let options = config.ui.clone();
-
-    let render_policy = config.render_policy.clone();
+    let styles = Rc::new(RefCell::new(styles::Styles::default()));
+    // Parsed in this task, adopted in the next (with the launcher).
+    styles.borrow_mut().parse();
     let widget_words = words.clone();
     let owner = Owner::new();
-    let (state, theme, attachments) = owner.with(|| {
+    let (state, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
-        provide_context(render_policy);
-        let attachments = Attachments::new(config.attachments.clone());
-        let state = ChatState::new(
-            endpoint,
-            settings,
-            config.session_id.clone(),
-            config.persistence,
-            config.open,
-            attachments,
-        );
+        provide_context(settings.render_policy.clone());
+        let attachments = Attachments::new(settings.attachments.clone());
+        let state = ChatState::new(settings, attachments);
         if let Some(emit) = emit {
             connect_events(state, emit, words.clone());
         }
-        (state, RwSignal::new(options.theme), attachments)
+        (state, attachments)
     });
     let view = Rc::new(RefCell::new(Mounted::Waiting));
     // The styles and the view: in a task of their own after `mountIn` (the
@@ -380,7 +445,8 @@ fn mount_widget(
             while let Some(child) = shadow.first_child() {
                 let _ = shadow.remove_child(&child);
             }
-            styles.borrow_mut().adopt(&document, &shadow)?;
+            let css = state.settings(|s| styles::custom_properties(&s.look));
+            styles.borrow_mut().adopt(&document, &shadow, &css)?;
             let mount_point: web_sys::HtmlElement = document
                 .create_element("div")
                 .map_err(js_error)?
@@ -394,21 +460,21 @@ fn mount_widget(
                     Stage::Complete
                 });
                 let view = leptos::mount::mount_to(mount_point, move || {
-                    // Saving, other tabs, history: started once effects can run.
-                    state.start();
                     view! {
                         <Widget
                             state=state
-                            text=text
                             words=widget_words
-                            options=options
-                            theme=theme
                             attachments=attachments
                             stage=stage
                         />
                     }
                 });
-                advance(stage, state.open);
+                if staged {
+                    advance(stage, state, owner.clone(), false);
+                } else {
+                    // Saving, other tabs, history, the queue.
+                    state.start();
+                }
                 Box::new(view) as Box<dyn Any>
             });
             *slot.borrow_mut() = Mounted::View { _view: built };
@@ -431,7 +497,6 @@ fn mount_widget(
         state,
         host,
         owns_host,
-        theme,
         styles,
         view,
         owner: Some(owner),
@@ -444,29 +509,42 @@ fn json(text: Option<String>) -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Builds the next [`Stage`] of the widget in a task of its own, and so on
-/// until it is complete: right after this one while the panel shows (its
-/// header and composer, then the conversation), when the browser is idle
-/// while it is closed.
-fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
-    let step = move || {
-        let next = match stage.try_get_untracked() {
-            Some(Stage::Launcher) => Stage::Panel,
-            Some(Stage::Panel) => Stage::Complete,
-            _ => return,
-        };
-        stage.set(next);
-        advance(stage, open);
+/// What the loader's mount does after the launcher, a task each: the panel
+/// (header and composer), [`ChatState::start`] (saving, other tabs, the
+/// server's history, the queue), the conversation. While the panel shows
+/// they come one right after the other, the composer first; while it is
+/// closed, `start` comes at once and the views when the browser is idle.
+/// Once the widget is destroyed (its signals gone), nothing more is done.
+fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool) {
+    let Some(now) = stage.try_get_untracked() else {
+        return;
     };
-    match stage.try_get_untracked() {
-        None | Some(Stage::Complete) => {}
-        Some(_) if open.get_untracked() => set_timeout(step, std::time::Duration::ZERO),
-        Some(_) => {
-            if request_idle_callback_with_handle(step).is_err() {
-                set_timeout(step, std::time::Duration::ZERO); // no idle callbacks (Safari)
-            }
+    let open = state.open.get_untracked();
+    // The next step, and whether it may wait for an idle moment.
+    let (start, idle) = match now {
+        _ if !started && (!open || now >= Stage::Panel) => (true, false),
+        Stage::Complete => return,
+        _ => (false, !open),
+    };
+    let step = move || {
+        let Some(now) = stage.try_get_untracked() else {
+            return; // destroyed meanwhile
+        };
+        if start {
+            owner.with(|| state.start());
+        } else {
+            stage.set(if now == Stage::Launcher {
+                Stage::Panel
+            } else {
+                Stage::Complete
+            });
         }
+        advance(stage, state, owner.clone(), started || start);
+    };
+    if idle && request_idle_callback_with_handle(step.clone()).is_ok() {
+        return; // (no idle callbacks in Safari)
     }
+    set_timeout(step, std::time::Duration::ZERO);
 }
 
 /// Passes the conversation's events to the loader's `emit`.
