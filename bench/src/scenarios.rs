@@ -155,11 +155,11 @@ async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Resul
 /// Types `text` into our composer, presses Enter and waits for a finished
 /// agent reply containing `expect`; returns `[ms, [count, longest, tbt],
 /// [keystroke delays]]`. With `typing`, while the reply comes a keystroke
-/// is typed into the composer every 100 ms (a timer sets the next letter
-/// and fires the `input` event, as typing does); each delay runs from when
-/// the keystroke was due to the animation frame after its handler ran. It
-/// is an upper bound for a real key press, which Chrome runs ahead of
-/// timers.
+/// is typed into the composer about every 100 ms (a timer adds a letter
+/// and fires the `input` event, as typing does); each delay runs from that
+/// keystroke to the next animation frame, i.e. until the letter can show.
+/// A real key press waits for the same, plus the end of the task running
+/// when it comes (the long tasks above).
 async fn ours_send(s: &Session, text: &str, expect: &str, typing: bool) -> Value {
     s.js(
         &format!(
