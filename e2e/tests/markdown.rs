@@ -312,6 +312,40 @@ async fn scrolled_up_visitor_keeps_position_and_can_jump_to_latest() {
     h.finish().await;
 }
 
+/// The follow watches its items' sizes: hiding and showing the panel
+/// changes them too, which is nothing new for a visitor who scrolled up.
+#[tokio::test]
+async fn closing_and_reopening_is_not_news_to_a_scrolled_up_visitor() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = open_page(&h).await;
+    let long = (1..=40)
+        .map(|i| format!("{i}. line {i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    send_all(&h, &[long.clone(), long]).await;
+    let list =
+        r#"document.querySelector("[data-lyzr-chat]").shadowRoot.querySelector(".lc-messages")"#;
+    h.js(&format!(
+        "const list = {list}; list.scrollTop = 100; list.dispatchEvent(new Event('scroll'));"
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.js("LyzrChat.instances[0].close()").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.js("LyzrChat.instances[0].open()").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        root.find_all(Locator::Css(".lc-jump"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no Jump to latest without anything new"
+    );
+    assert_eq!(h.js(&format!("return {list}.scrollTop")).await, json!(100));
+    // (Something new while scrolled up does offer it: the test above.)
+    h.finish().await;
+}
+
 #[tokio::test]
 async fn pathological_replies_render_in_bounded_time() {
     let h = Harness::start(DEMO_API_KEY).await;

@@ -216,6 +216,9 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
         Closure<dyn Fn()>,
     );
     let observers = StoredValue::new_local(None::<Observers>);
+    // The list's content height when last seen: items also change size
+    // when the panel is hidden and shown, which is nothing new to see.
+    let seen = StoredValue::new(0);
     effect(move || {
         let Some(el) = list.get() else { return };
         if observers.with_value(|o| o.is_some()) {
@@ -225,8 +228,13 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
             let Some(el) = list.get_untracked() else {
                 return;
             };
+            let height = el.scroll_height();
+            if el.client_height() == 0 || height == seen.get_value() {
+                return;
+            }
+            seen.set_value(height);
             if follow.get_untracked() {
-                el.set_scroll_top(el.scroll_height());
+                el.set_scroll_top(height);
             } else {
                 unseen.set(true);
             }
