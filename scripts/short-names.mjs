@@ -5,10 +5,11 @@
 // mangled Rust names. Each name is written twice (in the wasm's import or
 // export section and in the glue) and the hex digits do not compress: about
 // 14 KB of the wasm's raw bytes were names. This gives each import and export
-// a short name (a, b, ..., aa, ...) in both files, and changes nothing else:
-// the wasm's other sections are copied byte for byte, and in the glue only
+// a short name (a, b, ..., aa, ...) in both files; the wasm's other
+// sections are copied byte for byte, and in the glue only
 // the import object's keys, its module key and the `wasm.<export>` reads
-// change. README, "Size".
+// change. It also drops the custom sections only build tools read. README,
+// "Size".
 //
 // Usage: node scripts/short-names.mjs <dir> (the build's staging folder,
 // holding lyzr-chat-widget_bg.wasm and the glue before terser). Run by
@@ -96,7 +97,15 @@ const renames = new Map(); // old import/export name -> new
 const names = shortNames();
 const out = [wasm.subarray(0, 8)];
 let imports = 0, exports = 0;
+// Custom sections read by build tools only (wasm-opt has run): the
+// compiler's `producers`, `target_features` and wasm-split's marker.
+const toolSections = new Set(["producers", "target_features", "__wasm_split_unstable"]);
+let dropped = 0;
 for (const s of sections) {
+  if (s.id === 0 && toolSections.has(readName(wasm, s.body)[0])) {
+    dropped++;
+    continue;
+  }
   if (s.id !== 2 && s.id !== 7) {
     out.push(wasm.subarray(s.start, s.end));
     continue;
@@ -157,4 +166,4 @@ if (left) throw new Error(`short-names: ${left[0]} left in the glue`);
 
 writeFileSync(wasmPath, Buffer.concat(out));
 writeFileSync(gluePath, glue);
-console.log(`short-names: ${imports} imports and ${exports} exports renamed`);
+console.log(`short-names: ${imports} imports and ${exports} exports renamed, ${dropped} tool sections dropped`);
