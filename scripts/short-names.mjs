@@ -17,8 +17,9 @@
 // not look as expected, rather than shipping files that do not fit.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const dir = process.argv[2];
-if (!dir) throw new Error("usage: node scripts/short-names.mjs <dir>");
+const strip = process.argv[2] === "--strip";
+const dir = process.argv[strip ? 3 : 2];
+if (!dir) throw new Error("usage: node scripts/short-names.mjs [--strip] <dir>");
 const wasmPath = `${dir}/lyzr-chat-widget_bg.wasm`;
 const gluePath = `${dir}/lyzr-chat-widget.js`;
 const wasm = readFileSync(wasmPath);
@@ -97,21 +98,46 @@ const renames = new Map(); // old import/export name -> new
 const names = shortNames();
 const out = [wasm.subarray(0, 8)];
 let imports = 0, exports = 0;
-// Custom sections read by build tools only (wasm-opt has run): the
-// compiler's `producers`, `target_features` and wasm-split's marker.
-const toolSections = new Set(["producers", "target_features", "__wasm_split_unstable"]);
-let dropped = 0;
-for (const s of sections) {
-  if (s.id === 0 && toolSections.has(readName(wasm, s.body)[0])) {
-    dropped++;
-    continue;
+// --strip, after wasm-opt: the custom sections only build tools read (the
+// compiler's `producers`, the `target_features` wasm-opt reads, wasm-split's
+// marker).
+if (strip) {
+  const toolSections = new Set(["producers", "target_features", "__wasm_split_unstable"]);
+  const kept = sections.filter((s) => !(s.id === 0 && toolSections.has(readName(wasm, s.body)[0])));
+  writeFileSync(wasmPath, Buffer.concat([wasm.subarray(0, 8), ...kept.map((s) => wasm.subarray(s.start, s.end))]));
+  console.log(`short-names: ${sections.length - kept.length} tool sections dropped`);
+  process.exit(0);
+}
+
+// The classes wasm-streams exports (IntoUnderlyingSource, ...Sink,
+// ...ByteSource) serve server_fn's streaming, which the widget never uses:
+// the glue has no constructor for them and nothing in the wasm hands one
+// out, so their methods can never be called. Their exports go (before
+// wasm-opt, which then drops the code behind them), and so do their classes
+// in the glue.
+const deadExport = /^(__wbg_)?intounderlying(bytesource|sink|source)_/;
+for (const cls of ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"]) {
+  const classCode = new RegExp(
+    `\\nexport class ${cls} \\{[\\s\\S]*?\\nif \\(Symbol\\.dispose\\) ${cls}\\.prototype\\[Symbol\\.dispose\\] = ${cls}\\.prototype\\.free;\\n`,
+  );
+  const registry = new RegExp(
+    `\\nconst ${cls}Finalization = [^;]*;\\n`,
+  );
+  for (const code of [classCode, registry]) {
+    if (!code.test(glue)) throw new Error(`short-names: ${cls} is not in the glue as expected`);
+    glue = glue.replace(code, "\n");
   }
+  if (glue.includes(cls)) throw new Error(`short-names: ${cls} is still used in the glue`);
+}
+
+let droppedExports = 0;
+for (const s of sections) {
   if (s.id !== 2 && s.id !== 7) {
     out.push(wasm.subarray(s.start, s.end));
     continue;
   }
   let [count, at] = readU32(wasm, s.body);
-  const parts = [u32(count)];
+  const parts = [];
   for (let i = 0; i < count; i++) {
     if (s.id === 2) {
       let module, field;
@@ -128,6 +154,10 @@ for (const s of sections) {
       [field, at] = readName(wasm, at);
       const descStart = at;
       at = readU32(wasm, at + 1)[1]; // kind, index
+      if (deadExport.test(field)) {
+        droppedExports++;
+        continue;
+      }
       if (renames.has(field)) throw new Error(`short-names: ${field} is both imported and exported`);
       // Exports the glue does not read (markers and globals other tools
       // look for by name) keep their names.
@@ -140,7 +170,8 @@ for (const s of sections) {
     }
   }
   if (at !== s.end) throw new Error(`short-names: section ${s.id} not read to its end`);
-  const body = Buffer.concat(parts);
+  const entries = s.id === 2 ? count : count - droppedExports;
+  const body = Buffer.concat([u32(entries), ...parts]);
   out.push(Buffer.from([s.id]), u32(body.length), body);
 }
 
@@ -166,4 +197,5 @@ if (left) throw new Error(`short-names: ${left[0]} left in the glue`);
 
 writeFileSync(wasmPath, Buffer.concat(out));
 writeFileSync(gluePath, glue);
-console.log(`short-names: ${imports} imports and ${exports} exports renamed, ${dropped} tool sections dropped`);
+if (droppedExports !== 13) throw new Error(`short-names: ${droppedExports} exports of wasm-streams' classes, not 13`);
+console.log(`short-names: ${imports} imports and ${exports} exports renamed, ${droppedExports} dead exports dropped`);
