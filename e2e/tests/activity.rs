@@ -349,6 +349,49 @@ async fn activity_false_opens_no_socket() {
     h.finish().await;
 }
 
+/// The socket opens while the visitor writes, so the send does not wait
+/// for its handshake; the send then uses that socket, not a second one.
+#[tokio::test]
+async fn the_socket_opened_while_typing_serves_the_send() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = fresh(&h).await;
+    let session = session(&h).await;
+    assert_eq!(
+        h.js("return window.__ws.length").await,
+        0,
+        "none before typing"
+    );
+    let answer = "steps on the socket opened while typing";
+    h.js(&format!(
+        r#"const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');
+           i.value = "/fault events-gap=100 -- /echo {answer}"; i.dispatchEvent(new Event('input'));
+           return true;"#
+    ))
+    .await;
+    h.wait_until("the socket opened by typing", || async {
+        h.stats.events.opened(&session) == 1
+    })
+    .await;
+    // More keystrokes open nothing more.
+    h.js("const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+          i.dispatchEvent(new Event('input')); return true;")
+        .await;
+    let input = root
+        .find(Locator::Css(".lc-input"))
+        .await
+        .expect("composer");
+    input.send_keys("\u{E007}").await.expect("press Enter");
+    let s = until_done(&h, answer).await;
+    assert!(!strings(&s["folded"]).is_empty(), "its steps came: {s}");
+    assert_eq!(
+        h.js("return window.__ws.length").await,
+        1,
+        "one socket: {s}"
+    );
+    assert_eq!(h.stats.events.opened(&session), 1);
+    h.finish().await;
+}
+
 /// Production: the page knows only the proxy. The socket goes to the
 /// proxy, which adds the account key upstream; neither the socket's URL nor
 /// any frame the browser receives holds it.

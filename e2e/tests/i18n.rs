@@ -101,8 +101,9 @@ async fn an_arabic_page_is_right_to_left_in_arabic() {
     )
     .await;
     // The panel mirrors: the visitor's bubble on the left, the agent's on
-    // the right, Send to the left of the composer; the launcher keeps its
-    // corner (bottom right); message text takes its own direction.
+    // the right, Send to the left of the composer and its arrow pointing
+    // left (the way the text goes); the launcher keeps its corner (bottom
+    // right); message text takes its own direction.
     let layout = h
         .js(
             "const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
@@ -114,6 +115,7 @@ async fn an_arabic_page_is_right_to_left_in_arabic() {
                userLeft: nearLeft(user), agentRight: !nearLeft(agent),\
                sendBeforeInput: box('.lc-send').right <= box('.lc-input').left,\
                launcherRight: innerWidth - launcher.right < 40 && innerHeight - launcher.bottom < 40,\
+               sendIcon: getComputedStyle(r.querySelector('.lc-send svg')).transform,\
                textDirs: [...r.querySelectorAll('.lc-msg .lc-text')].map(t => t.getAttribute('dir')),\
                codeDir: getComputedStyle(r.querySelector('.lc-agent .lc-md code')).direction,\
              };",
@@ -124,6 +126,7 @@ async fn an_arabic_page_is_right_to_left_in_arabic() {
         json!({
             "userLeft": true, "agentRight": true, "sendBeforeInput": true,
             "launcherRight": true, "textDirs": ["auto", "auto", "auto"], "codeDir": "ltr",
+            "sendIcon": "matrix(-1, 0, 0, 1, 0, 0)",
         })
     );
     let shot = h.screenshot("i18n-rtl-arabic").await;

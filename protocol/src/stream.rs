@@ -165,11 +165,8 @@ pub fn decode_payload(payload: &str) -> Option<StreamEvent> {
     }
     if let Some(message) = trimmed.strip_prefix("[ERROR]") {
         let message = message.trim();
-        return Some(StreamEvent::Error(if message.is_empty() {
-            "the assistant reported an error".to_string()
-        } else {
-            unescape_delta(message)
-        }));
+        // Empty when the service gave no reason (the widget words it).
+        return Some(StreamEvent::Error(unescape_delta(message)));
     }
     if trimmed.starts_with('{') {
         if let Ok(Json::Object(object)) = Json::parse(trimmed) {

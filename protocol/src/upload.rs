@@ -25,10 +25,11 @@ pub struct UploadedAsset {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOutcome {
     Uploaded(UploadedAsset),
-    /// The service refused or failed this file; `error` is its reason.
+    /// The service refused or failed this file; `error` is its reason, if
+    /// it gave one (the widget words the failure itself otherwise).
     Failed {
         file_name: String,
-        error: String,
+        error: Option<String>,
     },
 }
 
@@ -111,7 +112,7 @@ impl From<&FileOutcome> for WireResult {
             FileOutcome::Failed { file_name, error } => WireResult {
                 success: false,
                 file_name,
-                error: Some(error),
+                error,
                 ..WireResult::default()
             },
         }
@@ -131,13 +132,14 @@ impl From<WireResult> for FileOutcome {
                     mime_type: w.mime_type,
                 })
             }
+            // Success without an id cannot be sent: it is a failure.
             (true, _) => FileOutcome::Failed {
                 file_name: w.file_name,
-                error: "the service reported success but gave no asset_id".to_string(),
+                error: None,
             },
             (false, _) => FileOutcome::Failed {
                 file_name: w.file_name,
-                error: w.error.unwrap_or_else(|| "upload failed".to_string()),
+                error: w.error,
             },
         }
     }
@@ -434,7 +436,7 @@ mod tests {
                 }),
                 FileOutcome::Failed {
                     file_name: "b.png".into(),
-                    error: "virus found".into(),
+                    error: Some("virus found".into()),
                 },
             ],
         };
@@ -458,16 +460,17 @@ mod tests {
         // Success without an id cannot be sent: it is a failure.
         let r =
             UploadReply::parse(r#"{"results":[{"success":true,"file_name":"a.pdf"}]}"#).unwrap();
-        assert!(
-            matches!(&r.results[0], FileOutcome::Failed { error, .. } if error.contains("asset_id"))
-        );
+        assert!(matches!(
+            &r.results[0],
+            FileOutcome::Failed { error: None, .. }
+        ));
         let r =
             UploadReply::parse(r#"{"results":[{"success":false,"file_name":"a.pdf"}]}"#).unwrap();
         assert_eq!(
             r.results[0],
             FileOutcome::Failed {
                 file_name: "a.pdf".into(),
-                error: "upload failed".into()
+                error: None
             }
         );
         assert!(UploadReply::parse(r#"{"detail":"nope"}"#)

@@ -1,8 +1,9 @@
 //! The agent-activity socket of one answer (`/v3/events/{session_id}` on the
 //! local agent or a proxy; Lyzr's metrics host when talking to Lyzr itself).
 //!
-//! It is opened just before the message is sent (the send waits for it at
-//! most [`READY_MS`]), reconnects with backoff while the answer is pending,
+//! It is opened while the visitor writes the message, or else just before
+//! it is sent (the send waits for it at most [`READY_MS`]); one that no send
+//! claims closes after [`IDLE_MS`]. It reconnects with backoff while the answer is pending,
 //! and closes [`GRACE_MS`] after the answer is complete. It never affects
 //! the answer: a refused, dropped or malformed channel only loses steps, and
 //! the site owner gets one console note per page.
@@ -22,6 +23,9 @@ pub const READY_MS: i32 = 400;
 /// How long the socket stays open after the answer is complete, ms (the
 /// run's last events trail the answer).
 pub const GRACE_MS: i32 = 1500;
+/// An opened socket no send has claimed ([`ActivitySocket::ready`]) closes
+/// after this, ms.
+pub const IDLE_MS: i32 = 60_000;
 /// Reconnects while the answer is pending, at most.
 const MAX_RECONNECTS: u32 = 4;
 /// First reconnect delay, ms; doubled each time.
@@ -108,6 +112,8 @@ struct Inner {
     pending: Cell<bool>,
     closed: Cell<bool>,
     reconnects: Cell<u32>,
+    /// A send waits on it (so the idle limit no longer applies).
+    claimed: Cell<bool>,
     /// Resolves [`ActivitySocket::ready`].
     ready: RefCell<Option<js_sys::Function>>,
 }
@@ -217,15 +223,28 @@ impl ActivitySocket {
             pending: Cell::new(true),
             closed: Cell::new(false),
             reconnects: Cell::new(0),
+            claimed: Cell::new(false),
             ready: RefCell::new(None),
         });
         inner.connect();
+        let weak = Rc::downgrade(&inner);
+        after(
+            IDLE_MS,
+            Box::new(move || {
+                if let Some(inner) = weak.upgrade().filter(|i| !i.claimed.get()) {
+                    inner.pending.set(false);
+                    inner.closed.set(true);
+                    inner.drop_socket();
+                }
+            }),
+        );
         Self { inner }
     }
 
     /// Resolves once the socket is open or failed, or after [`READY_MS`].
     pub fn ready(&self) -> impl std::future::Future<Output = ()> + 'static {
         let inner = self.inner.clone();
+        inner.claimed.set(true);
         async move {
             let connecting = inner
                 .socket
@@ -256,6 +275,15 @@ impl ActivitySocket {
                 inner.drop_socket();
             }),
         );
+    }
+
+    /// Open or still connecting (not closed, idle or given up).
+    pub fn live(&self) -> bool {
+        !self.inner.closed.get()
+            && self.inner.socket.borrow().as_ref().is_some_and(|s| {
+                let state = s.ready_state();
+                state == web_sys::WebSocket::CONNECTING || state == web_sys::WebSocket::OPEN
+            })
     }
 
     /// Closes now (the answer was discarded).

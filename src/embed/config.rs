@@ -1,228 +1,227 @@
-//! The host page's options (`mount({...})`), read and checked: each problem
-//! is reported naming the option and what it accepts.
+//! The host page's options (`mount({...})`, attributes, `setOption`), read
+//! and checked through the option table (`options.rs`) into the widget's
+//! one [`Settings`] value: each problem is reported naming the option and
+//! what it accepts.
 
-use super::options::{self, Kind, OptionSpec, DEFAULT_OFFSET, OPTIONS};
+use super::options::{self, Kind, OptionSpec, OPTIONS};
 use crate::console;
-use crate::markdown::{RenderPolicy, DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
-use crate::state::Persistence;
+use crate::markdown::{DEFAULT_LINK_SCHEMES, FORBIDDEN_SCHEMES};
+use crate::settings::{Mode, Settings, DEFAULT_OFFSET, MODES, PERSISTENCES, POSITIONS, THEMES};
 use crate::ui::i18n::{canonical_locale, Dir, Label, Override};
-use crate::ui::{Mode, Position, Theme, UiOptions};
 use js_sys::{Object, Reflect};
-use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject, RequestFields};
+use lyzr_chat_protocol::{AttachmentLimits, Json, Object as JsonObject};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 
 pub use super::options::DEFAULT_TIMEOUT_MS;
 
-/// The widget's options after checking.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WidgetConfig {
-    pub agent_id: String,
-    /// API base URL without a trailing slash; empty means the page's origin.
-    pub api_url: String,
-    pub api_key: Option<String>,
-    pub user_id: Option<String>,
-    pub session_id: Option<String>,
-    /// `None`: the visitor's language's own.
-    pub title: Option<String>,
-    pub subtitle: Option<String>,
-    pub welcome_message: Option<String>,
-    /// `None`: the visitor's language's own.
-    pub placeholder: Option<String>,
+/// What the options say besides the [`Settings`], for the JavaScript face
+/// alone: where an inline widget goes, and what becomes the widget's words
+/// (`ui::i18n::Words`, built from these once).
+#[derive(Default)]
+pub struct Page {
+    /// `container` (required for `mode: "inline"`).
+    pub container: Option<web_sys::Element>,
     /// `locale`, canonical (`None`: the page's language).
     pub locale: Option<String>,
     /// `dir` (`None`: auto, from the locale).
     pub dir: Option<Dir>,
-    /// `labels`: the page's own words, over the locale's.
+    /// `labels`, then `title` and `placeholder` (the labels they set) over
+    /// them: the page's own words, over the locale's.
     pub labels: Vec<(Label, Override)>,
-    pub open: bool,
-    /// `systemPromptVariables`, `filterVariables`, `features`, `assets`:
-    /// sent with every message.
-    pub fields: RequestFields,
-    /// Use the stream call (default) or the chat call only.
-    pub stream: bool,
-    /// Show the agent's steps from the activity socket.
-    pub activity: bool,
-    /// How long to wait for a complete answer, in milliseconds.
-    pub timeout_ms: u32,
-    /// Looks, place and mode of the widget.
-    pub ui: UiOptions,
-    /// Where an inline widget goes (required for `mode: "inline"`).
-    pub container: Option<web_sys::Element>,
-    /// Which links and images in agent replies are live (`linkSchemes`, `imageHosts`).
-    pub render_policy: RenderPolicy,
-    /// Where the conversation is kept between pages.
-    pub persistence: Persistence,
-    /// What may be attached to a message; `None`: attaching is off.
-    pub attachments: Option<AttachmentLimits>,
 }
 
-impl WidgetConfig {
-    /// Reads a plain JavaScript object. Unknown options are warned about
-    /// and ignored; invalid ones are returned as errors, one per option.
-    pub fn from_js(js: &JsValue) -> Result<Self, Vec<String>> {
-        if !js.is_object() {
-            return Err(vec![
-                "mount(config) needs an object, e.g. mount({ agentId: \"your-agent-id\" })"
-                    .to_string(),
-            ]);
+/// Reads a plain JavaScript object: every option of the table, in its
+/// order, into [`Settings`] and [`Page`]. Unknown options are warned about
+/// and ignored; invalid ones are returned as errors, one per option, when
+/// the widget cannot work without them (`agentId`, `apiUrl`, `container`),
+/// else logged, their default used.
+pub fn from_js(js: &JsValue) -> Result<(Settings, Page), Vec<String>> {
+    if !js.is_object() {
+        return Err(vec![
+            "mount(config) needs an object, e.g. mount({ agentId: \"your-agent-id\" })".to_string(),
+        ]);
+    }
+    let object: &Object = js.unchecked_ref();
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        if options::find(&key).is_none() {
+            console::warn(&format!(
+                "unknown option `{key}` ignored; known options: {}",
+                OPTIONS
+                    .iter()
+                    .map(|o| o.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
-        let object: &Object = js.unchecked_ref_object();
-        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-            if options::find(&key).is_none() {
-                console::warn(&format!(
-                    "unknown option `{key}` ignored; known options: {}",
-                    OPTIONS
-                        .iter()
-                        .map(|o| o.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        let mut reader = Reader {
-            object,
-            problems: Vec::new(),
-        };
-        let agent_id = reader.text(&options::AGENT_ID);
-        if agent_id.is_none() && reader.problems.is_empty() {
-            reader.problems.push(
-                "option `agentId` is required: the id of your Lyzr agent (a string)".to_string(),
-            );
-        }
-        let api_url = reader.api_url(&options::API_URL);
-        // Lyzr's API has its events on another host, behind the account key:
-        // activity is on by default only where /v3/events is served (the
-        // local agent, the proxy).
-        let activity_by_default = lyzr_api_host(&api_url).is_none();
-        let container = reader.element(&options::CONTAINER);
+    }
+    let mut reader = Reader {
+        object,
+        problems: Vec::new(),
+        page: Page::default(),
+    };
+    let mut settings = Settings::default();
+    let mut fatal = false;
+    for spec in OPTIONS {
+        let before = reader.problems.len();
+        read(&mut reader, spec, &mut settings);
         // Without these the widget cannot work at all; any other bad option
         // is reported and replaced by its default.
-        let fatal = !reader.problems.is_empty();
-        // Used by the loader before the wasm arrives; checked here, once.
-        reader.boolean(&options::PRELOAD);
-        reader.choice(&options::LOAD);
-        let config =
-            WidgetConfig {
-                agent_id: agent_id.clone().unwrap_or_default(),
-                api_url,
-                api_key: reader.text(&options::API_KEY),
-                user_id: reader.text(&options::USER_ID),
-                session_id: reader.session_id(
-                    &options::SESSION_ID,
-                    agent_id.as_deref().unwrap_or_default(),
-                ),
-                title: reader.text(&options::TITLE),
-                subtitle: reader.text(&options::SUBTITLE),
-                welcome_message: reader.text(&options::WELCOME_MESSAGE),
-                placeholder: reader.text(&options::PLACEHOLDER),
-                locale: reader.locale(&options::LOCALE),
-                dir: match reader.choice(&options::DIR) {
-                    Some("rtl") => Some(Dir::Rtl),
-                    Some("ltr") => Some(Dir::Ltr),
-                    _ => None,
-                },
-                labels: reader.labels(&options::LABELS),
-                open: reader.boolean(&options::OPEN).unwrap_or(false),
-                persistence: reader
-                    .choice(&options::PERSISTENCE)
-                    .and_then(Persistence::parse)
-                    .unwrap_or_default(),
-                fields: RequestFields {
-                    system_prompt_variables: reader.object(&options::SYSTEM_PROMPT_VARIABLES),
-                    filter_variables: reader.object(&options::FILTER_VARIABLES),
-                    features: reader.objects(&options::FEATURES),
-                    assets: reader.strings(&options::ASSETS),
-                    response_format: reader.object(&options::RESPONSE_FORMAT),
-                    provider_overrides: reader.object(&options::PROVIDER_OVERRIDES),
-                },
-                stream: reader.boolean(&options::STREAM).unwrap_or(true),
-                activity: reader
-                    .boolean(&options::ACTIVITY)
-                    .unwrap_or(activity_by_default),
-                timeout_ms: reader
-                    .whole(&options::TIMEOUT_MS)
-                    .map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32),
-                ui: UiOptions {
-                    theme: reader
-                        .choice(&options::THEME)
-                        .map(Theme::from_name)
-                        .unwrap_or_default(),
-                    primary_color: reader.color(&options::PRIMARY_COLOR),
-                    position: reader
-                        .choice(&options::POSITION)
-                        .map(Position::from_name)
-                        .unwrap_or_default(),
-                    offset_x: reader
-                        .whole(&options::OFFSET_X)
-                        .map_or(DEFAULT_OFFSET, |px| px as u32),
-                    offset_y: reader
-                        .whole(&options::OFFSET_Y)
-                        .map_or(DEFAULT_OFFSET, |px| px as u32),
-                    z_index: reader.whole(&options::Z_INDEX).map(|z| z as i32),
-                    mode: reader
-                        .choice(&options::MODE)
-                        .map(Mode::from_name)
-                        .unwrap_or_default(),
-                    starter_prompts: reader
-                        .strings(&options::STARTER_PROMPTS)
-                        .map(|prompts| {
-                            prompts
-                                .into_iter()
-                                .map(|p| p.trim().to_string())
-                                .filter(|p| !p.is_empty())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                },
-                container,
-                render_policy: RenderPolicy {
-                    link_schemes: reader.link_schemes(&options::LINK_SCHEMES).unwrap_or_else(
-                        || DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect(),
-                    ),
-                    image_hosts: reader
-                        .image_hosts(&options::IMAGE_HOSTS)
-                        .unwrap_or_default(),
-                    page_origin: None,
-                },
-                attachments: reader.attachments(&options::ATTACHMENTS),
-            };
-        let mut fatal = fatal;
-        if config.ui.mode == Mode::Inline && config.container.is_none() && !fatal {
-            fatal = true;
-            reader.problems.push(
-                "option `container` is required with mode \"inline\": an element or a CSS selector of the element to fill"
-                    .to_string(),
-            );
+        fatal |= reader.problems.len() > before
+            && matches!(spec.name, "agentId" | "apiUrl" | "container");
+    }
+    let Reader {
+        mut problems, page, ..
+    } = reader;
+    if settings.look.mode == Mode::Inline && page.container.is_none() && !fatal {
+        fatal = true;
+        problems.push(
+            "option `container` is required with mode \"inline\": an element or a CSS selector of the element to fill"
+                .to_string(),
+        );
+    }
+    if fatal {
+        return Err(problems);
+    }
+    for problem in &problems {
+        console::error(&format!("{problem}; the default is used instead"));
+    }
+    // A key sent straight to Lyzr is the account key; one sent to your own
+    // proxy is its public widget key, which is meant to be on the page.
+    let endpoint = &settings.endpoint;
+    if let Some(host) = endpoint
+        .api_key
+        .as_ref()
+        .and(lyzr_api_host(&endpoint.base_url))
+    {
+        if !is_local_page() {
+            console::warn(&format!(
+                "option `apiKey` goes straight to Lyzr ({host}): every visitor of this page \
+                 can read it and spend your Lyzr credits; in production point `apiUrl` at a \
+                 proxy that holds the key (see `lyzr-chat-server proxy`)"
+            ));
         }
-        if fatal {
-            return Err(reader.problems);
-        }
-        for problem in &reader.problems {
-            console::error(&format!("{problem}; the default is used instead"));
-        }
-        // A key sent straight to Lyzr is the account key; one sent to your own
-        // proxy is its public widget key, which is meant to be on the page.
-        if let Some(host) = config.api_key.as_ref().and(lyzr_api_host(&config.api_url)) {
-            if !is_local_page() {
-                console::warn(&format!(
-                    "option `apiKey` goes straight to Lyzr ({host}): every visitor of this page \
-                     can read it and spend your Lyzr credits; in production point `apiUrl` at a \
-                     proxy that holds the key (see `lyzr-chat-server proxy`)"
-                ));
+    }
+    Ok((settings, page))
+}
+
+/// Reads the option `spec` into `s` (or `r.page`): the one place each
+/// option's value is read, at mount and when it changes live. Options are
+/// read in the table's order, so one may use those before it (`sessionId`
+/// the `agentId`, `activity` the `apiUrl`).
+fn read(r: &mut Reader, spec: &OptionSpec, s: &mut Settings) {
+    let look = &mut s.look;
+    let fields = &mut s.fields;
+    match spec.name {
+        "agentId" => match r.text(spec) {
+            Some(id) => s.agent_id = id,
+            None if r.problems.is_empty() => r.problems.push(
+                "option `agentId` is required: the id of your Lyzr agent (a string)".to_string(),
+            ),
+            None => {}
+        },
+        "apiUrl" => s.endpoint.base_url = r.api_url(spec),
+        "apiKey" => s.endpoint.api_key = r.text(spec),
+        "userId" => {
+            if let Some(id) = r.text(spec) {
+                s.user_id = id;
             }
         }
-        Ok(config)
+        "sessionId" => s.session_id = r.session_id(spec, &s.agent_id),
+        "title" => r.label(spec, Label::Title),
+        "subtitle" => s.subtitle = r.text(spec),
+        "welcomeMessage" => s.welcome = r.text(spec),
+        "placeholder" => r.label(spec, Label::Placeholder),
+        "starterPrompts" => {
+            look.starter_prompts = r
+                .strings(spec)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        }
+        "theme" => look.theme = r.pick(spec, &THEMES),
+        "primaryColor" => look.primary_color = r.color(spec),
+        "position" => look.position = r.pick(spec, &POSITIONS),
+        "offsetX" => look.offset_x = r.whole(spec).map_or(DEFAULT_OFFSET, |px| px as u32),
+        "offsetY" => look.offset_y = r.whole(spec).map_or(DEFAULT_OFFSET, |px| px as u32),
+        "zIndex" => look.z_index = r.whole(spec).map(|z| z as i32),
+        "mode" => look.mode = r.pick(spec, &MODES),
+        "container" => r.page.container = r.element(spec),
+        "open" => s.open = r.boolean(spec).unwrap_or(false),
+        "persistence" => s.persistence = r.pick(spec, &PERSISTENCES),
+        "attachments" => s.attachments = r.attachments(spec),
+        "systemPromptVariables" => fields.system_prompt_variables = r.object(spec),
+        "filterVariables" => fields.filter_variables = r.object(spec),
+        "features" => fields.features = r.objects(spec),
+        "assets" => fields.assets = r.strings(spec),
+        "responseFormat" => fields.response_format = r.object(spec),
+        "providerOverrides" => fields.provider_overrides = r.object(spec),
+        // Lyzr's API has its events on another host, behind the account
+        // key: activity is on by default only where /v3/events is served
+        // (the local agent, the proxy).
+        "activity" => {
+            s.activity = r
+                .boolean(spec)
+                .unwrap_or_else(|| lyzr_api_host(&s.endpoint.base_url).is_none())
+        }
+        "stream" => s.send.stream = r.boolean(spec).unwrap_or(true),
+        "timeoutMs" => s.send.timeout_ms = r.whole(spec).map_or(DEFAULT_TIMEOUT_MS, |ms| ms as u32),
+        "linkSchemes" => {
+            s.render_policy.link_schemes = r
+                .link_schemes(spec)
+                .unwrap_or_else(|| DEFAULT_LINK_SCHEMES.iter().map(|s| s.to_string()).collect())
+        }
+        "imageHosts" => s.render_policy.image_hosts = r.image_hosts(spec).unwrap_or_default(),
+        "locale" => r.page.locale = r.locale(spec),
+        "dir" => r.page.dir = r.pick(spec, &[None, Some(Dir::Ltr), Some(Dir::Rtl)]),
+        // Under `title` and `placeholder`, read before it.
+        "labels" => {
+            let mut labels = r.labels(spec);
+            labels.append(&mut r.page.labels);
+            r.page.labels = labels;
+        }
+        // Used by the loader before the wasm arrives; checked here, once.
+        "load" => {
+            r.choice(spec);
+        }
+        "preload" => {
+            r.boolean(spec);
+        }
+        // None: `every_option_of_the_table_has_its_reader` holds the arms
+        // to the table.
+        _ => {}
     }
 }
 
-trait UncheckedObject {
-    fn unchecked_ref_object(&self) -> &Object;
-}
-
-impl UncheckedObject for JsValue {
-    fn unchecked_ref_object(&self) -> &Object {
-        wasm_bindgen::JsCast::unchecked_ref(self)
+/// Reads the options of `specs` that `object` has (`null`: back to the
+/// default) into a copy of `current`: the settings after a live change,
+/// or every problem, nothing being changed then.
+pub fn change(
+    object: &Object,
+    specs: &[&OptionSpec],
+    current: &Settings,
+) -> Result<Settings, Vec<String>> {
+    let mut reader = Reader {
+        object,
+        problems: Vec::new(),
+        page: Page::default(),
+    };
+    let mut next = current.clone();
+    let given: Vec<String> = Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    for spec in specs {
+        if given.iter().any(|k| k == spec.name) {
+            read(&mut reader, spec, &mut next);
+        }
+    }
+    if reader.problems.is_empty() {
+        Ok(next)
+    } else {
+        Err(reader.problems)
     }
 }
 
@@ -232,9 +231,16 @@ impl UncheckedObject for JsValue {
 struct Reader<'a> {
     object: &'a Object,
     problems: Vec<String>,
+    page: Page,
 }
 
 impl Reader<'_> {
+    /// An option that sets the text of a label (`title`, `placeholder`).
+    fn label(&mut self, spec: &OptionSpec, label: Label) {
+        if let Some(text) = self.text(spec) {
+            self.page.labels.push((label, Override::Text(text)));
+        }
+    }
     /// The option's value; `None` when absent, `undefined` or `null`.
     fn get(&self, spec: &OptionSpec) -> Option<JsValue> {
         let value = Reflect::get(self.object, &JsValue::from_str(spec.name)).ok()?;
@@ -324,13 +330,22 @@ impl Reader<'_> {
     }
 
     /// `Kind::Choice`: one of its words (case-insensitive).
-    fn choice(&mut self, spec: &OptionSpec) -> Option<&'static str> {
+    /// `Kind::Choice`: the value of `values` (in the order of the option's
+    /// words) it names; the first when absent or bad.
+    fn pick<T: Copy + Default>(&mut self, spec: &OptionSpec, values: &[T]) -> T {
+        self.choice(spec)
+            .and_then(|i| values.get(i).copied())
+            .unwrap_or_default()
+    }
+
+    /// `Kind::Choice`: which of its words it is (case-insensitive).
+    fn choice(&mut self, spec: &OptionSpec) -> Option<usize> {
         let Kind::Choice(accepted) = spec.kind else {
-            unreachable!("{} is not a choice", spec.name)
+            return None;
         };
         let value = self.get(spec)?;
         let text = value.as_string().map(|s| s.trim().to_ascii_lowercase());
-        if let Some(found) = accepted.iter().find(|a| Some(a.to_string()) == text) {
+        if let Some(found) = accepted.iter().position(|a| Some(*a) == text.as_deref()) {
             return Some(found);
         }
         self.problems.push(format!(
@@ -557,181 +572,100 @@ pub fn check_features(key: &str, value: Json) -> Result<Vec<JsonObject>, String>
         .collect()
 }
 
-/// An array of uploaded asset ids.
-pub fn check_assets(key: &str, value: Json) -> Result<Vec<String>, String> {
-    match value {
-        Json::Array(items) if items.iter().all(Json::is_string) => Ok(items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()),
-        other => Err(format!(
-            "option `{key}` must be an array of asset id strings, not {}",
-            other.type_name()
-        )),
-    }
-}
-
-/// Reads `setTheme({theme, primaryColor})`.
-pub fn theme_from_js(js: &JsValue) -> Result<(Option<Theme>, Option<String>), Vec<String>> {
+/// Reads `setTheme({theme, primaryColor})` into a copy of `current`.
+pub fn theme_from_js(js: &JsValue, current: &Settings) -> Result<Settings, Vec<String>> {
     if !js.is_object() {
         return Err(vec![
             "setTheme needs \"light\", \"dark\", \"auto\" or { theme, primaryColor }".to_string(),
         ]);
     }
-    let object: &Object = js.unchecked_ref_object();
-    let mut reader = Reader {
-        object,
-        problems: Vec::new(),
-    };
+    let object: &Object = js.unchecked_ref();
+    let mut problems = Vec::new();
     for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
         if key != "theme" && key != "primaryColor" {
-            reader.problems.push(format!(
+            problems.push(format!(
                 "setTheme: unknown option `{key}`; known: theme, primaryColor"
             ));
         }
     }
-    let theme = reader.choice(&options::THEME).map(Theme::from_name);
-    let color = reader.color(&options::PRIMARY_COLOR);
-    if reader.problems.is_empty() {
-        Ok((theme, color))
-    } else {
-        Err(reader.problems)
+    let next = change(object, &[&options::THEME, &options::PRIMARY_COLOR], current);
+    match next {
+        Ok(next) if problems.is_empty() => Ok(next),
+        Ok(_) => Err(problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(problems)
+        }
     }
 }
 
-/// A change of one live option (see [`live_option`]).
-#[derive(Debug)]
-pub enum LiveChange {
-    Theme(Theme),
-    PrimaryColor(String),
-    Open(bool),
-    User(String),
-    /// A partial update of the request fields.
-    Variables(RequestFields),
-    /// Removed, or nothing to change.
-    Nothing,
-}
+/// The request fields' options: what `setVariables` changes.
+const FIELDS: [&OptionSpec; 6] = [
+    &options::SYSTEM_PROMPT_VARIABLES,
+    &options::FILTER_VARIABLES,
+    &options::FEATURES,
+    &options::ASSETS,
+    &options::RESPONSE_FORMAT,
+    &options::PROVIDER_OVERRIDES,
+];
 
-/// Reads one option given alone (an attribute of `<lyzr-chat>` that
-/// changed). `Ok(None)` when the option does not apply live; errors name it.
-pub fn live_option(name: &str, value: JsValue) -> Result<Option<LiveChange>, Vec<String>> {
-    let Some(spec) = options::find(name) else {
-        console::warn(&format!("unknown option `{name}` ignored"));
-        return Ok(Some(LiveChange::Nothing));
-    };
-    if !spec.live {
-        return Ok(None);
-    }
-    let object = Object::new();
-    let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
-    let mut reader = Reader {
-        object: &object,
-        problems: Vec::new(),
-    };
-    let mut variables = RequestFields::default();
-    let change = match spec.name {
-        "theme" => LiveChange::Theme(
-            reader
-                .choice(spec)
-                .map(Theme::from_name)
-                .unwrap_or_default(),
-        ),
-        "primaryColor" => reader
-            .color(spec)
-            .map_or(LiveChange::Nothing, LiveChange::PrimaryColor),
-        "open" => LiveChange::Open(reader.boolean(spec).unwrap_or(false)),
-        "userId" => reader
-            .text(spec)
-            .map_or(LiveChange::Nothing, LiveChange::User),
-        "systemPromptVariables" => {
-            variables.system_prompt_variables = reader.object(spec);
-            LiveChange::Variables(variables)
-        }
-        "filterVariables" => {
-            variables.filter_variables = reader.object(spec);
-            LiveChange::Variables(variables)
-        }
-        "features" => {
-            variables.features = reader.objects(spec);
-            LiveChange::Variables(variables)
-        }
-        "assets" => {
-            variables.assets = reader.strings(spec);
-            LiveChange::Variables(variables)
-        }
-        "responseFormat" => {
-            variables.response_format = reader.object(spec);
-            LiveChange::Variables(variables)
-        }
-        "providerOverrides" => {
-            variables.provider_overrides = reader.object(spec);
-            LiveChange::Variables(variables)
-        }
-        other => unreachable!("option `{other}` is marked live but has no live change"),
-    };
-    if reader.problems.is_empty() {
-        Ok(Some(change))
-    } else {
-        Err(reader.problems)
-    }
-}
-
-/// Reads `setVariables({...})`: snake_case names as in the API body, or the
-/// camelCase option names.
-pub fn variables_from_js(js: &JsValue) -> Result<RequestFields, Vec<String>> {
-    let json = js_sys::JSON::stringify(js)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| Json::parse(&s).ok());
-    let Some(Json::Object(mut fields)) = json else {
+/// Reads `setVariables({...})` (snake_case names as in the API body, or
+/// the options' camelCase names; `null` leaves a field as it is) into a
+/// copy of `current`, through the options' readers. Problems name the
+/// field as the page spelled it.
+pub fn variables_from_js(js: &JsValue, current: &Settings) -> Result<Settings, Vec<String>> {
+    if !js.is_object() {
         return Err(vec![
             "setVariables needs an object, e.g. { system_prompt_variables: { name: \"Ada\" } }"
                 .to_string(),
         ]);
-    };
+    }
+    let given: &Object = js.unchecked_ref();
+    let object = Object::new();
     let mut problems = Vec::new();
-    let mut take = |snake: &str, camel: &str| {
-        let key = if fields.contains_key(snake) {
-            snake
-        } else {
-            camel
-        };
-        fields
-            .remove(key)
-            .filter(|v| !v.is_null())
-            .map(|v| (key.to_string(), v))
-    };
-    let mut variables = RequestFields::default();
-    if let Some((key, value)) = take("system_prompt_variables", "systemPromptVariables") {
-        variables.system_prompt_variables =
-            check_object(&key, value).map_err(|p| problems.push(p)).ok();
+    let mut spelled = Vec::new();
+    for key in Object::keys(given).iter().filter_map(|k| k.as_string()) {
+        let value = Reflect::get(given, &JsValue::from_str(&key)).unwrap_or_default();
+        let mut name = String::with_capacity(key.len());
+        let mut upper = false;
+        for c in key.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    name.push(c.to_ascii_uppercase());
+                    upper = false;
+                }
+                c => name.push(c),
+            }
+        }
+        match FIELDS.iter().find(|spec| spec.name == name) {
+            Some(_) if value.is_null() || value.is_undefined() => {}
+            Some(spec) => {
+                let _ = Reflect::set(&object, &JsValue::from_str(spec.name), &value);
+                spelled.push((format!("`{}`", spec.name), format!("`{key}`")));
+            }
+            None => problems.push(format!(
+                "setVariables: unknown field `{key}`; known: system_prompt_variables, \
+                 filter_variables, features, assets, response_format, provider_overrides"
+            )),
+        }
     }
-    if let Some((key, value)) = take("filter_variables", "filterVariables") {
-        variables.filter_variables = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("features", "features") {
-        variables.features = check_features(&key, value)
-            .map_err(|p| problems.push(p))
-            .ok();
-    }
-    if let Some((key, value)) = take("assets", "assets") {
-        variables.assets = check_assets(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("response_format", "responseFormat") {
-        variables.response_format = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    if let Some((key, value)) = take("provider_overrides", "providerOverrides") {
-        variables.provider_overrides = check_object(&key, value).map_err(|p| problems.push(p)).ok();
-    }
-    for key in fields.keys() {
-        problems.push(format!(
-            "setVariables: unknown field `{key}`; known: system_prompt_variables, filter_variables, features, assets, response_format, provider_overrides"
-        ));
-    }
-    if problems.is_empty() {
-        Ok(variables)
-    } else {
-        Err(problems)
+    let next = change(&object, &FIELDS, current).map_err(|more| {
+        more.into_iter()
+            .map(|p| {
+                spelled
+                    .iter()
+                    .fold(p, |p, (name, key)| p.replacen(name.as_str(), key, 1))
+            })
+            .collect()
+    });
+    match next {
+        Ok(next) if problems.is_empty() => Ok(next),
+        Ok(_) => Err(problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(problems)
+        }
     }
 }
 
@@ -946,6 +880,51 @@ fn is_local_page() -> bool {
 #[cfg(test)]
 mod tests {
     use super::{is_color_syntax, lyzr_api_host};
+
+    /// `read` is a match on the option's name: an option added to the table
+    /// without an arm there would panic at mount (the browser tests mount
+    /// with every option), and one renamed in the table would leave a dead arm.
+    /// `pick` maps a choice's words to values by position.
+    #[test]
+    fn choice_values_are_in_the_order_of_the_words() {
+        use super::options::{Kind, OptionSpec, DIR, MODE, PERSISTENCE, POSITION, THEME};
+        use crate::settings::{MODES, PERSISTENCES, POSITIONS, THEMES};
+        let words = |spec: OptionSpec| match spec.kind {
+            Kind::Choice(words) => words.iter().map(|w| w.replace('-', "")).collect::<Vec<_>>(),
+            _ => unreachable!(),
+        };
+        let names = |values: &[&dyn std::fmt::Debug]| {
+            values
+                .iter()
+                .map(|v| format!("{v:?}").to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(words(THEME), names(&THEMES.each_ref().map(|v| v as _)));
+        assert_eq!(
+            words(POSITION),
+            names(&POSITIONS.each_ref().map(|v| v as _))
+        );
+        assert_eq!(words(MODE), names(&MODES.each_ref().map(|v| v as _)));
+        assert_eq!(
+            words(PERSISTENCE),
+            names(&PERSISTENCES.each_ref().map(|v| v as _))
+        );
+        assert_eq!(words(DIR), ["auto", "ltr", "rtl"]);
+    }
+
+    #[test]
+    fn every_option_of_the_table_has_its_reader() {
+        let source = include_str!("config.rs");
+        let body = &source[source.find("fn read(").unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        let arms: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split_once("\" =>"))
+            .map(|(name, _)| name)
+            .collect();
+        let names: Vec<&str> = super::OPTIONS.iter().map(|o| o.name).collect();
+        assert_eq!(arms, names, "one arm per option, in the table's order");
+    }
 
     #[test]
     fn session_ids_take_the_form_the_proxy_accepts() {

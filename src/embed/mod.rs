@@ -7,15 +7,12 @@ mod language;
 pub mod options;
 mod styles;
 
-pub use config::WidgetConfig;
-
-use crate::client::Endpoint;
 use crate::console;
 use crate::state::attachments::Attachments;
-use crate::state::{visitor_id, ChatEvent, ChatSettings, ChatState};
+use crate::state::{ChatEvent, ChatState};
 use crate::ui::i18n::Words;
 use crate::ui::words;
-use crate::ui::{Mode, Stage, Theme, UiText, Widget};
+use crate::ui::{Mode, Stage, Widget};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::RefCell;
@@ -30,7 +27,6 @@ pub struct ChatHandle {
     host: web_sys::Element,
     /// Whether `destroy` removes the host (it made it) or only empties it.
     owns_host: bool,
-    theme: RwSignal<Theme>,
     styles: Rc<RefCell<styles::Styles>>,
     // Dropping these unmounts the view and frees its reactive state.
     view: Rc<RefCell<Mounted>>,
@@ -51,26 +47,41 @@ enum Mounted {
 impl ChatHandle {
     /// Opens the chat panel.
     pub fn open(&self) {
+        if self.gone("open") {
+            return;
+        }
         self.state.set_open(true);
     }
 
     /// Closes the chat panel.
     pub fn close(&self) {
+        if self.gone("close") {
+            return;
+        }
         self.state.set_open(false);
     }
 
     /// Opens the panel if closed, closes it if open.
     pub fn toggle(&self) {
+        if self.gone("toggle") {
+            return;
+        }
         self.state.set_open(!self.state.open.get_untracked());
     }
 
     /// Sends `text` as if the visitor had typed it.
     pub fn send(&self, text: String) {
+        if self.gone("send") {
+            return;
+        }
         self.state.send(text);
     }
 
     /// Stops the answer being generated (what arrived stays).
     pub fn stop(&self) {
+        if self.gone("stop") {
+            return;
+        }
         self.state.stop();
     }
 
@@ -80,40 +91,44 @@ impl ChatHandle {
     /// naming the field, when a value is malformed (nothing is changed then).
     #[wasm_bindgen(js_name = setVariables)]
     pub fn set_variables(&self, variables: JsValue) -> bool {
-        match config::variables_from_js(&variables) {
-            Ok(variables) => {
-                self.state.set_variables(variables);
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
+        if self.gone("setVariables") {
+            return false;
         }
+        let next = self
+            .state
+            .settings(|s| config::variables_from_js(&variables, s));
+        self.apply(next)
     }
 
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
+        if self.gone("reset") {
+            return;
+        }
         self.state.reset();
     }
 
     /// The session id of the current conversation.
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
+        if self.gone("sessionId") {
+            return String::new();
+        }
         self.state.session_id()
     }
 
     /// Sends the next messages as `userId` (`info` is kept by the host).
     #[wasm_bindgen(js_name = setUser)]
     pub fn set_user(&self, user_id: String) -> bool {
+        if self.gone("setUser") {
+            return false;
+        }
         let user_id = user_id.trim().to_string();
         if user_id.is_empty() {
             console::error("setUser(id): the user id must be a non-empty string");
             return false;
         }
-        self.state.set_user(user_id);
+        self.state.update_settings(|s| s.user_id = user_id);
         true
     }
 
@@ -122,6 +137,9 @@ impl ChatHandle {
     /// naming the option) when a value is not accepted.
     #[wasm_bindgen(js_name = setTheme)]
     pub fn set_theme(&mut self, theme: JsValue) -> bool {
+        if self.gone("setTheme") {
+            return false;
+        }
         let object = if theme.is_string() {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"theme".into(), &theme);
@@ -129,23 +147,8 @@ impl ChatHandle {
         } else {
             theme
         };
-        match config::theme_from_js(&object) {
-            Ok((theme, color)) => {
-                if let Some(theme) = theme {
-                    self.theme.set(theme);
-                }
-                if let Some(color) = color {
-                    self.styles.borrow_mut().set_primary_color(&color);
-                }
-                true
-            }
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
-                false
-            }
-        }
+        let next = self.state.settings(|s| config::theme_from_js(&object, s));
+        self.apply(next)
     }
 
     /// Changes one option of the running widget, as when an attribute of
@@ -155,27 +158,48 @@ impl ChatHandle {
     /// named in the console.
     #[wasm_bindgen(js_name = setOption)]
     pub fn set_option(&mut self, name: String, value: JsValue) -> bool {
-        match config::live_option(&name, value) {
-            Err(problems) => {
-                for problem in problems {
-                    console::error(&problem);
-                }
+        if self.gone("setOption") {
+            return true;
+        }
+        let Some(spec) = options::find(&name) else {
+            console::warn(&format!("unknown option `{name}` ignored"));
+            return true;
+        };
+        if !spec.live {
+            return false;
+        }
+        let object = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(&name), &value);
+        let next = self.state.settings(|s| config::change(&object, &[spec], s));
+        if self.apply(next) && spec.name == "open" {
+            self.state.set_open(self.state.settings(|s| s.open));
+        }
+        true
+    }
+
+    /// After `destroy()`: the call does nothing, and the console says so
+    /// (its state is gone; without this the call would hit it).
+    fn gone(&self, call: &str) -> bool {
+        let gone = matches!(*self.view.borrow(), Mounted::Gone);
+        if gone {
+            console::error(&format!(
+                "{call}() on a destroyed chat does nothing; mount a new one"
+            ));
+        }
+        gone
+    }
+
+    /// Makes `next` the widget's settings (the view and the styles follow),
+    /// or names its problems in the console.
+    fn apply(&self, next: Result<crate::settings::Settings, Vec<String>>) -> bool {
+        match next {
+            Ok(next) => {
+                let css = styles::custom_properties(&next.look);
+                self.state.update_settings(|s| *s = next);
+                self.styles.borrow_mut().set(&css);
                 true
             }
-            Ok(None) => false,
-            Ok(Some(change)) => {
-                match change {
-                    config::LiveChange::Theme(theme) => self.theme.set(theme),
-                    config::LiveChange::PrimaryColor(color) => {
-                        self.styles.borrow_mut().set_primary_color(&color)
-                    }
-                    config::LiveChange::Open(open) => self.state.set_open(open),
-                    config::LiveChange::User(user_id) => self.state.set_user(user_id),
-                    config::LiveChange::Variables(variables) => self.state.set_variables(variables),
-                    config::LiveChange::Nothing => {}
-                }
-                true
-            }
+            Err(problems) => report(problems),
         }
     }
 
@@ -237,29 +261,35 @@ pub fn mount_in(
 
 fn mount_with(
     host: Option<web_sys::Element>,
-    config: &JsValue,
+    options: &JsValue,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
     staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
-    let config = match WidgetConfig::from_js(config) {
-        Ok(config) => config,
+    let (settings, page) = match config::from_js(options) {
+        Ok(read) => read,
         Err(problems) => {
-            for problem in problems {
-                console::error(&problem);
-            }
+            report(problems);
             console::error("the widget was not mounted; fix the options above");
             return None;
         }
     };
-    match mount_widget(host, config, emit, fetched, staged) {
+    match mount_widget(host, settings, page, emit, fetched, staged) {
         Ok(handle) => Some(handle),
         Err(e) => {
             console::error(&format!("could not mount the widget: {e}"));
             None
         }
     }
+}
+
+/// Names each problem in the console; false.
+fn report(problems: Vec<String>) -> bool {
+    for problem in problems {
+        console::error(&problem);
+    }
+    false
 }
 
 /// A bug in the widget shows in the console as what it is, instead of a
@@ -285,7 +315,8 @@ fn js_error(e: JsValue) -> String {
 
 fn mount_widget(
     host: Option<web_sys::Element>,
-    mut config: WidgetConfig,
+    settings: crate::settings::Settings,
+    page: config::Page,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
     staged: bool,
@@ -298,74 +329,36 @@ fn mount_widget(
         Some(host) => host,
         None => {
             let host = document.create_element("div").map_err(js_error)?;
-            let parent: web_sys::Element = match (&config.container, config.ui.mode) {
-                (Some(container), Mode::Inline) => container.clone(),
+            let parent: web_sys::Element = match (page.container, settings.look.mode) {
+                (Some(container), Mode::Inline) => container,
                 _ => document.body().ok_or("the page has no <body> yet")?.into(),
             };
+            // The loader marks the hosts it makes itself.
+            let _ = host.set_attribute("data-lyzr-chat", &settings.agent_id);
             parent.append_child(&host).map_err(js_error)?;
             host
         }
     };
-    let _ = host.set_attribute("data-lyzr-chat", &config.agent_id);
-    let words = language::words(
-        &host,
-        config.locale.take(),
-        config.dir,
-        std::mem::take(&mut config.labels),
-        fetched,
-    );
-    let _ = host.set_attribute("data-mode", config.ui.mode.name());
+    let words = language::words(&host, page.locale, page.dir, page.labels, fetched);
+    let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
-    let styles = Rc::new(RefCell::new(styles::Styles::new(&config.ui)));
-
-    let endpoint = Endpoint {
-        base_url: config.api_url.clone(),
-        api_key: config.api_key.clone(),
-    };
-    let user_id = config
-        .user_id
-        .clone()
-        .unwrap_or_else(|| visitor_id(config.persistence));
-    let mut settings = ChatSettings::new(config.agent_id.clone(), user_id);
-    settings.fields = config.fields.clone();
-    settings.activity = config.activity;
-    settings.options.stream = config.stream;
-    settings.options.timeout_ms = config.timeout_ms;
-    let text = UiText {
-        title: config.title.clone(),
-        subtitle: config.subtitle.clone(),
-        placeholder: config.placeholder.clone(),
-        welcome: config
-            .welcome_message
-            .clone()
-            .filter(|t| !t.trim().is_empty()),
-    };
-    let options = config.ui.clone();
-
-    let render_policy = config.render_policy.clone();
+    let styles = Rc::new(RefCell::new(styles::Styles::default()));
     let widget_words = words.clone();
     let owner = Owner::new();
-    let (state, theme, attachments) = owner.with(|| {
+    let (state, attachments) = owner.with(|| {
         // Read by the markdown renderer of agent replies.
-        provide_context(render_policy);
-        let attachments = Attachments::new(config.attachments.clone());
-        let state = ChatState::new(
-            endpoint,
-            settings,
-            config.session_id.clone(),
-            config.persistence,
-            config.open,
-            attachments,
-        );
+        provide_context(settings.render_policy.clone());
+        let attachments = Attachments::new(settings.attachments.clone());
+        let state = ChatState::new(settings, attachments);
         if let Some(emit) = emit {
             connect_events(state, emit, words.clone());
         }
-        (state, RwSignal::new(options.theme), attachments)
+        (state, attachments)
     });
     let view = Rc::new(RefCell::new(Mounted::Waiting));
     // The styles and the view: in a task of their own after `mountIn` (the
@@ -380,7 +373,8 @@ fn mount_widget(
             while let Some(child) = shadow.first_child() {
                 let _ = shadow.remove_child(&child);
             }
-            styles.borrow_mut().adopt(&document, &shadow)?;
+            let css = state.settings(|s| styles::custom_properties(&s.look));
+            styles.borrow_mut().adopt(&document, &shadow, &css)?;
             let mount_point: web_sys::HtmlElement = document
                 .create_element("div")
                 .map_err(js_error)?
@@ -399,10 +393,7 @@ fn mount_widget(
                     view! {
                         <Widget
                             state=state
-                            text=text
                             words=widget_words
-                            options=options
-                            theme=theme
                             attachments=attachments
                             stage=stage
                         />
@@ -431,7 +422,6 @@ fn mount_widget(
         state,
         host,
         owns_host,
-        theme,
         styles,
         view,
         owner: Some(owner),

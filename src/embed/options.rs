@@ -114,7 +114,7 @@ const fn option(
 /// Default `timeoutMs`: the client's (a test checks the table shows it).
 pub use crate::client::DEFAULT_TIMEOUT_MS;
 /// Default `offsetX` / `offsetY` in px.
-pub const DEFAULT_OFFSET: u32 = 20;
+pub use crate::settings::DEFAULT_OFFSET;
 
 pub const AGENT_ID: OptionSpec = option("agentId", Kind::Text, None, "the Lyzr agent's id", false);
 pub const API_URL: OptionSpec = option(

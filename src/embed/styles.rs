@@ -3,7 +3,7 @@
 //! Constructable stylesheets are used (allowed under a strict `style-src`),
 //! with `<style>` elements as the fallback for older browsers.
 
-use crate::ui::UiOptions;
+use crate::settings::Look;
 
 /// The widget's stylesheet (`style/widget.css`, minified by `build.rs`).
 const WIDGET_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
@@ -14,35 +14,44 @@ enum Custom {
     Element(web_sys::Element),
 }
 
+/// The per-instance rules for `look`: custom properties overriding the
+/// defaults in `style/widget.css`. Values were checked when read.
+pub fn custom_properties(look: &Look) -> String {
+    let mut rules = format!(
+        "--lc-offset-x: {}px; --lc-offset-y: {}px;",
+        look.offset_x, look.offset_y
+    );
+    if let Some(color) = &look.primary_color {
+        rules.push_str(&format!(" --lc-primary: {color};"));
+    }
+    if let Some(z) = look.z_index {
+        rules.push_str(&format!(" --lc-z: {z};"));
+    }
+    format!(".lc-root {{ {rules} }}")
+}
+
+#[derive(Default)]
 pub struct Styles {
     /// None until [`adopt`](Self::adopt).
     custom: Option<Custom>,
-    options: UiOptions,
 }
 
 impl Styles {
-    /// The styles for `options`, not in any shadow root yet.
-    pub fn new(options: &UiOptions) -> Styles {
-        Styles {
-            custom: None,
-            options: options.clone(),
-        }
-    }
-
-    /// Puts both sheets into `shadow`.
+    /// Puts both sheets into `shadow`, the per-instance one being `custom_css`
+    /// ([`custom_properties`]).
     pub fn adopt(
         &mut self,
         document: &web_sys::Document,
         shadow: &web_sys::ShadowRoot,
+        custom_css: &str,
     ) -> Result<(), String> {
-        let custom_css = self.options.custom_properties_css();
         let sheets = web_sys::CssStyleSheet::new()
             .ok()
             .zip(web_sys::CssStyleSheet::new().ok());
         self.custom = Some(match sheets {
             Some((base, custom))
                 if base.replace_sync(WIDGET_CSS).is_ok()
-                    && custom.replace_sync(&custom_css).is_ok() =>
+                    && custom.replace_sync(custom_css).is_ok() =>
             {
                 shadow.set_adopted_style_sheets(&js_sys::Array::of2(&base, &custom));
                 Custom::Sheet(custom)
@@ -57,21 +66,20 @@ impl Styles {
                     Ok(style)
                 };
                 style(WIDGET_CSS)?;
-                Custom::Element(style(&custom_css)?)
+                Custom::Element(style(custom_css)?)
             }
         });
         Ok(())
     }
 
-    /// Changes the primary colour (already checked by the browser).
-    pub fn set_primary_color(&mut self, color: &str) {
-        self.options.primary_color = Some(color.to_string());
-        let css = self.options.custom_properties_css();
+    /// Replaces the per-instance rules (once adopted; until then
+    /// [`adopt`](Self::adopt) takes the settings as they are then).
+    pub fn set(&mut self, css: &str) {
         match &self.custom {
             Some(Custom::Sheet(sheet)) => {
-                let _ = sheet.replace_sync(&css);
+                let _ = sheet.replace_sync(css);
             }
-            Some(Custom::Element(element)) => element.set_text_content(Some(&css)),
+            Some(Custom::Element(element)) => element.set_text_content(Some(css)),
             None => {}
         }
     }

@@ -11,8 +11,9 @@ use lyzr_chat_protocol::{AttachmentLimits, Candidate, FileOutcome, Refusal};
 /// Why one file did not upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
-    /// The service took the request but refused this file (its reason).
-    Refused(String),
+    /// The service took the request but refused this file (its reason, if
+    /// it gave one).
+    Refused(Option<String>),
     /// The whole upload request failed.
     Request(ClientError),
 }
@@ -201,9 +202,7 @@ impl Attachments {
                         Some(FileOutcome::Failed { error, .. }) => {
                             FileState::Failed(FileError::Refused(error.clone()))
                         }
-                        None => FileState::Failed(FileError::Refused(
-                            "the service did not say what became of this file".into(),
-                        )),
+                        None => FileState::Failed(FileError::Refused(None)),
                     },
                     Err(error) => FileState::Failed(FileError::Request(error.clone())),
                 };
@@ -221,7 +220,7 @@ impl Attachments {
                     asset_id,
                 }),
                 Some(FileState::Failed(error)) => return Err(error),
-                _ => return Err(FileError::Refused("not uploaded".into())),
+                _ => return Err(FileError::Refused(None)),
             }
         }
         Ok(sent)
@@ -339,11 +338,11 @@ impl super::ChatState {
         then: impl FnOnce(super::ChatState, Result<Vec<SentFile>, FileError>) + 'static,
     ) {
         let state = *self;
-        let Some(endpoint) = self.inner.try_with_value(|i| i.endpoint.clone()) else {
+        let Some(chat) = self.live_chat() else {
             return;
         };
-        let settings = self.chat().settings();
-        let (timeout_ms, agent_id) = (settings.options.timeout_ms, settings.agent_id);
+        let (endpoint, agent_id, timeout_ms) =
+            chat.settings(|s| (s.endpoint.clone(), s.agent_id.clone(), s.send.timeout_ms));
         let abort = Abort::new();
         crate::spawn(async move {
             let result = state

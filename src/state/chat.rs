@@ -8,8 +8,9 @@
 
 use super::conversation::{Conversation, FileRef, HistoryItem, Problem, Role, Status};
 use crate::client::{Abort, AbortReason, ClientError, Progress, Reply, SendOptions};
+use crate::settings::Settings;
 use lyzr_chat_protocol::activity::apply;
-use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, RequestFields, Step};
+use lyzr_chat_protocol::{ActivityEvent, ChatRequest, PartsDelta, ReplyParts, Step};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +54,8 @@ pub trait Activity {
     fn finish(&self);
     /// Closes now.
     fn close(&self);
+    /// Open or opening: worth keeping for the next send.
+    fn live(&self) -> bool;
 }
 
 /// Time, ids and randomness.
@@ -62,31 +65,6 @@ pub trait Env {
     fn new_id(&self) -> u64;
     /// A fresh session id for `agent_id`.
     fn new_session(&self, agent_id: &str) -> String;
-}
-
-/// Who is talking to which agent, and the request fields sent with every
-/// message (the host page's, as the protocol declares them).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatSettings {
-    pub agent_id: String,
-    pub user_id: String,
-    /// Sent with every message (`assets` plus each message's files).
-    pub fields: RequestFields,
-    pub options: SendOptions,
-    /// Show the agent's steps (open the activity channel per answer).
-    pub activity: bool,
-}
-
-impl ChatSettings {
-    pub fn new(agent_id: String, user_id: String) -> Self {
-        Self {
-            agent_id,
-            user_id,
-            fields: RequestFields::default(),
-            options: SendOptions::default(),
-            activity: false,
-        }
-    }
 }
 
 /// A passing note for the visitor.
@@ -158,6 +136,14 @@ pub enum Change {
     Event(ChatEvent),
 }
 
+/// An activity channel opened ahead of a send ([`Chat::warm`]).
+struct Warm {
+    session_id: String,
+    /// The send its events go to (0: none yet, so they are dropped).
+    run: Rc<Cell<u64>>,
+    channel: Rc<dyn Activity>,
+}
+
 struct Inflight {
     abort: Abort,
     question: u64,
@@ -173,7 +159,8 @@ struct Inflight {
 /// One conversation and the work on it.
 pub struct Chat {
     conversation: RefCell<Conversation>,
-    settings: RefCell<ChatSettings>,
+    /// The widget's one settings value (live changes land here).
+    settings: RefCell<Settings>,
     transport: Rc<dyn Transport>,
     env: Rc<dyn Env>,
     inflight: RefCell<Option<Inflight>>,
@@ -186,13 +173,15 @@ pub struct Chat {
     runs: Cell<u64>,
     /// The last finished send and its answer: its trailing events still count.
     last: Cell<Option<(u64, u64)>>,
+    /// An activity channel opened while the visitor types, for the next send.
+    warm: RefCell<Option<Warm>>,
     notify: RefCell<Rc<dyn Fn(Change)>>,
 }
 
 impl Chat {
     pub fn new(
         conversation: Conversation,
-        settings: ChatSettings,
+        settings: Settings,
         transport: Rc<dyn Transport>,
         env: Rc<dyn Env>,
     ) -> Rc<Self> {
@@ -208,6 +197,7 @@ impl Chat {
             leaving: Cell::new(false),
             runs: Cell::new(0),
             last: Cell::new(None),
+            warm: RefCell::new(None),
             notify: RefCell::new(Rc::new(|_| {})),
         })
     }
@@ -269,17 +259,14 @@ impl Chat {
             .unwrap_or_default()
     }
 
-    pub fn settings(&self) -> ChatSettings {
-        self.settings.borrow().clone()
+    /// Reads the settings.
+    pub fn settings<R>(&self, read: impl FnOnce(&Settings) -> R) -> R {
+        read(&self.settings.borrow())
     }
 
-    pub fn set_user(&self, user_id: String) {
-        self.settings.borrow_mut().user_id = user_id;
-    }
-
-    /// Changes request fields for the next messages (those `patch` sets).
-    pub fn set_variables(&self, patch: RequestFields) {
-        self.settings.borrow_mut().fields.update(patch);
+    /// Changes the settings; the next messages are sent with them.
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        change(&mut self.settings.borrow_mut());
     }
 
     /// The panel opened or closed; opening clears the unread count.
@@ -405,21 +392,27 @@ impl Chat {
             fields.assets = (!assets.is_empty()).then_some(assets);
             let request = ChatRequest::new(&s.user_id, &s.agent_id, &c.session_id, &m.text)
                 .with_fields(fields);
-            (request, s.options, s.activity)
+            (request, s.send, s.activity)
         };
         let run = self.runs.get() + 1;
         self.runs.set(run);
-        // Opened just before sending, so the first steps are not missed.
+        // Open before sending, so the first steps are not missed: the one
+        // opened while the visitor typed, or a new one.
         let activity = if watch {
-            let chat = Rc::downgrade(self);
-            self.transport.activity(
-                &request.session_id,
-                Box::new(move |event| {
-                    if let Some(chat) = chat.upgrade() {
-                        chat.activity(run, event);
+            let warm = self.warm.take();
+            let (bound, channel) = match warm {
+                Some(w) if w.session_id == request.session_id && w.channel.live() => {
+                    (w.run, Some(w.channel))
+                }
+                other => {
+                    if let Some(w) = other {
+                        w.channel.close();
                     }
-                }),
-            )
+                    self.open_channel(&request.session_id)
+                }
+            };
+            bound.set(run);
+            channel
         } else {
             None
         };
@@ -480,6 +473,55 @@ impl Chat {
                 }
                 self.tell(Change::Event(ChatEvent::ToolCall { name, arguments }));
             }
+        }
+    }
+
+    /// Opens an activity channel for `session_id` whose events go to the
+    /// send the returned cell names (0 until a send claims it).
+    fn open_channel(
+        self: &Rc<Self>,
+        session_id: &str,
+    ) -> (Rc<Cell<u64>>, Option<Rc<dyn Activity>>) {
+        let run = Rc::new(Cell::new(0));
+        let bound = run.clone();
+        let chat = Rc::downgrade(self);
+        let channel = self.transport.activity(
+            session_id,
+            Box::new(move |event| {
+                if let Some(chat) = chat.upgrade() {
+                    chat.activity(bound.get(), event);
+                }
+            }),
+        );
+        (run, channel)
+    }
+
+    /// The visitor is writing a message: open the activity channel now, so
+    /// the send need not wait for its handshake (a round trip or two).
+    /// Nothing while a send is under way or with activity off; an unused
+    /// channel closes itself after a while (the client's idle limit).
+    pub fn warm(self: &Rc<Self>) {
+        if !self.settings.borrow().activity || self.inflight.borrow().is_some() {
+            return;
+        }
+        let session_id = self.read().session_id.clone();
+        let fresh = self
+            .warm
+            .borrow()
+            .as_ref()
+            .is_some_and(|w| w.session_id == session_id && w.channel.live());
+        if fresh {
+            return;
+        }
+        if let Some(w) = self.warm.take() {
+            w.channel.close();
+        }
+        if let (run, Some(channel)) = self.open_channel(&session_id) {
+            *self.warm.borrow_mut() = Some(Warm {
+                session_id,
+                run,
+                channel,
+            });
         }
     }
 
@@ -785,6 +827,9 @@ impl Chat {
     /// Starts a new conversation with a new session id.
     pub fn reset(&self) {
         self.discard_inflight();
+        if let Some(w) = self.warm.take() {
+            w.channel.close();
+        }
         let agent = self.settings.borrow().agent_id.clone();
         let session = self.env.new_session(&agent);
         *self.write() = Conversation::new(session);
@@ -930,7 +975,8 @@ mod tests {
         }
     }
 
-    struct FakeActivity(Rc<FakeChannel>);
+    /// One opened channel; the second field: it was finished or closed.
+    struct FakeActivity(Rc<FakeChannel>, Cell<bool>);
 
     impl Activity for FakeActivity {
         fn ready(&self) -> LocalFuture<'static, ()> {
@@ -938,9 +984,14 @@ mod tests {
         }
         fn finish(&self) {
             self.0.finished.set(self.0.finished.get() + 1);
+            self.1.set(true);
         }
         fn close(&self) {
             self.0.closed.set(self.0.closed.get() + 1);
+            self.1.set(true);
+        }
+        fn live(&self) -> bool {
+            !self.1.get()
         }
     }
 
@@ -1031,7 +1082,10 @@ mod tests {
         ) -> Option<Rc<dyn Activity>> {
             self.channel.opened.set(self.channel.opened.get() + 1);
             *self.channel.on.borrow_mut() = Some(on);
-            Some(Rc::new(FakeActivity(self.channel.clone())))
+            Some(Rc::new(FakeActivity(
+                self.channel.clone(),
+                Cell::new(false),
+            )))
         }
 
         fn stop(&self, _session_id: &str) -> LocalFuture<'static, ()> {
@@ -1070,7 +1124,11 @@ mod tests {
     fn chat_with(server: &Rc<FakeServer>) -> (Rc<Chat>, Rc<RefCell<Vec<Change>>>) {
         let chat = Chat::new(
             Conversation::new("agent-s0".into()),
-            ChatSettings::new("agent".into(), "visitor".into()),
+            Settings {
+                agent_id: "agent".into(),
+                user_id: "visitor".into(),
+                ..Settings::default()
+            },
             server.clone(),
             Rc::new(FakeEnv::default()),
         );
@@ -1281,6 +1339,76 @@ mod tests {
             ..ActivityEvent::default()
         });
         assert_eq!(steps_of(&chat, answer).len(), 3);
+    }
+
+    #[test]
+    fn the_channel_opened_while_typing_serves_the_next_send() {
+        let server = Rc::new(FakeServer::default());
+        let (chat, changes) = chat_with(&server);
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 0, "activity is off");
+        with_activity(&chat);
+        chat.warm();
+        chat.warm();
+        assert_eq!(
+            server.channel.opened.get(),
+            1,
+            "one channel for all keystrokes"
+        );
+        // Events before any send belong to no answer.
+        server.channel.emit("thinking", None);
+        assert!(chat.with(|c| c.messages.is_empty()));
+        let activity_events = || {
+            changes
+                .borrow()
+                .iter()
+                .filter(|c| matches!(c, Change::Event(ChatEvent::Activity { .. })))
+                .count()
+        };
+        assert_eq!(activity_events(), 0);
+        let (release, held) = oneshot::channel();
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Slow(held, vec!["done"]));
+        chat.send("q".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(
+            server.channel.opened.get(),
+            1,
+            "the send took the open channel"
+        );
+        // Typing during the answer opens nothing.
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 1);
+        server.channel.emit("tool_call_prepare", Some("lookup"));
+        let answer = chat.with(|c| c.messages[1].id);
+        assert_eq!(
+            steps_of(&chat, answer).len(),
+            1,
+            "its events go to the answer"
+        );
+        assert_eq!(activity_events(), 1);
+        release.send(()).unwrap();
+        run_until_stalled();
+        assert_eq!(server.channel.finished.get(), 1);
+        // The used channel is not reused: the next message gets its own.
+        chat.warm();
+        assert_eq!(server.channel.opened.get(), 2);
+        // A new conversation closes the one opened for the old one.
+        chat.reset();
+        assert_eq!(server.channel.closed.get(), 1);
+        server
+            .script
+            .borrow_mut()
+            .push_back(Script::Answer(vec!["x"]));
+        chat.send("in the new session".into(), vec![]);
+        run_until_stalled();
+        assert_eq!(
+            server.channel.opened.get(),
+            3,
+            "a channel for the new session"
+        );
     }
 
     #[test]
@@ -1631,10 +1759,7 @@ mod tests {
             .borrow_mut()
             .push_back(Script::Answer(vec!["a"]));
         let (chat, _) = chat_with(&server);
-        chat.set_variables(RequestFields {
-            assets: Some(vec!["cfg-1".into()]),
-            ..RequestFields::default()
-        });
+        chat.update_settings(|s| s.fields.assets = Some(vec!["cfg-1".into()]));
         let file = FileRef {
             name: "r.pdf".into(),
             size: 3,

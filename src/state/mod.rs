@@ -14,11 +14,11 @@ mod saved;
 mod storage;
 mod transport;
 
-pub use chat::{ChatEvent, ChatSettings, Notice};
+pub use crate::settings::Settings;
+pub use chat::{ChatEvent, Notice};
 pub use conversation::{Conversation, FileRef, Message, Problem, Role, Status};
 pub use storage::{random_bytes, visitor_id, Persistence};
 
-use crate::client::Endpoint;
 use chat::{Change, Chat, Env};
 use leptos::prelude::*;
 use std::rc::Rc;
@@ -42,8 +42,6 @@ struct Inner {
     frame: bool,
     /// The session was made by this page: the server has nothing of it.
     fresh: bool,
-    /// Where attachments are uploaded.
-    endpoint: Endpoint,
     _watch: Option<storage::Watch>,
     _page_listeners: Vec<WindowListenerHandle>,
 }
@@ -88,6 +86,9 @@ pub struct ChatState {
     pub notice: RwSignal<Option<Notice>>,
     /// Answers that arrived while the panel was closed.
     pub unread: RwSignal<u32>,
+    /// Notified when the settings change live (what the view shows of
+    /// them follows it).
+    settings_changed: Trigger,
     /// The id of the newest answer completed on this page, 0 before one
     /// (what a screen reader is told about, once, in full).
     pub answered: RwSignal<u64>,
@@ -99,20 +100,18 @@ pub struct ChatState {
 }
 
 impl ChatState {
-    /// A conversation for `settings`. The session is the host's
-    /// `session_id`, else the one saved for this agent, else a new one. The
-    /// saved transcript is restored before anything paints; when there is
-    /// none, the server's history is asked for.
-    pub fn new(
-        endpoint: Endpoint,
-        settings: ChatSettings,
-        session_id: Option<String>,
-        persistence: Persistence,
-        open: bool,
-        attachments: attachments::Attachments,
-    ) -> Self {
+    /// A conversation for `settings` (its `userId`, when not given, is
+    /// this browser's visitor id). The session is the host's `sessionId`,
+    /// else the one saved for this agent, else a new one. The saved
+    /// transcript is restored before anything paints; when there is none,
+    /// the server's history is asked for.
+    pub fn new(mut settings: Settings, attachments: attachments::Attachments) -> Self {
+        if settings.user_id.is_empty() {
+            settings.user_id = visitor_id(settings.persistence);
+        }
         let env = Rc::new(BrowserEnv);
-        let store = Rc::new(Store::new(&settings.agent_id, persistence));
+        let store = Rc::new(Store::new(&settings.agent_id, settings.persistence));
+        let session_id = settings.session_id.clone();
         let saved = store.load(session_id.as_deref());
         let legacy = store.take_legacy_session();
         // A session made here and now has no history on the server to ask for.
@@ -124,12 +123,11 @@ impl ChatState {
             Conversation::new(session)
         });
         let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        let (open, endpoint) = (settings.open, settings.endpoint.clone());
         let chat = Chat::new(
             conversation,
             settings,
-            Rc::new(HttpTransport {
-                endpoint: endpoint.clone(),
-            }),
+            Rc::new(HttpTransport { endpoint }),
             env,
         );
         chat.set_online(online);
@@ -144,6 +142,7 @@ impl ChatState {
             notice: RwSignal::new(None),
             unread: RwSignal::new(unread),
             answered: RwSignal::new(0),
+            settings_changed: Trigger::new(),
             revision: RwSignal::new(0),
             attachments,
             inner: StoredValue::new_local(Inner {
@@ -155,7 +154,6 @@ impl ChatState {
                 grown: Vec::new(),
                 frame: false,
                 fresh,
-                endpoint,
                 _watch: None,
                 _page_listeners: Vec::new(),
             }),
@@ -466,6 +464,12 @@ impl ChatState {
     /// Sets the composer's text (and saves it as the draft).
     pub fn set_draft(&self, text: String) {
         self.store().set_draft(&text);
+        // A message is being written: its activity channel can open now.
+        if !text.trim().is_empty() {
+            if let Some(chat) = self.live_chat() {
+                chat.warm();
+            }
+        }
         self.draft.set(text);
     }
 
@@ -499,14 +503,22 @@ impl ChatState {
         self.chat().set_open(open);
     }
 
-    /// Sends the next messages as `user_id`.
-    pub fn set_user(&self, user_id: String) {
-        self.chat().set_user(user_id);
+    /// Reads the settings, untracked.
+    pub fn settings<R>(&self, read: impl FnOnce(&Settings) -> R) -> R {
+        self.chat().settings(read)
     }
 
-    /// Changes request fields for the next messages.
-    pub fn set_variables(&self, variables: lyzr_chat_protocol::RequestFields) {
-        self.chat().set_variables(variables);
+    /// Reads the settings, and runs the reading again when they change.
+    pub fn track_settings<R>(&self, read: impl FnOnce(&Settings) -> R) -> R {
+        self.settings_changed.track();
+        self.settings(read)
+    }
+
+    /// Changes the settings live: the next messages go with them, and the
+    /// view shows them.
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        self.chat().update_settings(change);
+        self.settings_changed.notify();
     }
 
     /// Sends a message not sent, or asks again for an answer that broke off.

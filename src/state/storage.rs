@@ -17,29 +17,7 @@ use wasm_bindgen::JsCast;
 
 const VISITOR_KEY: &str = "lyzr-chat:visitor-id";
 
-/// Where the conversation is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Persistence {
-    /// localStorage, per agent: survives reloads, tabs and browser restarts.
-    #[default]
-    Local,
-    /// sessionStorage: this tab only, until it closes.
-    Session,
-    /// Nowhere: a reload starts over (the server's history can still
-    /// bring the session back when the host page passes its id).
-    None,
-}
-
-impl Persistence {
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "local" => Some(Self::Local),
-            "session" => Some(Self::Session),
-            "none" => Some(Self::None),
-            _ => None,
-        }
-    }
-}
+pub use crate::settings::Persistence;
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())

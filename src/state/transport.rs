@@ -110,4 +110,8 @@ impl Activity for ActivitySocket {
     fn close(&self) {
         ActivitySocket::close(self);
     }
+
+    fn live(&self) -> bool {
+        ActivitySocket::live(self)
+    }
 }

@@ -32,7 +32,7 @@ pub fn refusal_text(w: &Words, refusal: &Refusal, limits: &AttachmentLimits) -> 
 /// What a chip says about a file that did not upload.
 pub fn file_error_text(w: &Words, error: &FileError) -> String {
     match error {
-        FileError::Refused(reason) => w.fill(Label::FileRefused, &[("reason", reason)]),
+        FileError::Refused(Some(reason)) => w.fill(Label::FileRefused, &[("reason", reason)]),
         FileError::Request(ClientError::Api(e)) => {
             let status = e.status.to_string();
             match &e.detail {
@@ -54,7 +54,7 @@ pub fn file_error_text(w: &Words, error: &FileError) -> String {
         FileError::Request(ClientError::Aborted(_)) => w.get(Label::FileCancelled).into(),
         // What broke is for the console (the client logs it); the visitor
         // needs to know only that it failed.
-        FileError::Request(_) => w.get(Label::FileFailed).into(),
+        FileError::Request(_) | FileError::Refused(None) => w.get(Label::FileFailed).into(),
     }
 }
 
@@ -338,5 +338,35 @@ mod tests {
             ..AttachmentLimits::default()
         };
         assert!(refusal_text(&w, &r(Rule::TooMany), &one).contains("only 1 file"));
+    }
+
+    /// A failure the service gave no reason for is worded here, in the
+    /// visitor's language (the protocol and state hand over `None`).
+    #[test]
+    fn a_file_refused_without_a_reason_is_worded_here() {
+        use lyzr_chat_protocol::FileOutcome;
+        let reply = lyzr_chat_protocol::UploadReply::parse(
+            r#"{"results":[{"success":true,"file_name":"a.pdf"},{"success":false,"file_name":"b.pdf"},{"success":false,"file_name":"c.pdf","error":"virus found"}]}"#,
+        )
+        .unwrap();
+        let w = Words::default();
+        let texts: Vec<String> = reply
+            .results
+            .into_iter()
+            .map(|outcome| match outcome {
+                FileOutcome::Failed { error, .. } => {
+                    file_error_text(&w, &FileError::Refused(error))
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "Upload failed",
+                "Upload failed",
+                "Not uploaded: virus found"
+            ]
+        );
     }
 }

@@ -21,18 +21,7 @@ use composer::composer;
 use i18n::{Label, Words};
 use leptos::prelude::*;
 use messages::message_list;
-pub use options::{Mode, Position, Theme, UiOptions};
-
-/// Texts the host page chooses for the widget's chrome (`None`: the
-/// visitor's language's own).
-#[derive(Debug, Clone, PartialEq)]
-pub struct UiText {
-    pub title: Option<String>,
-    pub subtitle: Option<String>,
-    pub placeholder: Option<String>,
-    /// The agent's first words, shown above the conversation (not sent).
-    pub welcome: Option<String>,
-}
+pub use options::{Look, Mode, Position, Theme};
 
 /// How much of the widget is built: [`Stage::Launcher`] alone, then the
 /// panel with its header and composer, then the conversation. The loader's
@@ -49,21 +38,27 @@ pub enum Stage {
 /// the inline and full-page modes). `stage` says how much of it to build;
 /// whoever mounts it moves it on. Opening a panel not yet complete
 /// completes it at once. Its words are `words`, in their language and
-/// direction.
+/// direction; what else it shows comes from the state's settings.
 #[component]
 pub fn Widget(
     state: ChatState,
-    text: UiText,
     words: Words,
-    options: UiOptions,
-    theme: RwSignal<Theme>,
     attachments: Attachments,
     stage: RwSignal<Stage>,
 ) -> impl IntoView {
     let open = state.open;
+    let (mode, position, starter_list, subtitle, welcome) = state.settings(|s| {
+        (
+            s.look.mode,
+            s.look.position,
+            s.look.starter_prompts.clone(),
+            s.subtitle.clone(),
+            s.welcome.clone().filter(|t| !t.trim().is_empty()),
+        )
+    });
     // Every view below reads its words from here.
     provide_context(words.clone());
-    let floating = options.mode == Mode::Floating;
+    let floating = mode == Mode::Floating;
     if !floating {
         state.set_open(true);
     }
@@ -80,13 +75,13 @@ pub fn Widget(
     let root_class = move || {
         format!(
             "lc-root lc-mode-{} {} {}{}",
-            options.mode.name(),
-            options.position.class(),
-            theme.get().class(),
+            mode.name(),
+            position.class(),
+            state.track_settings(|s| s.look.theme).class(),
             if open.get() { " lc-open" } else { "" }
         )
     };
-    let starters = options.starter_prompts.clone();
+    let starters = starter_list.clone();
     let show_starters = move || {
         !starters.is_empty()
             && !state.busy.get()
@@ -98,7 +93,6 @@ pub fn Widget(
                 })
             })
     };
-    let starter_list = options.starter_prompts;
     let launcher: NodeRef<leptos::html::Button> = NodeRef::new();
     let close = move || {
         state.set_open(false);
@@ -120,14 +114,8 @@ pub fn Widget(
     let banner = messages::banner(state, words.clone());
     let retry_word = words.get(Label::Retry).to_string();
     let has_unread = move || !open.get() && state.unread.get() != 0;
-    let UiText {
-        title,
-        subtitle,
-        placeholder,
-        welcome,
-    } = text;
-    let title = title.unwrap_or_else(|| words.get(Label::Title).into());
-    let placeholder = placeholder.unwrap_or_else(|| words.get(Label::Placeholder).into());
+    let title: String = words.get(Label::Title).into();
+    let placeholder: String = words.get(Label::Placeholder).into();
     let w = words.clone();
     let launcher_label =
         Signal::derive(move || words::launcher_label(&w, open.get(), state.unread.get()));

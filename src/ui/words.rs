@@ -48,6 +48,7 @@ pub fn client_error(w: &Words, error: &ClientError) -> String {
             &[("duration", &w.duration(u64::from(*after_ms)))],
         ),
         ClientError::Aborted(_) => w.get(Label::ErrorStopped).into(),
+        ClientError::StreamError(msg) if msg.is_empty() => w.get(Label::ErrorStream).into(),
         ClientError::StreamError(msg) => format!(
             "{} {}",
             w.get(Label::ErrorStream),
@@ -216,6 +217,28 @@ mod tests {
             "The assistant is busy or out of credits. Please try again in 12 seconds. (Server said: Rate limit exceeded)"
         );
         assert!(api_error(&en(), &ApiError::from_response(402, "")).contains("in a moment"));
+    }
+
+    /// The lower layers hand over what the service said, or nothing: the
+    /// words are the visitor's language's, never the protocol's English.
+    #[test]
+    fn a_failure_without_a_reason_is_worded_here() {
+        let w = Words::new(
+            "fr".into(),
+            Dir::Ltr,
+            [(
+                Label::ErrorStream,
+                Override::Text("Un problème est survenu.".into()),
+            )],
+        );
+        let silent = lyzr_chat_protocol::stream::decode_payload("[ERROR]");
+        let Some(lyzr_chat_protocol::stream::StreamEvent::Error(reason)) = silent else {
+            panic!("{silent:?}")
+        };
+        assert_eq!(
+            client_error(&w, &ClientError::StreamError(reason)),
+            "Un problème est survenu."
+        );
     }
 
     #[test]

@@ -332,7 +332,7 @@ pub(super) async fn upload(
             let file_name = part.file_name.unwrap_or_default();
             let failed = |error: String| FileOutcome::Failed {
                 file_name: file_name.clone(),
-                error,
+                error: Some(error),
             };
             if fault.fail.as_deref() == Some(file_name.as_str()) {
                 failed(
