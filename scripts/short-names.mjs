@@ -118,7 +118,7 @@ if (strip) {
 const deadExport = /^(__wbg_)?intounderlying(bytesource|sink|source)_/;
 for (const cls of ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"]) {
   const classCode = new RegExp(
-    `\\nexport class ${cls} \\{[\\s\\S]*?\\nif \\(Symbol\\.dispose\\) ${cls}\\.prototype\\[Symbol\\.dispose\\] = ${cls}\\.prototype\\.free;\\n`,
+    `(?:^|\\n)export class ${cls} \\{[\\s\\S]*?\\nif \\(Symbol\\.dispose\\) ${cls}\\.prototype\\[Symbol\\.dispose\\] = ${cls}\\.prototype\\.free;\\n`,
   );
   const registry = new RegExp(
     `\\nconst ${cls}Finalization = [^;]*;\\n`,
