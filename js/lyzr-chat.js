@@ -267,8 +267,8 @@
     });
   }
 
-  // One wasm module for every instance on the page: glue and wasm fetched
-  // side by side, then instantiating and each mount in a task of their own.
+  // One wasm module for every instance on the page: wasm and glue fetched
+  // side by side, then instantiating and each mount in tasks of their own.
   var widgetModule = null;
   function loadWidget() {
     if (!widgetModule) {
@@ -276,13 +276,14 @@
         ? Promise.reject(new Error("this copy of lyzr-chat.js carries no hashes of the widget's files; " +
           "use the one the build wrote (trunk build runs scripts/sri.sh)"))
         : Promise.all([
-          preloadGlue().then(function () { return import(base + WIDGET_JS); }),
-          compileWasm()
+          // The wasm first: it is the long pole.
+          compileWasm(),
+          preloadGlue().then(function () { return import(base + WIDGET_JS); })
         ]).then(function (loaded) {
           return nextTask(loaded);
         }).then(function (loaded) {
-          return loaded[0].default({ module_or_path: loaded[1] }).then(function () {
-            return nextTask(loaded[0]);
+          return loaded[1].default({ module_or_path: loaded[0] }).then(function () {
+            return nextTask(loaded[1]);
           });
         });
       widgetModule.catch(function (e) {
@@ -412,23 +413,45 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       // The words come with the wasm (no English first).
       var language = loadLanguage(resolveLocale(config, hostElement));
+      // The browser loads a page's localStorage on its first use, which the
+      // mount would wait for: done while the wasm downloads, in a task of
+      // its own (nothing is read or written; not at all with
+      // `persistence: "none"`).
+      if (String(config.persistence).toLowerCase() !== "none") {
+        setTimeout(function () {
+          try {
+            void localStorage.length;
+          } catch (e) {
+            // Blocked (e.g. third-party storage off): the widget copes.
+          }
+        });
+      }
       Promise.all([loadWidget(), language]).then(function (loaded) {
-        var module = loaded[0];
         if (destroyed) return;
         // Clicked while loading: it starts open (its panel built in steps).
-        real = module.mountIn(hostElement, Object.assign({}, config, openOnReady ? { open: true } : {}), emit,
-          loaded[1]);
-        if (!real) {
+        var opening = openOnReady;
+        // The options read in this task, the conversation and the views in
+        // the next ones.
+        var prepared = loaded[0].prepareIn(hostElement,
+          Object.assign({}, config, opening ? { open: true } : {}), emit, loaded[1]);
+        return prepared && nextTask().then(function () {
+          if (destroyed) return prepared.free();
+          real = prepared.mount();
+          if (!real) return;
+          if (opening && !wantsOpen) emit("open");
+          // Clicked between the two: open now.
+          if (openOnReady && !opening) queue.unshift(["open", []]);
+          emit("ready", { sessionId: real.sessionId });
+          queue.splice(0).forEach(function (entry) {
+            real[entry[0]].apply(real, entry[1]);
+          });
+        });
+      }).then(function () {
+        if (!real && !destroyed) {
           // The widget named the bad options in the console.
           failed = true;
           while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
-          return;
         }
-        if (openOnReady && !wantsOpen) emit("open");
-        emit("ready", { sessionId: real.sessionId });
-        queue.splice(0).forEach(function (entry) {
-          real[entry[0]].apply(real, entry[1]);
-        });
       }, function (e) {
         failed = true;
         while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
@@ -442,8 +465,14 @@
     // this loader) or "eager" (at once; `preload: true` is the same).
     var preload = config.preload === true || config.preload === "" || config.preload === "true";
     var load = String(config.load || (preload ? "eager" : "idle")).toLowerCase();
+    var wantsOpen = config.open === true || config.open === "" || config.open === "true";
+    if (mode !== "floating" || load === "eager" || wantsOpen) {
+      // The wasm is the long pole: asked for before anything is drawn.
+      start();
+    }
     if (mode === "floating") {
       launcher = drawLauncher(shadow, config);
+      if (started) launcher.setAttribute("aria-busy", "true");
       launcher.addEventListener("click", function () {
         openOnReady = true;
         start();
@@ -451,18 +480,13 @@
       ["pointerenter", "focus", "touchstart"].forEach(function (type) {
         launcher.addEventListener(type, start, { once: true, passive: true });
       });
-      var wantsOpen = config.open === true || config.open === "" || config.open === "true";
-      if (load === "eager" || wantsOpen) {
-        start();
-      } else if (load === "interaction") {
-        // Nothing until the visitor reaches for the launcher.
+      if (started || load === "interaction") {
+        // Loading already, or nothing until the visitor reaches for the launcher.
       } else if ("requestIdleCallback" in window) {
         requestIdleCallback(start, { timeout: 4000 });
       } else {
         setTimeout(start, 2000);
       }
-    } else {
-      start();
     }
     return handle;
   }

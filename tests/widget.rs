@@ -484,3 +484,44 @@ async fn destroyed_before_it_is_built_builds_nothing() {
     assert_eq!(count(&root, ".lc-root"), 0);
     host_el.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_loaders_two_calls_read_the_options_then_mount_in_a_later_task() {
+    // prepareIn: options, words and visitor read; nothing drawn, no state.
+    let (host_el, root) = host_with_stand_in("two-calls");
+    let prepared = lyzr_chat::embed::prepare_in(
+        host_el.clone(),
+        config(&[
+            ("agentId", "two-calls".into()),
+            ("apiUrl", DEAD_API.into()),
+            ("open", true.into()),
+        ]),
+        None,
+        JsValue::NULL,
+    )
+    .expect("the options are good");
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-loader"), 1, "the stand-in stays");
+    assert_eq!(count(&root, ".lc-root"), 0);
+    // mount: the conversation and the handle; the views in the next tasks.
+    let mut handle = prepared.mount().expect("mounted");
+    assert!(handle.session_id().starts_with("two-calls-"));
+    microtasks().await;
+    assert_eq!(count(&root, ".lc-root"), 0, "nothing drawn in mount's task");
+    wait_for(&root, ".lc-panel:not([hidden]) .lc-input").await;
+    handle.destroy();
+    host_el.remove();
+
+    // A bad option: nothing to mount.
+    let (host_el, root) = host_with_stand_in("two-calls-bad");
+    assert!(lyzr_chat::embed::prepare_in(
+        host_el.clone(),
+        config(&[("agentId", "".into())]),
+        None,
+        JsValue::NULL,
+    )
+    .is_none());
+    tick(0).await;
+    assert_eq!(count(&root, ".lc-root"), 0);
+    host_el.remove();
+}

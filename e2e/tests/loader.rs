@@ -189,6 +189,22 @@ async fn widget_files_are_fetched_with_the_hashes_the_build_wrote() {
     );
     assert_eq!(h.requests.matching("/lyzr-chat-widget.js").len(), 1);
     assert_eq!(h.requests.matching("/lyzr-chat-widget_bg.wasm").len(), 1);
+    // The wasm, the long pole, is asked for first.
+    let order = h
+        .js("return performance.getEntriesByType('resource')\
+               .filter(e => /lyzr-chat-widget(\\.js|_bg\\.wasm)$/.test(e.name))\
+               .sort((a, b) => a.startTime - b.startTime)\
+               .map(e => e.name.split('/').pop());")
+        .await;
+    assert_eq!(
+        order,
+        json!(["lyzr-chat-widget_bg.wasm", "lyzr-chat-widget.js"])
+    );
+    // Minified after the hashes were written: none of the source's notes.
+    assert!(
+        !served.contains("// ") && !served.contains("/*"),
+        "the served loader is minified"
+    );
     h.finish().await;
 
     tampered_file_is_refused("lyzr-chat-widget_bg.wasm").await;

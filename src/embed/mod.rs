@@ -8,8 +8,9 @@ pub mod options;
 mod styles;
 
 use crate::console;
+use crate::settings::Settings;
 use crate::state::attachments::Attachments;
-use crate::state::{ChatEvent, ChatState};
+use crate::state::{visitor_id, ChatEvent, ChatState};
 use crate::ui::i18n::Words;
 use crate::ui::words;
 use crate::ui::{Mode, Stage, Widget};
@@ -244,19 +245,57 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 /// fetched for the visitor's language: `{ locale: "fr-CA", strings: {...} |
 /// null }`.
 ///
-/// Unlike `mount`, it returns with the launcher built and builds the rest in
-/// the tasks that follow (the panel at once when it is open, else when the
-/// browser is idle; at once when it is opened), so the host page's main
-/// thread is never held for long.
-#[wasm_bindgen(js_name = mountIn)]
+/// Unlike `mount`, it returns before anything is drawn and builds the rest in
+/// the tasks that follow (see [`advance`]), so the host page's main thread
+/// is never held for long. It is [`prepare_in`] and [`Prepared::mount`] in
+/// one go; the loader calls those two (`prepareIn`, then `mount` on what it
+/// returns) in a task each, so this is not exported to JavaScript.
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
     emit: Option<js_sys::Function>,
     language: JsValue,
 ) -> Option<ChatHandle> {
+    prepare_in(host, config, emit, language)?.mount()
+}
+
+/// The first half of `mountIn`: reads the options (a bad one is named in the
+/// console and `undefined` returned), the words and the visitor's id; draws
+/// nothing.
+#[wasm_bindgen(js_name = prepareIn)]
+pub fn prepare_in(
+    host: web_sys::Element,
+    config: JsValue,
+    emit: Option<js_sys::Function>,
+    language: JsValue,
+) -> Option<Prepared> {
+    report_panics();
     let fetched = language::Fetched::from_js(&language);
-    mount_with(Some(host), &config, emit, fetched, true)
+    let (settings, page) = read_options(&config)?;
+    prepare(Some(host), settings, page, emit, fetched)
+        .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
+        .ok()
+}
+
+/// A widget whose options, words and visitor are read: [`Prepared::mount`]
+/// restores its conversation and returns its handle (in the loader's next
+/// task).
+#[wasm_bindgen]
+pub struct Prepared {
+    host: web_sys::Element,
+    /// Whether `destroy` removes the host (`mount` made it).
+    owns_host: bool,
+    settings: Settings,
+    emit: Option<js_sys::Function>,
+    words: Words,
+}
+
+#[wasm_bindgen]
+impl Prepared {
+    /// The second half of `mountIn`: the conversation and the handle.
+    pub fn mount(self) -> Option<ChatHandle> {
+        mounted(mount_widget(self, true))
+    }
 }
 
 fn mount_with(
@@ -267,21 +306,26 @@ fn mount_with(
     staged: bool,
 ) -> Option<ChatHandle> {
     report_panics();
-    let (settings, page) = match config::from_js(options) {
-        Ok(read) => read,
+    let (settings, page) = read_options(options)?;
+    mounted(prepare(host, settings, page, emit, fetched).and_then(|p| mount_widget(p, staged)))
+}
+
+/// The options, or `None` with each problem named in the console.
+fn read_options(options: &JsValue) -> Option<(Settings, config::Page)> {
+    match config::from_js(options) {
+        Ok(read) => Some(read),
         Err(problems) => {
             report(problems);
             console::error("the widget was not mounted; fix the options above");
-            return None;
-        }
-    };
-    match mount_widget(host, settings, page, emit, fetched, staged) {
-        Ok(handle) => Some(handle),
-        Err(e) => {
-            console::error(&format!("could not mount the widget: {e}"));
             None
         }
     }
+}
+
+fn mounted(handle: Result<ChatHandle, String>) -> Option<ChatHandle> {
+    handle
+        .map_err(|e| console::error(&format!("could not mount the widget: {e}")))
+        .ok()
 }
 
 /// Names each problem in the console; false.
@@ -313,17 +357,16 @@ fn js_error(e: JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-fn mount_widget(
+/// The host (made when there is none), the words in the visitor's language
+/// and the visitor's id.
+fn prepare(
     host: Option<web_sys::Element>,
-    settings: crate::settings::Settings,
+    mut settings: Settings,
     page: config::Page,
     emit: Option<js_sys::Function>,
     fetched: Option<language::Fetched>,
-    staged: bool,
-) -> Result<ChatHandle, String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+) -> Result<Prepared, String> {
+    let document = document()?;
     let owns_host = host.is_none();
     let host = match host {
         Some(host) => host,
@@ -340,6 +383,33 @@ fn mount_widget(
         }
     };
     let words = language::words(&host, page.locale, page.dir, page.labels, fetched);
+    if settings.user_id.is_empty() {
+        settings.user_id = visitor_id(settings.persistence);
+    }
+    Ok(Prepared {
+        host,
+        owns_host,
+        settings,
+        emit,
+        words,
+    })
+}
+
+fn document() -> Result<web_sys::Document, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| "no document".to_string())
+}
+
+fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> {
+    let Prepared {
+        host,
+        owns_host,
+        settings,
+        emit,
+        words,
+    } = prepared;
+    let document = document()?;
     let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
@@ -348,6 +418,8 @@ fn mount_widget(
             .map_err(|e| format!("cannot attach a shadow root: {}", js_error(e)))?,
     };
     let styles = Rc::new(RefCell::new(styles::Styles::default()));
+    // Parsed in this task, adopted in the next (with the launcher).
+    styles.borrow_mut().parse();
     let widget_words = words.clone();
     let owner = Owner::new();
     let (state, attachments) = owner.with(|| {
@@ -388,8 +460,6 @@ fn mount_widget(
                     Stage::Complete
                 });
                 let view = leptos::mount::mount_to(mount_point, move || {
-                    // Saving, other tabs, history: started once effects can run.
-                    state.start();
                     view! {
                         <Widget
                             state=state
@@ -399,7 +469,12 @@ fn mount_widget(
                         />
                     }
                 });
-                advance(stage, state.open);
+                if staged {
+                    advance(stage, state, owner.clone(), false);
+                } else {
+                    // Saving, other tabs, history, the queue.
+                    state.start();
+                }
                 Box::new(view) as Box<dyn Any>
             });
             *slot.borrow_mut() = Mounted::View { _view: built };
@@ -434,29 +509,42 @@ fn json(text: Option<String>) -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Builds the next [`Stage`] of the widget in a task of its own, and so on
-/// until it is complete: right after this one while the panel shows (its
-/// header and composer, then the conversation), when the browser is idle
-/// while it is closed.
-fn advance(stage: RwSignal<Stage>, open: RwSignal<bool>) {
-    let step = move || {
-        let next = match stage.try_get_untracked() {
-            Some(Stage::Launcher) => Stage::Panel,
-            Some(Stage::Panel) => Stage::Complete,
-            _ => return,
-        };
-        stage.set(next);
-        advance(stage, open);
+/// What the loader's mount does after the launcher, a task each: the panel
+/// (header and composer), [`ChatState::start`] (saving, other tabs, the
+/// server's history, the queue), the conversation. While the panel shows
+/// they come one right after the other, the composer first; while it is
+/// closed, `start` comes at once and the views when the browser is idle.
+/// Once the widget is destroyed (its signals gone), nothing more is done.
+fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool) {
+    let Some(now) = stage.try_get_untracked() else {
+        return;
     };
-    match stage.try_get_untracked() {
-        None | Some(Stage::Complete) => {}
-        Some(_) if open.get_untracked() => set_timeout(step, std::time::Duration::ZERO),
-        Some(_) => {
-            if request_idle_callback_with_handle(step).is_err() {
-                set_timeout(step, std::time::Duration::ZERO); // no idle callbacks (Safari)
-            }
+    let open = state.open.get_untracked();
+    // The next step, and whether it may wait for an idle moment.
+    let (start, idle) = match now {
+        _ if !started && (!open || now >= Stage::Panel) => (true, false),
+        Stage::Complete => return,
+        _ => (false, !open),
+    };
+    let step = move || {
+        let Some(now) = stage.try_get_untracked() else {
+            return; // destroyed meanwhile
+        };
+        if start {
+            owner.with(|| state.start());
+        } else {
+            stage.set(if now == Stage::Launcher {
+                Stage::Panel
+            } else {
+                Stage::Complete
+            });
         }
+        advance(stage, state, owner.clone(), started || start);
+    };
+    if idle && request_idle_callback_with_handle(step.clone()).is_ok() {
+        return; // (no idle callbacks in Safari)
     }
+    set_timeout(step, std::time::Duration::ZERO);
 }
 
 /// Passes the conversation's events to the loader's `emit`.

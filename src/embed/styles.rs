@@ -34,9 +34,23 @@ pub fn custom_properties(look: &Look) -> String {
 pub struct Styles {
     /// None until [`adopt`](Self::adopt).
     custom: Option<Custom>,
+    /// `style/widget.css`, parsed by [`parse`](Self::parse).
+    base: Option<web_sys::CssStyleSheet>,
+}
+
+/// A constructable sheet of `css`, if the browser has them.
+fn sheet(css: &str) -> Option<web_sys::CssStyleSheet> {
+    let sheet = web_sys::CssStyleSheet::new().ok()?;
+    sheet.replace_sync(css).ok().map(|_| sheet)
 }
 
 impl Styles {
+    /// Parses the widget's stylesheet now, so the browser's work on it is
+    /// done before the task of [`adopt`](Self::adopt).
+    pub fn parse(&mut self) {
+        self.base = sheet(WIDGET_CSS);
+    }
+
     /// Puts both sheets into `shadow`, the per-instance one being `custom_css`
     /// ([`custom_properties`]).
     pub fn adopt(
@@ -45,14 +59,9 @@ impl Styles {
         shadow: &web_sys::ShadowRoot,
         custom_css: &str,
     ) -> Result<(), String> {
-        let sheets = web_sys::CssStyleSheet::new()
-            .ok()
-            .zip(web_sys::CssStyleSheet::new().ok());
-        self.custom = Some(match sheets {
-            Some((base, custom))
-                if base.replace_sync(WIDGET_CSS).is_ok()
-                    && custom.replace_sync(custom_css).is_ok() =>
-            {
+        let base = self.base.take().or_else(|| sheet(WIDGET_CSS));
+        self.custom = Some(match base.zip(sheet(custom_css)) {
+            Some((base, custom)) => {
                 shadow.set_adopted_style_sheets(&js_sys::Array::of2(&base, &custom));
                 Custom::Sheet(custom)
             }
