@@ -220,19 +220,26 @@ pub fn attachment_tray(attachments: Attachments) -> impl IntoView {
     view! { class="lc",
         <div class="lc-tray" hidden=move || attachments.list.with(Vec::is_empty) && attachments.refusals.with(Vec::is_empty)>
             <ul class="lc-chips" aria-label=attached_files>
-                <For
-                    each=move || attachments.list.get()
-                    key=|a| a.id
-                    children=move |a| view! { <Chip attachments=attachments attachment=a/> }
-                />
+                // Rebuilt whole when a file is added or removed (progress and
+                // errors are each chip's own signal): one `Vec<AnyView>` like
+                // the other lists, instead of a keyed `<For>` (README, "Size").
+                {move || {
+                    attachments
+                        .list
+                        .get()
+                        .into_iter()
+                        .map(|a| chip(attachments, a))
+                        .collect_view()
+                }}
             </ul>
             {refusals}
         </div>
     }
 }
 
-#[component]
-fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
+/// One attached file. Built inside the tray's list closure: it reads no
+/// signal outside its own closures, so nothing it builds subscribes the list.
+fn chip(attachments: Attachments, attachment: Attachment) -> AnyView {
     let Attachment {
         id,
         name,
@@ -302,6 +309,7 @@ fn Chip(attachments: Attachments, attachment: Attachment) -> impl IntoView {
             {move || error().map(|text| view! { <span class="lc-chip-error">{text}</span> }.into_any())}
         </li>
     }
+    .into_any()
 }
 
 #[cfg(test)]
