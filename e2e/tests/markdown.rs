@@ -325,6 +325,21 @@ async fn closing_and_reopening_is_not_news_to_a_scrolled_up_visitor() {
     send_all(&h, &[long.clone(), long]).await;
     let list =
         r#"document.querySelector("[data-lyzr-chat]").shadowRoot.querySelector(".lc-messages")"#;
+    // Both answers finished and laid out: nothing grows any more.
+    h.wait_for_count(&root, ".lc-agent .lc-md", 3).await;
+    let settled = format!(
+        "const list = {list}; let last = -1, tries = 0;
+         return new Promise((resolve) => {{
+           const check = () => {{
+             const done = !list.querySelector('[aria-busy]');
+             if ((done && list.scrollHeight === last) || ++tries > 100) return resolve(done);
+             last = done ? list.scrollHeight : -1;
+             setTimeout(check, 150);
+           }};
+           check();
+         }});"
+    );
+    assert_eq!(h.js(&settled).await, json!(true));
     h.js(&format!(
         "const list = {list}; list.scrollTop = 100; list.dispatchEvent(new Event('scroll'));"
     ))

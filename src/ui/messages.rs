@@ -216,23 +216,22 @@ fn follow_growth(list: NodeRef<leptos::html::Ol>, follow: RwSignal<bool>, unseen
         Closure<dyn Fn()>,
     );
     let observers = StoredValue::new_local(None::<Observers>);
-    // The list's content height when last seen: items also change size
-    // when the panel is hidden and shown, which is nothing new to see.
-    let seen = StoredValue::new(0);
     effect(move || {
         let Some(el) = list.get() else { return };
         if observers.with_value(|o| o.is_some()) {
             return;
         }
+        // The list's content height when last seen: items also change size
+        // when the panel is hidden and shown, which is nothing new to see.
+        let seen = std::cell::Cell::new(0);
         let on_resize = Closure::<dyn Fn()>::new(move || {
             let Some(el) = list.get_untracked() else {
                 return;
             };
             let height = el.scroll_height();
-            if el.client_height() == 0 || height == seen.get_value() {
+            if el.client_height() == 0 || height == seen.replace(height) {
                 return;
             }
-            seen.set_value(height);
             if follow.get_untracked() {
                 el.set_scroll_top(height);
             } else {
