@@ -436,3 +436,29 @@ async fn every_option_works_as_an_attribute_json_included() {
     assert!(!log.as_str().unwrap().contains("unknown option"), "{log}");
     h.finish().await;
 }
+
+/// The wasm module's own exports, for pages that load it themselves (README
+/// "Lower level: `mount`"): `mountIn` mounts into a host the page made.
+#[tokio::test]
+async fn the_modules_mount_in_export_mounts_into_a_host_of_the_page() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.clear_storage().await;
+    h.goto("/").await;
+    h.widget().await;
+    assert!(widget_mounted_within(&h, WAIT).await);
+    let mounted = h
+        .js(&format!(
+            r#"const m = await import('/lyzr-chat-widget.js');
+               const host = document.createElement('div');
+               host.id = 'own-host';
+               document.body.append(host);
+               const handle = m.mountIn(host, {{ agentId: 'demo-agent', apiKey: '{DEMO_API_KEY}', open: true }});
+               for (let i = 0; i < 200 && !(host.shadowRoot && host.shadowRoot.querySelector('.lc-input')); i++)
+                   await new Promise(r => setTimeout(r, 25));
+               return [typeof m.mountIn, typeof m.prepareIn, !!handle,
+                       !!(host.shadowRoot && host.shadowRoot.querySelector('.lc-input'))];"#
+        ))
+        .await;
+    assert_eq!(mounted, json!(["function", "function", true, true]));
+    h.finish().await;
+}

@@ -249,7 +249,9 @@ pub fn mount(config: JsValue) -> Option<ChatHandle> {
 /// the tasks that follow (see [`advance`]), so the host page's main thread
 /// is never held for long. It is [`prepare_in`] and [`Prepared::mount`] in
 /// one go; the loader calls those two (`prepareIn`, then `mount` on what it
-/// returns) in a task each, so this is not exported to JavaScript.
+/// returns) in a task each. Still exported as `mountIn` (the README named it
+/// for pages that load the wasm themselves); `language` may be left out.
+#[wasm_bindgen(js_name = mountIn)]
 pub fn mount_in(
     host: web_sys::Element,
     config: JsValue,
