@@ -8,7 +8,7 @@
 //! the answer: a refused, dropped or malformed channel only loses steps, and
 //! the site owner gets one console note per page.
 //!
-//! Frames are read with the browser's `JSON.parse`, not serde.
+//! Frames are read by the protocol's [`ActivityEvent::from_json`].
 
 use super::Endpoint;
 use js_sys::Reflect;
@@ -73,23 +73,6 @@ pub fn events_url(endpoint: &Endpoint, session_id: &str) -> Option<String> {
     Some(url)
 }
 
-/// Reads one frame: an object with a non-empty `event_type`, else `None`.
-fn read_event(data: &JsValue) -> Option<ActivityEvent> {
-    let value = js_sys::JSON::parse(&data.as_string()?).ok()?;
-    if !value.is_object() || js_sys::Array::is_array(&value) {
-        return None;
-    }
-    let field = |k: &str| Reflect::get(&value, &k.into()).ok()?.as_string();
-    Some(ActivityEvent {
-        event_type: field("event_type").filter(|t| !t.is_empty())?,
-        status: field("status"),
-        level: field("level"),
-        message: field("message"),
-        tool_name: field("tool_name").or_else(|| field("name")),
-        run_id: field("run_id"),
-    })
-}
-
 type Handler = Closure<dyn FnMut(JsValue)>;
 
 /// A socket handler that reaches the channel while it exists.
@@ -132,7 +115,12 @@ impl Inner {
         });
         let on_message = handler(&weak, |inner, e| {
             let data = Reflect::get(&e, &"data".into()).unwrap_or_default();
-            match read_event(&data) {
+            // The protocol's reader (tested natively), as for every other reply.
+            match data
+                .as_string()
+                .as_deref()
+                .and_then(ActivityEvent::from_json)
+            {
                 Some(event) => (inner.on)(event),
                 None => note_once("sent a frame that is not a JSON event"),
             }
