@@ -229,6 +229,19 @@ impl Harness {
         root
     }
 
+    /// Replaces the page's widget with `LyzrChat.init(options)` (`options`:
+    /// a JavaScript object literal) and waits until its composer is there.
+    pub async fn remount(&self, options: &str) -> ShadowRoot {
+        self.widget().await;
+        self.js(&format!(
+            "LyzrChat.instances[0].destroy(); LyzrChat.init({options}); return true;"
+        ))
+        .await;
+        let root = self.widget().await;
+        self.wait_for_count(&root, ".lc-input", 1).await; // the wasm has taken over
+        root
+    }
+
     /// Puts `text` in the composer (as an input event) and presses Enter.
     pub async fn type_and_send(&self, root: &ShadowRoot, text: &str) {
         self.type_and_send_in(root, "[data-lyzr-chat]", text).await;

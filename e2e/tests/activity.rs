@@ -312,15 +312,11 @@ async fn activity_false_opens_no_socket() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.clear_storage().await;
     h.goto("/").await;
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", activity: false, open: true }});
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", activity: false, open: true }}"#
+        ))
+        .await;
     h.js(WATCH).await;
     let session = session(&h).await;
     let answer = "no socket for this one";
@@ -333,14 +329,11 @@ async fn activity_false_opens_no_socket() {
     assert_eq!(h.js("return window.__activity.length").await, 0);
     assert!(strings(&s["folded"]).is_empty());
     // The same page with activity on does open one (the check can fail).
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true }});
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true }}"#
+        ))
+        .await;
     h.type_and_send(&root, &format!("/echo {answer}")).await;
     h.wait_until("a socket", || async {
         h.js("return window.__ws.length").await != 0
@@ -414,15 +407,11 @@ async fn through_the_proxy_the_browser_never_sees_the_key() {
 
     h.clear_storage().await;
     h.goto("/").await;
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{ agentId: "demo-agent", apiUrl: "{proxy_url}", open: true }});
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiUrl: "{proxy_url}", open: true }}"#
+        ))
+        .await;
     h.js(WATCH).await;
     h.devtools_events("Network.").await; // drop what came before
     let answer = "through the proxy with steps";
@@ -483,18 +472,16 @@ async fn a_local_tool_call_and_the_request_fields_of_lyzr_clients() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.clear_storage().await;
     h.goto("/").await;
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           const chat = LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true,
-             responseFormat: {{ type: "json_object" }} }});
-           window.__calls = [];
-           chat.on("tool-call", d => window.__calls.push(d));
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true,
+                responseFormat: {{ type: "json_object" }} }}"#
+        ))
+        .await;
+    h.js(r#"window.__calls = [];
+            LyzrChat.instances[0].on("tool-call", d => window.__calls.push(d));
+            return true;"#)
+        .await;
     h.type_and_send(&root, "/fault tool-call=get_weather -- weather?")
         .await;
     let s = until_done(&h, "The agent asked to run get_weather").await;
@@ -543,16 +530,11 @@ async fn the_agents_work_is_told_in_french() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.clear_storage().await;
     h.goto("/").await;
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true,
-             locale: "fr" }});
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", open: true, locale: "fr" }}"#
+        ))
+        .await;
     h.js(WATCH).await;
     h.type_and_send(&root, "/echo Il fait beau").await;
     let s = until_done(&h, "Il fait beau").await;

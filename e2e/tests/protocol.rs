@@ -74,17 +74,12 @@ async fn a_page_on_another_origin_cannot_call_the_local_agent() {
     // Same server, other origin: `localhost` is not `127.0.0.1` to a browser.
     let other = h.base_url.replace("127.0.0.1", "localhost");
     h.client.goto(&format!("{other}/")).await.unwrap();
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}",
-             apiUrl: "{}", open: true }});
-           return true;"#,
-        h.base_url
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await;
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiKey: "{DEMO_API_KEY}", apiUrl: "{}", open: true }}"#,
+            h.base_url
+        ))
+        .await;
     h.type_and_send(&root, "hello from another site").await;
     h.wait_for_count(&root, ".lc-error", 1).await;
     assert_eq!(

@@ -29,16 +29,11 @@ async fn widget_with_only_the_proxy_url_chats_through_the_proxy() {
     // The demo page mounts with its public demo key, which this agent
     // refuses; replace that widget with one that knows only the proxy.
     h.goto("/").await;
-    h.widget().await;
-    h.js(&format!(
-        r#"LyzrChat.instances[0].destroy();
-           LyzrChat.init({{
-             agentId: "demo-agent", apiUrl: "{proxy_url}", open: true }});
-           return true;"#
-    ))
-    .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await; // the wasm has taken over
+    let root = h
+        .remount(&format!(
+            r#"{{ agentId: "demo-agent", apiUrl: "{proxy_url}", open: true }}"#
+        ))
+        .await;
     let composer = root
         .find(Locator::Css(".lc-input"))
         .await

@@ -507,13 +507,13 @@ async fn timeout_is_its_own_error_and_variables_reach_the_agent() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.goto("/").await;
     h.js("localStorage.clear()").await;
-    h.js("LyzrChat.instances[0].destroy();\
-         LyzrChat.init({agentId: 'demo-agent', apiUrl: location.origin,\
-           apiKey: 'lyzr-chat-demo-key', open: true, stream: false, timeoutMs: 1500,\
-           systemPromptVariables: {name: 'Ada'}});")
+    let root = h
+        .remount(
+            "{agentId: 'demo-agent', apiUrl: location.origin,\
+              apiKey: 'lyzr-chat-demo-key', open: true, stream: false, timeoutMs: 1500,\
+              systemPromptVariables: {name: 'Ada'}}",
+        )
         .await;
-    let root = h.widget().await;
-    h.wait_for_count(&root, ".lc-input", 1).await; // the wasm has taken over
     h.type_and_send(&root, "/fault latency=4000 -- too slow")
         .await;
     let error = h.wait_for_count(&root, ".lc-error", 1).await[0]
