@@ -316,6 +316,34 @@ async fn latency_shows_the_waiting_indicator() {
 }
 
 #[tokio::test]
+async fn the_next_message_typed_while_one_is_on_its_way_stays_alone_in_the_composer() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = fresh(&h).await;
+    let sent = "/fault latency=1500 -- /echo first";
+    h.type_and_send(&root, sent).await;
+    // Not accepted yet: the sent text is kept; the visitor types on after it.
+    h.js(
+        "const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+         i.value += '\\nand the next one'; i.dispatchEvent(new Event('input'));",
+    )
+    .await;
+    assert_eq!(
+        h.composer_text(&root).await,
+        format!("{sent}\nand the next one")
+    );
+    h.wait_until("the answer", || async {
+        last_answer(&h, &root).await == "first"
+    })
+    .await;
+    assert_eq!(
+        h.composer_text(&root).await,
+        "and the next one",
+        "the accepted text leaves the composer, what was typed after it stays"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
 async fn double_click_and_repeated_enter_send_once() {
     let h = Harness::start(DEMO_API_KEY).await;
     let root = fresh(&h).await;

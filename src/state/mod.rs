@@ -240,9 +240,14 @@ impl ChatState {
             Change::Accepted(text) => {
                 // The files, like the text, were kept until now.
                 self.attachments.accepted(&text);
-                // Clear the composer unless the visitor changed it meanwhile.
-                if self.draft.get_untracked() == text {
-                    self.set_draft(String::new());
+                // The composer lets the sent text go; what the visitor typed
+                // after it meanwhile (the next message) stays. Changed in
+                // any other way, it stays as it is.
+                let rest = self
+                    .draft
+                    .with_untracked(|d| d.strip_prefix(&text).map(|r| r.trim_start().to_string()));
+                if let Some(rest) = rest {
+                    self.set_draft(rest);
                 }
             }
             Change::Edit(text) => {

@@ -312,14 +312,14 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             view! { <span class="lc-note">{w.get(label).to_string()}</span> }.into_any()
         })
     };
-    let w = words.clone();
-    let time = move || {
-        let ms = message.with(|m| m.as_ref().map_or(0, |m| m.created_ms));
-        (ms > 0).then(|| {
-            let (short, full) = w.times(ms);
-            view! { <span class="lc-time" title=full>{short}</span> }.into_any()
-        })
-    };
+    // A message's time never changes: formatted once (an `Intl`
+    // formatter is costly to make, and the message changes every frame
+    // while an answer streams).
+    let ms = message.with_untracked(|m| m.as_ref().map_or(0, |m| m.created_ms));
+    let time = (ms > 0).then(|| {
+        let (short, full) = words.times(ms);
+        view! { <span class="lc-time" title=full>{short}</span> }.into_any()
+    });
     // A failure: the reason, with Retry and Edit.
     let w = words.clone();
     let (retry_word, edit_word) = (
