@@ -602,3 +602,36 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
     assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;
 }
+
+/// The wasm fails its hash check after the visitor wrote in the stand-in
+/// panel: what they wrote stays there, to copy, with the reason; nothing
+/// else of the widget stays.
+#[tokio::test]
+async fn a_widget_that_cannot_load_leaves_the_stand_in_text_with_the_reason() {
+    let h = Harness::start_serving(DEMO_API_KEY, tampered_dist("lyzr-chat-widget_bg.wasm")).await;
+    h.goto("/e2e/stand-in.html").await;
+    let root = shadow(&h).await;
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    input
+        .send_keys("a long question\u{E007}")
+        .await
+        .expect("send");
+    input.send_keys("and more").await.expect("type");
+    h.release_wasm();
+    h.wait_for_count(&root, ".lc-stand [role=alert]", 1).await;
+    assert_eq!(
+        h.texts(&root, ".lc-stand [role=alert]").await,
+        ["The chat could not be loaded."]
+    );
+    assert_eq!(h.texts(&root, ".lc-stand li").await, ["a long question"]);
+    assert_eq!(
+        textarea_state(&h, ".lc-stand textarea").await[0],
+        json!("and more")
+    );
+    assert!(!h.has(&root, ".lc-launcher").await);
+    assert!(h.has(&root, ".lc-stand form button:disabled").await);
+    h.finish().await;
+}
