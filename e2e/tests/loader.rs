@@ -592,7 +592,19 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
     );
     h.release_wasm();
     h.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
-    assert!(!h.has(&root, ".lc-loader").await);
+    h.wait_until("the loader's launcher to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    assert_eq!(
+        h.js(
+            "const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+              return r.activeElement === r.querySelector('.lc-root .lc-launcher')"
+        )
+        .await,
+        json!(true),
+        "the focus moved from the loader's launcher to the widget's"
+    );
     assert!(h.has(&root, ".lc-panel[hidden]").await || !h.has(&root, ".lc-panel").await);
     open_launcher(&h, &root).await;
     h.wait_for_count(&root, ".lc-panel:not([hidden]) .lc-input", 1)
@@ -633,5 +645,59 @@ async fn a_widget_that_cannot_load_leaves_the_stand_in_text_with_the_reason() {
     );
     assert!(!h.has(&root, ".lc-launcher").await);
     assert!(h.has(&root, ".lc-stand form button:disabled").await);
+    h.finish().await;
+}
+
+/// An inline widget: the stand-in fills the container at once, takes the
+/// text, and the widget fills the same box when it takes over.
+#[tokio::test]
+async fn an_inline_widget_has_its_stand_in_in_its_container() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/stand-in-inline.html").await;
+    let root = shadow(&h).await;
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    let boxes = "const slot = document.querySelector('#slot');\
+                 const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+                 const panel = r.querySelector(arguments[0]).getBoundingClientRect();\
+                 const inner = slot.getBoundingClientRect();\
+                 return [slot.clientWidth, slot.clientHeight, panel.width, panel.height,\
+                         Math.round(panel.top - inner.top - slot.clientTop),\
+                         Math.round(panel.left - inner.left - slot.clientLeft)];";
+    let slot_and = |css: &'static str| {
+        let h = &h;
+        async move {
+            h.client
+                .execute(boxes, vec![json!(css)])
+                .await
+                .expect("measure")
+        }
+    };
+    let stand = slot_and(".lc-stand").await;
+    assert_eq!(
+        stand[2], stand[0],
+        "the stand-in is as wide as the container: {stand}"
+    );
+    assert_eq!(stand[3], stand[1], "and as high: {stand}");
+    assert_eq!((&stand[4], &stand[5]), (&json!(0), &json!(0)), "{stand}");
+    assert!(
+        !h.has(&root, ".lc-stand-head button").await,
+        "no close in inline mode"
+    );
+    input.send_keys("inline words").await.expect("type");
+    h.release_wasm();
+    h.wait_until("the stand-in to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    assert_eq!(h.composer_text(&root).await, "inline words");
+    assert_eq!(
+        slot_and(".lc-panel").await,
+        stand,
+        "the widget fills the same box"
+    );
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;
 }
