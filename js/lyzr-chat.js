@@ -293,9 +293,21 @@
     // The widget waits for the end of a composition before it takes over.
     input.addEventListener("compositionstart", function () { input.setAttribute("data-composing", ""); });
     input.addEventListener("compositionend", function () { input.removeAttribute("data-composing"); });
-    panel.addEventListener("keydown", function (e) {
-      if (e.key === "Escape" && close) close();
-    });
+    // Floating, as the widget's panel: Escape closes it, and Tab cycles
+    // through its controls.
+    if (close) {
+      panel.setAttribute("aria-modal", "true");
+      panel.addEventListener("keydown", function (e) {
+        if (e.key === "Escape") close();
+        if (e.key !== "Tab") return;
+        var controls = [closer, input, button].filter(function (c) { return !c.disabled; });
+        var edge = controls[e.shiftKey ? 0 : controls.length - 1];
+        if (root.getRootNode().activeElement === edge) {
+          e.preventDefault();
+          controls[e.shiftKey ? controls.length - 1 : 0].focus();
+        }
+      });
+    }
     root.appendChild(panel);
     return {
       panel: panel,
@@ -508,6 +520,10 @@
     function call(method, args) {
       if (destroyed || failed) return undefined;
       if (!real) {
+        if (launcher && /^(open|close|toggle)$/.test(method)) {
+          start();
+          return setOpen(method === "toggle" ? !panelOpen : method === "open");
+        }
         queue.push([method, args]);
         if (method === "open" || method === "toggle" || method === "send") start();
         return undefined;
