@@ -340,6 +340,20 @@ async fn the_next_message_typed_while_one_is_on_its_way_stays_alone_in_the_compo
         "and the next one",
         "the accepted text leaves the composer, what was typed after it stays"
     );
+    // A send by the host page is not the composer's: a composer that only
+    // starts with its text keeps all of it.
+    let mine = "/echo api and my own words";
+    h.js(&format!(
+        "const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+         i.value = {mine:?}; i.dispatchEvent(new Event('input'));\
+         LyzrChat.instances[0].send('/echo api');"
+    ))
+    .await;
+    h.wait_until("the host page's answer", || async {
+        last_answer(&h, &root).await == "api"
+    })
+    .await;
+    assert_eq!(h.composer_text(&root).await, mine);
     h.finish().await;
 }
 
