@@ -32,6 +32,27 @@ minify() { # file, extra terser flags...
 }
 if [ $release = 1 ]; then
   [ -x "$terser" ] || { echo "post-build.sh: terser is missing; run bash scripts/setup.sh" >&2; exit 1; }
+  # The markdown renderer as a chunk of its own, fetched when the first
+  # reply is drawn (src/markdown/lazy.rs; README, "Size"): wasm-split cuts
+  # it out of the compiler's wasm (linked with --emit-relocs, build.rs),
+  # wasm-bindgen then makes the glue of the main wasm instead of trunk's,
+  # and scripts/split.mjs puts the chunks' loader into the glue.
+  split_cli=wasm-split-cli
+  cargo install --list | grep -q "^wasm_split_cli_support v0\.2\.4:" || {
+    echo "post-build.sh: wasm-split-cli 0.2.4 is missing; run bash scripts/setup.sh" >&2; exit 1; }
+  wasm_bindgen=wasm-bindgen
+  "$wasm_bindgen" --version | grep -q " $(sed -n 's/^wasm_bindgen = "\(.*\)"$/\1/p' Trunk.toml)\$" || {
+    echo "post-build.sh: wasm-bindgen is not the version Trunk.toml pins; run bash scripts/setup.sh" >&2; exit 1; }
+  compiled=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/lyzr_chat.wasm
+  grep -q __wasm_split_placeholder__ "$dir/lyzr-chat-widget.js" || {
+    echo "post-build.sh: this build has no split point (build.rs sets cfg lyzr_split in release builds)" >&2; exit 1; }
+  split=$(mktemp -d)
+  trap 'rm -rf "$split"' EXIT
+  "$split_cli" --target web --out-name lyzr-chat-widget "$compiled" "$split"
+  "$wasm_bindgen" --target web --no-typescript --keep-lld-exports --out-name lyzr-chat-widget \
+    --out-dir "$split/bindgen" "$split/lyzr-chat-widget.wasm"
+  cp "$split/bindgen/lyzr-chat-widget.js" "$split/bindgen/lyzr-chat-widget_bg.wasm" "$dir/"
+  node scripts/split.mjs "$split" "$dir"
   # Short import and export names in the wasm and the glue (the glue as
   # wasm-bindgen wrote it, before terser), and wasm-streams' dead exports
   # out: -8 KB brotli (README, "Size").
@@ -46,13 +67,18 @@ if [ $release = 1 ]; then
   wasm_opt=$TOOLS_DIR/binaryen/node_modules/.bin/wasm-opt
   [ -x "$wasm_opt" ] || wasm_opt=wasm-opt
   "$wasm_opt" --version | grep -q "version 132" || { echo "post-build.sh: wasm-opt version 132 is missing; run bash scripts/setup.sh" >&2; exit 1; }
-  "$wasm_opt" "$dir/lyzr-chat-widget_bg.wasm" -O1 --merge-similar-functions -Oz \
-    --one-caller-inline-max-function-size=20 \
-    --low-memory-unused --zero-filled-memory -o "$dir/lyzr-chat-widget_bg.wasm"
+  passes=(-O1 --merge-similar-functions -Oz --one-caller-inline-max-function-size=20 --low-memory-unused)
+  "$wasm_opt" "$dir/lyzr-chat-widget_bg.wasm" "${passes[@]}" --zero-filled-memory -o "$dir/lyzr-chat-widget_bg.wasm"
+  # A chunk's memory is the main wasm's, not zero-filled.
+  for chunk in "$dir"/lyzr-chat-widget_*.wasm; do
+    [ "$chunk" = "$dir/lyzr-chat-widget_bg.wasm" ] && continue
+    "$wasm_opt" "$chunk" "${passes[@]}" -o "$chunk"
+  done
   node scripts/short-names.mjs --strip "$dir"
   minify lyzr-chat-widget.js --module
 fi
 
+bash scripts/sri.sh "$dir"
 html=$dir/index.html
 if [ $release = 1 ] && [ -f "$html" ]; then
   old=$(grep -o 'href="[^"]*lyzr-chat-widget\.js"[^>]*integrity="sha384-[^"]*"' "$html" | grep -o 'sha384-[^"]*' || true)
@@ -62,7 +88,6 @@ if [ $release = 1 ] && [ -f "$html" ]; then
   fi
 fi
 
-bash scripts/sri.sh "$dir"
 if [ $release = 1 ]; then
   # No comments: the source, with its notes, is js/lyzr-chat.js.
   minify lyzr-chat.js --comments false

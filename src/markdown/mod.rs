@@ -7,6 +7,7 @@
 //! ```
 
 pub mod dom;
+pub mod lazy;
 mod policy;
 mod render;
 mod tree;
@@ -22,27 +23,46 @@ use leptos::prelude::*;
 /// A reply rendered from markdown. `text` may grow (streaming): each change
 /// rebuilds only the trailing block. Links and images follow the
 /// [`RenderPolicy`] provided as context (the defaults when none is); its
-/// buttons and notes say the `Words` provided (English when none).
+/// buttons and notes say the `Words` provided (English when none). Until the
+/// renderer's chunk has arrived ([`lazy`]) the reply shows as plain text.
 #[component]
 pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
     let words = use_context::<crate::ui::i18n::Words>().unwrap_or_default();
     let click_words = words.clone();
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
-    let renderer = StoredValue::new_local(None::<dom::DomRenderer>);
+    let api = RwSignal::new(lazy::loaded());
+    if api.get_untracked().is_none() {
+        crate::spawn::spawn(async move {
+            if let Some(loaded) = lazy::load().await {
+                api.try_set(Some(loaded));
+            }
+        });
+    }
+    let renderer = StoredValue::new_local(None::<Box<dyn FnMut(&str)>>);
     crate::ui::effect(move || {
         let text = text.get();
         let Some(el) = root.get() else {
             return;
         };
+        let Some(api) = api.get() else {
+            // The text as it is, never as markup.
+            el.set_text_content(Some(&text));
+            return;
+        };
         renderer.update_value(|slot| {
             slot.get_or_insert_with(|| {
-                dom::DomRenderer::with_words(el.into(), policy.clone(), words.clone())
-            })
-            .update(&text);
+                el.set_text_content(None);
+                (api.renderer)(el.into(), policy.clone(), words.clone())
+            })(&text);
         });
     });
-    view! { <div class="lc-md" node_ref=root on:click=move |ev| dom::on_click(&ev, &click_words)></div> }
+    let click = move |ev: leptos::ev::MouseEvent| {
+        if let Some(api) = api.get_untracked() {
+            (api.on_click)(&ev, &click_words);
+        }
+    };
+    view! { <div class="lc-md" node_ref=root on:click=click></div> }
 }
 
 // Native only: `cargo test -p lyzr-chat --lib` (the browser tests are in tests/).
