@@ -38,8 +38,9 @@ if [ $release = 1 ]; then
   # wasm-bindgen then makes the glue of the main wasm instead of trunk's,
   # and scripts/split.mjs puts the chunks' loader into the glue.
   split_cli=wasm-split-cli
-  cargo install --list | grep -q "^wasm_split_cli_support v0\.2\.4:" || {
-    echo "post-build.sh: wasm-split-cli 0.2.4 is missing; run bash scripts/setup.sh" >&2; exit 1; }
+  split_version=$(sed -n 's/^WASM_SPLIT_VERSION=//p' scripts/setup.sh)
+  command -v "$split_cli" >/dev/null && grep -q "^wasm_split_cli_support v$split_version:" <<<"$(cargo install --list)" || {
+    echo "post-build.sh: wasm-split-cli $split_version is missing; run bash scripts/setup.sh" >&2; exit 1; }
   wasm_bindgen=wasm-bindgen
   "$wasm_bindgen" --version | grep -q " $(sed -n 's/^wasm_bindgen = "\(.*\)"$/\1/p' Trunk.toml)\$" || {
     echo "post-build.sh: wasm-bindgen is not the version Trunk.toml pins; run bash scripts/setup.sh" >&2; exit 1; }

@@ -47,18 +47,28 @@ done
 raw() { wc -c < "$1" | tr -d ' '; }
 br() { brotli -q 11 -c "$1" | wc -c | tr -d ' '; }
 
-printf '%-28s %10s %10s\n' file raw brotli
+printf '%-40s %10s %10s\n' file raw brotli
 total_raw=0 total_br=0
 for f in $loader $js $wasm; do
   r=$(raw "$f") b=$(br "$f")
   total_raw=$((total_raw + r)) total_br=$((total_br + b))
-  printf '%-28s %10d %10d\n' "$(basename "$f")" "$r" "$b"
+  printf '%-40s %10d %10d\n' "$(basename "$f")" "$r" "$b"
+done
+load_raw=$total_raw load_br=$total_br
+# The wasm's chunks (scripts/split.mjs), fetched when first needed: the
+# markdown renderer when a reply needs it.
+for f in dist/lyzr-chat-widget_*.wasm; do
+  [ "$f" = "$wasm" ] || [ ! -f "$f" ] && continue
+  r=$(raw "$f") b=$(br "$f")
+  total_raw=$((total_raw + r)) total_br=$((total_br + b))
+  printf '%-40s %10d %10d\n' "$(basename "$f") (chunk)" "$r" "$b"
 done
 # The wasm carries the stylesheet minified by build.rs (OUT_DIR/widget.css).
 css_min=$(ls -t target/wasm32-unknown-unknown/release/build/lyzr-chat-widget-*/out/widget.css 2>/dev/null | head -n 1 || true)
 [ -n "$css_min" ] && css=$css_min
-printf '%-28s %10d %10d\n' "widget.css (inside wasm)" "$(raw $css)" "$(br $css)"
-printf '%-28s %10d %10d\n' "total shipped" "$total_raw" "$total_br"
+printf '%-40s %10d %10d\n' "widget.css (inside wasm)" "$(raw $css)" "$(br $css)"
+printf '%-40s %10d %10d\n' "at load (loader, glue, wasm)" "$load_raw" "$load_br"
+printf '%-40s %10d %10d\n' "total shipped" "$total_raw" "$total_br"
 
 if [ $check = 1 ]; then
   if [ "$total_br" -gt "$BUDGET_BROTLI" ]; then
