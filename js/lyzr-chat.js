@@ -86,19 +86,59 @@
   // can tell the stand-in from the widget.
   var LAUNCHER_CSS =
     ":host(:not(lyzr-chat)){all:initial!important;display:block!important}:host(lyzr-chat){display:block}" +
-    ".lc-loader{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px}" +
-    ".lc-launcher{position:fixed;right:var(--lc-offset-x);bottom:var(--lc-offset-y);z-index:var(--lc-z);" +
-    "width:56px;height:56px;border:0;border-radius:50%;background:var(--lc-primary);color:#fff;" +
-    "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08);display:grid;place-items:center;" +
-    "cursor:pointer;padding:0;margin:0}" +
+    ".lc-loader{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px;--lc-bg:#fff;" +
+    "--lc-text:#1d2130;--lc-border:#e3e5ee;--lc-on:#fff;font:15px/1.45 system-ui,-apple-system,\"Segoe UI\"," +
+    "Roboto,\"Helvetica Neue\",Arial,sans-serif;color:var(--lc-text)}" +
+    ".lc-loader *{box-sizing:border-box}" +
+    ".lc-loader button{font:inherit;cursor:pointer;padding:0;margin:0;border:0;display:grid;place-items:center}" +
+    ".lc-dark{--lc-bg:#17191f;--lc-text:#e9eaf0;--lc-border:#333745}" +
+    "@media (prefers-color-scheme:dark){.lc-auto{--lc-bg:#17191f;--lc-text:#e9eaf0;--lc-border:#333745}}" +
+    ".lc-loader .lc-launcher{position:fixed;right:var(--lc-offset-x);bottom:var(--lc-offset-y);z-index:var(--lc-z);" +
+    "width:56px;height:56px;border-radius:50%;background:var(--lc-primary);color:var(--lc-on);" +
+    "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08)}" +
     // White or black on the brand colour by contrast, as in the widget.
-    "@supports (color:color(from red xyz-d65 x y z)){.lc-launcher{color:color(from var(--lc-primary) xyz-d65 " +
+    "@supports (color:color(from red xyz-d65 x y z)){.lc-loader{--lc-on:color(from var(--lc-primary) xyz-d65 " +
     "clamp(0,(.1791 - y)*1e6,.9505) clamp(0,(.1791 - y)*1e6,1) clamp(0,(.1791 - y)*1e6,1.089))}}" +
-    ".lc-launcher:focus-visible{outline:2px solid;outline-offset:-5px}" +
-    ".lc-launcher svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
+    ".lc-loader :focus-visible{outline:2px solid;outline-offset:2px}" +
+    ".lc-loader button:focus-visible{outline-offset:-5px}" +
+    ".lc-loader svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
     ".lc-launcher[aria-busy=true] svg{opacity:.6}" +
-    ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +
-    ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}";
+    // The stand-in panel: the widget's panel, header and composer, same
+    // sizes (style/widget.css), so nothing moves when the widget takes over.
+    ".lc-stand{position:fixed;right:var(--lc-offset-x);bottom:calc(var(--lc-offset-y) + 72px);" +
+    "z-index:var(--lc-z);width:380px;height:600px;max-width:calc(100vw - var(--lc-offset-x)*2);" +
+    "max-height:calc(100vh - var(--lc-offset-y)*2 - 72px);display:flex;flex-direction:column;" +
+    "background:var(--lc-bg);border:1px solid var(--lc-border);border-radius:16px;overflow:hidden;" +
+    "box-shadow:0 12px 40px rgba(20,24,40,.18),0 2px 8px rgba(20,24,40,.08)}" +
+    ".lc-stand[hidden]{display:none}" +
+    ".lc-stand-head{display:flex;align-items:center;gap:12px;padding:14px 12px;padding-inline-start:18px;" +
+    "background:var(--lc-primary);color:var(--lc-on)}" +
+    ".lc-stand-head div{flex:1;min-width:0}" +
+    ".lc-stand-head h2{margin:0;font-size:16px;font-weight:600;line-height:1.3}" +
+    ".lc-stand-head p{margin:2px 0 0;font-size:13px;opacity:.85}" +
+    ".lc-stand-head button{width:36px;height:36px;border-radius:50%;background:none;color:inherit}" +
+    ".lc-stand svg{width:22px;height:22px}" +
+    ".lc-stand ol{flex:1;margin:0;padding:16px;list-style:none;overflow-y:auto;display:flex;" +
+    "flex-direction:column;gap:10px}" +
+    ".lc-stand li{align-self:flex-end;max-width:85%;padding:9px 13px;border-radius:16px;" +
+    "background:var(--lc-primary);color:var(--lc-on);white-space:pre-wrap;overflow-wrap:anywhere;opacity:.7}" +
+    ".lc-stand-fail{margin:0;padding:0 16px 8px;font-size:13px}" +
+    ".lc-stand form{display:flex;align-items:flex-end;gap:8px;padding:10px;padding-inline-start:14px;" +
+    "border-top:1px solid var(--lc-border)}" +
+    ".lc-stand textarea{flex:1;min-height:40px;max-height:140px;field-sizing:content;resize:none;" +
+    "padding:9px 12px;border:1px solid var(--lc-border);border-radius:12px;background:var(--lc-bg);" +
+    "color:var(--lc-text);font:inherit;line-height:1.4;overflow-y:auto;margin:0}" +
+    ".lc-stand form button{width:40px;height:40px;border-radius:12px;background:var(--lc-primary);color:var(--lc-on)}" +
+    ".lc-stand form button:disabled{opacity:.4;cursor:default}" +
+    ".lc-stand form svg{width:20px;height:20px}" +
+    ".lc-stand form span{flex:none;width:40px;height:40px;display:grid;place-items:center;opacity:.4}" +
+    "[dir=rtl] .lc-stand form svg{transform:scaleX(-1)}" +
+    "@media (max-width:480px){.lc-stand{inset:0;width:auto;height:auto;max-width:none;max-height:none;" +
+    "border:0;border-radius:0}.lc-stand textarea{font-size:16px}}" +
+    ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher,.lc-pos-bottom-left .lc-stand," +
+    ".lc-pos-top-left .lc-stand{right:auto;left:var(--lc-offset-x)}" +
+    ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}" +
+    ".lc-pos-top-right .lc-stand,.lc-pos-top-left .lc-stand{bottom:auto;top:calc(var(--lc-offset-y) + 72px)}";
 
   // Colour syntax only (hex, a name, rgb/hsl/oklch of plain values): no
   // var(), url() or anything else that could fetch, and nothing that could
@@ -106,10 +146,21 @@
   // and names it in the console.
   var COLOR_SYNTAX = /^\s*(#[0-9a-f]{3,8}|[a-z]+|(rgba?|hsla?|oklch)\([0-9a-z.%+\-\s,\/]*\))\s*$/i;
 
+  function icon(d) {
+    var svg = createSvg("svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = createSvg("path");
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+
   function drawLauncher(shadow, config) {
     var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
-    root.className = "lc-loader lc-pos-" + position;
+    var theme = String(config.theme).toLowerCase();
+    root.className = "lc-loader lc-pos-" + position + (theme === "dark" || theme === "auto" ? " lc-" + theme : "");
     var sheet = new CSSStyleSheet();
     var custom = "";
     if (config.primaryColor && COLOR_SYNTAX.test(config.primaryColor) &&
@@ -127,16 +178,126 @@
     button.setAttribute("aria-label", "Open chat");
     button.setAttribute("lang", "en");
     button.setAttribute("aria-expanded", "false");
-    var svg = createSvg("svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    var path = createSvg("path");
-    path.setAttribute("d", "M4 5h16v11H8l-4 4z");
-    svg.appendChild(path);
-    button.appendChild(svg);
+    button.appendChild(icon("M4 5h16v11H8l-4 4z"));
     root.appendChild(button);
     shadow.appendChild(root);
     return button;
+  }
+
+  /**
+   * The panel the loader draws when it opens before the wasm is up (open at
+   * load, or the launcher clicked while loading): a working composer, so the
+   * visitor can write at once. Enter or Send queues the message (`send`);
+   * the widget sends it when it starts. The widget takes the draft, caret
+   * and focus over once its own panel is built (src/embed/stand_in.rs).
+   * Not a widget: no conversation, no markdown; the words are English until
+   * the visitor's language file arrives.
+   */
+  function drawStandIn(launcher, config, language, send, close) {
+    var panel = createElement("div");
+    panel.className = "lc-stand";
+    panel.setAttribute("role", "dialog");
+    var head = createElement("div");
+    head.className = "lc-stand-head";
+    var titles = createElement("div");
+    var title = createElement("h2");
+    titles.appendChild(title);
+    if (typeof config.subtitle === "string" && config.subtitle) {
+      var subtitle = createElement("p");
+      subtitle.textContent = config.subtitle;
+      titles.appendChild(subtitle);
+    }
+    var closer = createElement("button");
+    closer.type = "button";
+    closer.appendChild(icon("M6 6l12 12M18 6L6 18"));
+    closer.addEventListener("click", close);
+    head.appendChild(titles);
+    head.appendChild(closer);
+    var list = createElement("ol");
+    list.setAttribute("aria-busy", "true");
+    var form = createElement("form");
+    var input = createElement("textarea");
+    input.rows = 1;
+    input.setAttribute("enterkeyhint", "send");
+    var button = createElement("button");
+    button.appendChild(icon("M4 12l16-8-6 16-2-7z"));
+    if (String(config.attachments) !== "false") {
+      // Where the widget's paperclip comes (not a control before it).
+      var clip = createElement("span");
+      clip.appendChild(icon("M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7"));
+      form.appendChild(clip);
+    }
+    form.appendChild(input);
+    form.appendChild(button);
+    panel.appendChild(head);
+    panel.appendChild(list);
+    panel.appendChild(form);
+    function words(w) {
+      w = w || {};
+      var pick = function (key, english) {
+        return typeof config[key] === "string" && config[key] ? config[key]
+          : typeof w[key] === "string" ? w[key] : english;
+      };
+      title.textContent = pick("title", "Chat");
+      panel.setAttribute("aria-label", title.textContent);
+      input.placeholder = pick("placeholder", "Type a message…");
+      input.setAttribute("aria-label", input.placeholder);
+      closer.setAttribute("aria-label", w.close_label || "Close chat");
+      button.setAttribute("aria-label", w.send_label || "Send message");
+    }
+    words(null);
+    language.then(function (l) {
+      if (l.strings) words(l.strings);
+      var lang = l.locale.toLowerCase().split(/[-_]/)[0];
+      var dir = String(config.dir).toLowerCase();
+      panel.lang = l.locale;
+      panel.dir = dir === "ltr" || dir === "rtl" ? dir : /^(ar|he|fa|ur)$/.test(lang) ? "rtl" : "ltr";
+    });
+    var broken = false;
+    function sync() {
+      button.disabled = broken || !input.value.trim();
+    }
+    function submit(e) {
+      e.preventDefault();
+      var text = input.value;
+      if (broken || !text.trim()) return;
+      send(text);
+      var item = createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+      input.value = "";
+      sync();
+    }
+    sync();
+    input.addEventListener("input", sync);
+    form.addEventListener("submit", submit);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        submit(e);
+      }
+    });
+    // The widget waits for the end of a composition before it takes over.
+    input.addEventListener("compositionstart", function () { input.setAttribute("data-composing", ""); });
+    input.addEventListener("compositionend", function () { input.removeAttribute("data-composing"); });
+    panel.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") close();
+    });
+    launcher.parentNode.appendChild(panel);
+    return {
+      panel: panel,
+      input: input,
+      list: list,
+      fail: function (message) {
+        broken = true;
+        sync();
+        list.removeAttribute("aria-busy");
+        var note = createElement("p");
+        note.className = "lc-stand-fail";
+        note.setAttribute("role", "alert");
+        note.textContent = message;
+        panel.insertBefore(note, form);
+      }
+    };
   }
 
   // The build (scripts/sri.sh) writes the sha384 of the widget's two files
@@ -310,7 +471,11 @@
     var real = null;
     var destroyed = false;
     var failed = false;
-    var openOnReady = false;
+    // Floating: whether the visitor wants the panel open while the widget
+    // loads (the stand-in panel shows it), and that panel once drawn.
+    var panelOpen = false;
+    var stand = null;
+    var language = null;
     var madeHost = !host;
 
     function emit(name, detail) {
@@ -366,6 +531,7 @@
         if (destroyed) return;
         destroyed = true;
         if (real) real.destroy();
+        else if (launcher) launcher.parentNode.remove();
         if (madeHost && hostElement) hostElement.remove();
         var at = instances.indexOf(handle);
         if (at >= 0) instances.splice(at, 1);
@@ -412,7 +578,7 @@
       started = true;
       if (launcher) launcher.setAttribute("aria-busy", "true");
       // The words come with the wasm (no English first).
-      var language = loadLanguage(resolveLocale(config, hostElement));
+      language = loadLanguage(resolveLocale(config, hostElement));
       // The browser loads a page's localStorage on its first use, which the
       // mount would wait for: done while the wasm downloads, in a task of
       // its own (nothing is read or written; not at all with
@@ -428,19 +594,20 @@
       }
       Promise.all([loadWidget(), language]).then(function (loaded) {
         if (destroyed) return;
-        // Clicked while loading: it starts open (its panel built in steps).
-        var opening = openOnReady;
+        // Opened (or closed) while loading: it starts so (its panel built in
+        // steps, taking the stand-in's text over).
+        var opening = panelOpen;
         // The options read in this task, the conversation and the views in
         // the next ones.
         var prepared = loaded[0].prepareIn(hostElement,
-          Object.assign({}, config, opening ? { open: true } : {}), emit, loaded[1]);
+          Object.assign({}, config, launcher && opening !== wantsOpen ? { open: opening } : {}), emit, loaded[1]);
         return prepared && nextTask().then(function () {
           if (destroyed) return prepared.free();
           real = prepared.mount();
           if (!real) return;
           if (opening && !wantsOpen) emit("open");
-          // Clicked between the two: open now.
-          if (openOnReady && !opening) queue.unshift(["open", []]);
+          // Opened or closed between the two: so now.
+          if (panelOpen !== opening) queue.unshift([panelOpen ? "open" : "close", []]);
           emit("ready", { sessionId: real.sessionId });
           queue.splice(0).forEach(function (entry) {
             real[entry[0]].apply(real, entry[1]);
@@ -449,14 +616,39 @@
       }).then(function () {
         if (!real && !destroyed) {
           // The widget named the bad options in the console.
-          failed = true;
-          while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
+          fail();
         }
       }, function (e) {
-        failed = true;
-        while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
+        fail();
         emit("error", { message: "The chat could not be loaded.", detail: String((e && e.message) || e) });
       });
+    }
+
+    // Nothing stays on the page that cannot work, but what the visitor
+    // wrote in the stand-in panel: it stays, to copy, with the reason.
+    function fail() {
+      failed = true;
+      if (stand && (stand.input.value.trim() || stand.list.firstChild)) {
+        stand.fail("The chat could not be loaded.");
+        launcher.remove();
+        return;
+      }
+      while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
+    }
+
+    // Before the widget takes the launcher over: the stand-in panel.
+    function setOpen(open, focus) {
+      panelOpen = open;
+      if (real) real[open ? "open" : "close"]();
+      if (open && !stand) {
+        stand = drawStandIn(launcher, config, language, handle.send, function () {
+          setOpen(false);
+          launcher.focus();
+        });
+      }
+      if (stand) stand.panel.hidden = !open;
+      launcher.setAttribute("aria-expanded", String(open));
+      if (open && focus) stand.input.focus();
     }
 
     var launcher = null;
@@ -473,9 +665,10 @@
     if (mode === "floating") {
       launcher = drawLauncher(shadow, config);
       if (started) launcher.setAttribute("aria-busy", "true");
+      if (wantsOpen) setOpen(true);
       launcher.addEventListener("click", function () {
-        openOnReady = true;
         start();
+        setOpen(!panelOpen, true);
       });
       ["pointerenter", "focus", "touchstart"].forEach(function (type) {
         launcher.addEventListener(type, start, { once: true, passive: true });

@@ -53,16 +53,27 @@
     const h = document.querySelector("deep-chat");
     return h && h.shadowRoot;
   };
-  bench.composer = () => {
+  // The widget's own composer (ours once the wasm has built it; deep-chat's).
+  bench.ownComposer = () => {
     const ours = inShadow("[data-lyzr-chat]", ".lc-panel:not([hidden]) .lc-input");
     if (ours) return visible(ours) && !ours.disabled ? ours : null;
     const deep = inShadow("deep-chat", "#text-input");
     return visible(deep) && deep.isContentEditable ? deep : null;
   };
+  // A composer the visitor can write in and send from: ours is the
+  // loader's stand-in panel until the wasm is up (what is typed and sent
+  // there goes to the widget).
+  bench.composer = () => {
+    const own = bench.ownComposer();
+    if (own) return own;
+    const stand = inShadow("[data-lyzr-chat]", ".lc-loader .lc-stand:not([hidden]) textarea");
+    return visible(stand) && !stand.disabled ? stand : null;
+  };
   const watch = {
     launcher: () => visible(inShadow("[data-lyzr-chat]", ".lc-launcher")),
-    widget: () => !!inShadow("[data-lyzr-chat]", ".lc-panel") || !!bench.composer(),
+    widget: () => !!inShadow("[data-lyzr-chat]", ".lc-panel") || !!bench.ownComposer(),
     composer: () => !!bench.composer(),
+    ownComposer: () => !!bench.ownComposer(),
   };
   const tick = () => {
     let pending = false;

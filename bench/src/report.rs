@@ -33,6 +33,7 @@ pub enum Metric {
     Bytes,
     Launcher,
     ComposerOpenAtLoad,
+    OwnComposerOpenAtLoad,
     LongTasksOpenAtLoad,
     TbtOpenAtLoad,
     LongestOpenAtLoad,
@@ -62,6 +63,9 @@ impl Metric {
             Metric::Bytes => "bytes transferred at load (KB)",
             Metric::Launcher => "time to launcher (ms)",
             Metric::ComposerOpenAtLoad => "usable composer, panel open at load (ms)",
+            Metric::OwnComposerOpenAtLoad => {
+                "the widget's own composer (ours: the wasm's), panel open at load (ms)"
+            }
             Metric::LongTasksOpenAtLoad => "long tasks at load, panel open (count)",
             Metric::TbtOpenAtLoad => "total blocking time at load, panel open (ms)",
             Metric::LongestOpenAtLoad => "longest task at load, panel open (ms)",

@@ -104,8 +104,9 @@ fn add_tasks(
     }
 }
 
-/// Loads `page` (a widget open at load) and waits for a usable composer plus
-/// quiet time; returns `[composer ms, bytes, [count, longest, tbt]]`.
+/// Loads `page` (a widget open at load) and waits for a usable composer and
+/// the widget's own, plus quiet time; returns `[composer ms, bytes, [count,
+/// longest, tbt], own composer ms]`.
 async fn load_open(s: &Session, base: &str, page: &str) -> Value {
     s.client
         .goto(&format!("{base}/{page}"))
@@ -113,9 +114,10 @@ async fn load_open(s: &Session, base: &str, page: &str) -> Value {
         .unwrap_or_else(|e| panic!("load {page}: {e}"));
     s.js(
         &format!(
-            "await __bench.waitFor(() => __bench.seen.composer !== undefined, {WAIT_MS});
+            "await __bench.waitFor(() => __bench.seen.ownComposer !== undefined, {WAIT_MS});
                  await __bench.sleep({SETTLE_MS});
-                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(__bench.widgetArrived())];"
+                 return [__bench.seen.composer, __bench.bytes(), __bench.tasksSince(__bench.widgetArrived()),
+                         __bench.seen.ownComposer];"
         ),
         vec![],
     )
@@ -126,6 +128,7 @@ async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Resu
     let v = load_open(s, base, "ours-open.html").await;
     let w = Widget::Ours;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
+    results.add(profile, Metric::OwnComposerOpenAtLoad, w, num(&v, 3));
     results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
     add_tasks(
         results,
@@ -404,6 +407,7 @@ async fn deep_chat(s: &Session, base: &str, profile: Profile, results: &mut Resu
     let w = Widget::DeepChat;
     let v = load_open(s, base, "deepchat.html").await;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
+    results.add(profile, Metric::OwnComposerOpenAtLoad, w, num(&v, 3));
     results.add(profile, Metric::Bytes, w, num(&v, 1) / 1000.0);
     add_tasks(
         results,

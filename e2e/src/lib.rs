@@ -77,6 +77,31 @@ fn test_pages(router: axum::Router) -> axum::Router {
         .nest_service("/e2e", ServeDir::new(&pages))
 }
 
+/// `/held/`: the built widget again, its wasm held back until
+/// [`Harness::release_wasm`], to see a page as it is before the wasm is up
+/// (however fast the machine).
+fn held_widget(
+    router: axum::Router,
+    dist: &std::path::Path,
+    released: tokio::sync::watch::Receiver<bool>,
+) -> axum::Router {
+    use axum::{extract::Request, middleware::Next};
+    let held = axum::Router::new()
+        .fallback_service(tower_http::services::ServeDir::new(dist))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| {
+                let mut released = released.clone();
+                async move {
+                    if request.uri().path().ends_with(".wasm") {
+                        let _ = released.wait_for(|r| *r).await;
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
+    router.nest("/held", held)
+}
+
 /// One running server and one browser session.
 pub struct Harness {
     pub client: Client,
@@ -87,6 +112,7 @@ pub struct Harness {
     pub requests: RequestLog,
     driver: Child,
     shutdown: Option<oneshot::Sender<()>>,
+    wasm_gate: tokio::sync::watch::Sender<bool>,
 }
 
 /// The built widget the tests serve: `LYZR_CHAT_DIST`, else `<workspace>/dist`.
@@ -122,6 +148,8 @@ impl Harness {
             "{} holds no built widget: run `trunk build --release` first (scripts/test.sh does)",
             dist.display()
         );
+        let (wasm_gate, released) = tokio::sync::watch::channel(false);
+        let held_dist = dist.clone();
         let config = ServerConfig {
             api_key: api_key.to_string(),
             dist,
@@ -130,7 +158,7 @@ impl Harness {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (router, stats) = app(&config);
-        let router = test_pages(router);
+        let router = held_widget(test_pages(router), &held_dist, released);
         // Nothing is cached: every fetch the page makes reaches the request log,
         // however many times a test loads a page.
         let router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -152,7 +180,13 @@ impl Harness {
             requests,
             driver,
             shutdown: Some(tx),
+            wasm_gate,
         }
+    }
+
+    /// Lets the wasm of `/held/` through (see [`held_widget`]).
+    pub fn release_wasm(&self) {
+        let _ = self.wasm_gate.send(true);
     }
 
     /// Loads a page of the server (`path` starts with `/`).

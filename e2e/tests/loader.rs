@@ -462,3 +462,176 @@ async fn the_modules_mount_in_export_mounts_into_a_host_of_the_page() {
     assert_eq!(mounted, json!(["function", "function", true, true]));
     h.finish().await;
 }
+
+/// `[value, selectionStart, whether it has the focus]` of the textarea
+/// matching `css` in the widget's shadow root.
+async fn textarea_state(h: &Harness, css: &str) -> serde_json::Value {
+    h.client
+        .execute(
+            "const root = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+             const t = root.querySelector(arguments[0]);\
+             return t && [t.value, t.selectionStart, root.activeElement === t];",
+            vec![json!(css)],
+        )
+        .await
+        .expect("read the textarea")
+}
+
+/// Open at load on a slow connection: the loader's stand-in panel takes
+/// typing and a send at once; when the widget is up, the message goes out
+/// and the text being written, its caret and the focus move to the widget's
+/// composer, keystroke after keystroke. (`/held/` holds the wasm back until
+/// the test lets it through.)
+#[tokio::test]
+async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/stand-in.html").await;
+    let root = shadow(&h).await;
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    assert_eq!(
+        h.texts(&root, ".lc-stand h2").await,
+        ["Support"],
+        "the title option"
+    );
+    input.click().await.expect("click the stand-in's composer");
+    input
+        .send_keys("first question\u{E007}")
+        .await
+        .expect("type and press Enter");
+    h.wait_for_count(&root, ".lc-stand li", 1).await;
+    assert_eq!(h.texts(&root, ".lc-stand li").await, ["first question"]);
+    // Still writing the next one, the caret moved back into the word.
+    input
+        .send_keys("still writing\u{E012}\u{E012}\u{E012}")
+        .await
+        .expect("type more");
+    assert_eq!(
+        textarea_state(&h, ".lc-stand textarea").await,
+        json!(["still writing", 10, true])
+    );
+    h.screenshot("stand-in-panel").await;
+    // Nothing of the widget yet, and nothing sent.
+    assert!(!h.has(&root, ".lc-root").await);
+    assert!(h.requests.matching("/v3/inference").is_empty());
+
+    h.release_wasm();
+    h.wait_for_count(&root, ".lc-root .lc-input", 1).await;
+    h.wait_until("the stand-in to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    assert_eq!(
+        textarea_state(&h, ".lc-root .lc-input").await,
+        json!(["still writing", 10, true]),
+        "the text, the caret and the focus moved to the widget's composer"
+    );
+    // The next keystroke (to whatever has the focus, as a visitor's) lands
+    // in the widget's composer, at the caret.
+    {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let key = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: 'X' })
+            .then(KeyAction::Up { value: 'X' });
+        h.client.perform_actions(key).await.expect("type on");
+    }
+    assert_eq!(h.composer_text(&root).await, "still writXing");
+    // The queued message was sent by the widget and answered.
+    h.wait_until("the answer to the stand-in's message", || async {
+        h.texts(&root, ".lc-agent:not(.lc-pending) .lc-text")
+            .await
+            .iter()
+            .any(|answer| answer.contains("first question"))
+    })
+    .await;
+    assert_eq!(
+        h.texts(&root, ".lc-user .lc-text").await,
+        ["first question"]
+    );
+    assert_eq!(h.requests.matching("/v3/inference").len(), 1);
+    // Only the widget's own stylesheets are left.
+    assert_eq!(
+        h.js("return document.querySelector('[data-lyzr-chat]').shadowRoot.adoptedStyleSheets.length")
+            .await,
+        json!(2)
+    );
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
+    h.finish().await;
+}
+
+/// Opened by the launcher while the wasm loads, written in, closed with
+/// Escape: the widget starts closed, the focus is back on the launcher,
+/// and the text waits in the widget's composer.
+#[tokio::test]
+async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/stand-in-closed.html").await;
+    let (root, launcher) = loader_launcher(&h).await;
+    launcher.click().await.expect("click the loader's launcher");
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    assert_eq!(
+        textarea_state(&h, ".lc-stand textarea").await,
+        json!(["", 0, true]),
+        "opening by the launcher puts the focus in the composer"
+    );
+    input.send_keys("kept for later").await.expect("type");
+    input.send_keys("\u{E00C}").await.expect("press Escape");
+    assert!(h.has(&root, ".lc-stand[hidden]").await);
+    assert_eq!(
+        h.js(
+            "const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+              return r.activeElement === r.querySelector('.lc-launcher')"
+        )
+        .await,
+        json!(true)
+    );
+    h.release_wasm();
+    h.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
+    assert!(!h.has(&root, ".lc-loader").await);
+    assert!(h.has(&root, ".lc-panel[hidden]").await || !h.has(&root, ".lc-panel").await);
+    open_launcher(&h, &root).await;
+    h.wait_for_count(&root, ".lc-panel:not([hidden]) .lc-input", 1)
+        .await;
+    assert_eq!(h.composer_text(&root).await, "kept for later");
+    assert!(h.requests.matching("/v3/inference").is_empty());
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
+    h.finish().await;
+}
+
+/// The wasm fails its hash check after the visitor wrote in the stand-in
+/// panel: what they wrote stays there, to copy, with the reason; nothing
+/// else of the widget stays.
+#[tokio::test]
+async fn a_widget_that_cannot_load_leaves_the_stand_in_text_with_the_reason() {
+    let h = Harness::start_serving(DEMO_API_KEY, tampered_dist("lyzr-chat-widget_bg.wasm")).await;
+    h.goto("/e2e/stand-in.html").await;
+    let root = shadow(&h).await;
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    input
+        .send_keys("a long question\u{E007}")
+        .await
+        .expect("send");
+    input.send_keys("and more").await.expect("type");
+    h.release_wasm();
+    h.wait_for_count(&root, ".lc-stand [role=alert]", 1).await;
+    assert_eq!(
+        h.texts(&root, ".lc-stand [role=alert]").await,
+        ["The chat could not be loaded."]
+    );
+    assert_eq!(h.texts(&root, ".lc-stand li").await, ["a long question"]);
+    assert_eq!(
+        textarea_state(&h, ".lc-stand textarea").await[0],
+        json!("and more")
+    );
+    assert!(!h.has(&root, ".lc-launcher").await);
+    assert!(h.has(&root, ".lc-stand form button:disabled").await);
+    h.finish().await;
+}

@@ -5,6 +5,7 @@
 mod config;
 mod language;
 pub mod options;
+mod stand_in;
 mod styles;
 
 use crate::console;
@@ -443,12 +444,29 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
             if !matches!(*slot.borrow(), Mounted::Waiting) {
                 return Ok(()); // destroyed meanwhile
             }
-            // Whatever the loader drew while the wasm loaded goes.
-            while let Some(child) = shadow.first_child() {
-                let _ = shadow.remove_child(&child);
+            // Whatever the loader drew while the wasm loaded goes, but an
+            // open stand-in panel, until the widget's own composer is there
+            // to take its text over.
+            let stand_in = stand_in::StandIn::find(&shadow).and_then(|s| {
+                if s.open() {
+                    s.drop_launcher();
+                    Some(s)
+                } else {
+                    s.hand_over(shadow.clone(), state);
+                    None
+                }
+            });
+            let mut child = shadow.first_child();
+            while let Some(node) = child {
+                child = node.next_sibling();
+                if stand_in.as_ref().is_none_or(|s| !s.is(&node)) {
+                    let _ = shadow.remove_child(&node);
+                }
             }
             let css = state.settings(|s| styles::custom_properties(&s.look));
-            styles.borrow_mut().adopt(&document, &shadow, &css)?;
+            styles
+                .borrow_mut()
+                .adopt(&document, &shadow, &css, stand_in.is_some())?;
             let mount_point: web_sys::HtmlElement = document
                 .create_element("div")
                 .map_err(js_error)?
@@ -471,11 +489,20 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
                         />
                     }
                 });
+                // The stand-in's text, caret and focus: in the frame after the
+                // composer is built (its own focus comes in that frame too).
+                let hand_over = stand_in.map(|s| {
+                    let shadow = shadow.clone();
+                    Rc::new(move || s.hand_over(shadow.clone(), state)) as Rc<dyn Fn()>
+                });
                 if staged {
-                    advance(stage, state, owner.clone(), false);
+                    advance(stage, state, owner.clone(), false, hand_over);
                 } else {
                     // Saving, other tabs, history, the queue.
                     state.start();
+                    if let Some(hand_over) = hand_over {
+                        request_animation_frame(move || hand_over());
+                    }
                 }
                 Box::new(view) as Box<dyn Any>
             });
@@ -517,7 +544,13 @@ fn json(text: Option<String>) -> JsValue {
 /// they come one right after the other, the composer first; while it is
 /// closed, `start` comes at once and the views when the browser is idle.
 /// Once the widget is destroyed (its signals gone), nothing more is done.
-fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool) {
+fn advance(
+    stage: RwSignal<Stage>,
+    state: ChatState,
+    owner: Owner,
+    started: bool,
+    hand_over: Option<Rc<dyn Fn()>>,
+) {
     let Some(now) = stage.try_get_untracked() else {
         return;
     };
@@ -525,7 +558,13 @@ fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool
     // The next step, and whether it may wait for an idle moment.
     let (start, idle) = match now {
         _ if !started && (!open || now >= Stage::Panel) => (true, false),
-        Stage::Complete => return,
+        Stage::Complete => {
+            // Completed by an open before the panel's step.
+            if let Some(hand_over) = hand_over {
+                request_animation_frame(move || hand_over());
+            }
+            return;
+        }
         _ => (false, !open),
     };
     let step = move || {
@@ -540,8 +579,18 @@ fn advance(stage: RwSignal<Stage>, state: ChatState, owner: Owner, started: bool
             } else {
                 Stage::Complete
             });
+            // The composer is built as this task ends (Leptos' effects).
+            if let Some(hand_over) = hand_over.clone() {
+                request_animation_frame(move || hand_over());
+            }
         }
-        advance(stage, state, owner.clone(), started || start);
+        advance(
+            stage,
+            state,
+            owner.clone(),
+            started || start,
+            if start { hand_over.clone() } else { None },
+        );
     };
     if idle && request_idle_callback_with_handle(step.clone()).is_ok() {
         return; // (no idle callbacks in Safari)

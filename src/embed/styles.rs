@@ -52,17 +52,25 @@ impl Styles {
     }
 
     /// Puts both sheets into `shadow`, the per-instance one being `custom_css`
-    /// ([`custom_properties`]).
+    /// ([`custom_properties`]), first; the sheets already there stay after
+    /// them when `keep` (the loader's, while its stand-in panel shows).
     pub fn adopt(
         &mut self,
         document: &web_sys::Document,
         shadow: &web_sys::ShadowRoot,
         custom_css: &str,
+        keep: bool,
     ) -> Result<(), String> {
         let base = self.base.take().or_else(|| sheet(WIDGET_CSS));
         self.custom = Some(match base.zip(sheet(custom_css)) {
             Some((base, custom)) => {
-                shadow.set_adopted_style_sheets(&js_sys::Array::of2(&base, &custom));
+                let sheets = js_sys::Array::of2(&base, &custom);
+                let sheets = if keep {
+                    sheets.concat(&js_sys::Array::from(&shadow.adopted_style_sheets()))
+                } else {
+                    sheets
+                };
+                shadow.set_adopted_style_sheets(&sheets);
                 Custom::Sheet(custom)
             }
             _ => {
