@@ -2,11 +2,13 @@
 # Size of the release bundle a visitor downloads: each file raw and compressed
 # with brotli -q 11. Usage: bash scripts/size.sh [--no-build] [--check]
 #   --no-build  measure dist/ as it is (scripts/test.sh has just built it)
-#   --check     fail when everything shipped (brotli) is over the budget below
+#   --check     fail when everything shipped, or what is fetched at load,
+#               (brotli) is over its budget below
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Budget for loader + wasm-bindgen glue + wasm, brotli. Measured: walking
+# Budgets, brotli: everything shipped (loader, wasm-bindgen glue, wasm and
+# its chunks), and what is fetched at load (all but the chunks). Measured: walking
 # skeleton 108.9 KB; + streaming, Stop, retries, outbox (issue 3) 139.5 KB;
 # safe markdown alone on the skeleton (issue 4) 191.0 KB, of which the
 # pulldown-cmark parser and the tree builder are 66.4 KB; all of issues 3-6
@@ -20,10 +22,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # passes reordered) 254.2 KB; with every branch of 2026-12-05 merged 272.2
 # KB; issue 10 section 2's fifth round (short import and export names,
 # wasm-streams' dead exports, wasm-opt's one-caller inlining limited) merged
-# with main (the loader minified) 248,589. The budget is that plus 3%: it stops growth; issue 10's
-# target (155,000) is still open.
-# See the README, "Size". Raise it only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-256046}
+# with main (the loader minified) 248,589; the sixth round (the markdown
+# renderer a wasm chunk of its own, fetched when a reply needs it) at load
+# 195,571, in total 263,915 (the split adds 10.4 KB to the total and takes
+# 57.9 KB off the load: README, "Size"). The budgets are those plus 3%: they
+# stop growth; issue 10's target (155,000) is still open.
+# See the README, "Size". Raise them only with a reason written in the commit.
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-271832}
+BUDGET_LOAD_BROTLI=${LYZR_CHAT_LOAD_BUDGET:-201438}
 
 build=1 check=0
 for arg in "$@"; do
@@ -75,5 +81,9 @@ if [ $check = 1 ]; then
     echo "size budget exceeded: $total_br bytes brotli > $BUDGET_BROTLI" >&2
     exit 1
   fi
-  echo "size budget ok: $total_br <= $BUDGET_BROTLI bytes brotli"
+  if [ "$load_br" -gt "$BUDGET_LOAD_BROTLI" ]; then
+    echo "size budget at load exceeded: $load_br bytes brotli > $BUDGET_LOAD_BROTLI" >&2
+    exit 1
+  fi
+  echo "size budget ok: $total_br <= $BUDGET_BROTLI bytes brotli in total, $load_br <= $BUDGET_LOAD_BROTLI at load"
 fi
