@@ -419,7 +419,11 @@ async fn the_renderer_chunk_is_fetched_for_the_first_reply_that_needs_it() {
     // The welcome, plain text, is drawn as the renderer would: a paragraph.
     h.wait_for_count(&root, ".lc-agent .lc-md > p", 1).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(h.requests.matching(CHUNK).len(), 0, "fetched before a reply needed it");
+    assert_eq!(
+        h.requests.matching(CHUNK).len(),
+        0,
+        "fetched before a reply needed it"
+    );
     send_all(&h, &["A **bold** plan".to_string()]).await;
     h.wait_for_count(&root, ".lc-md strong", 1).await;
     assert_eq!(h.requests.matching(CHUNK).len(), 1);
@@ -443,14 +447,14 @@ async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
     bytes.extend_from_slice(b"\x00\x05\x04evil");
     std::fs::write(&path, bytes).expect("write the tampered chunk");
     let h = Harness::start_serving(DEMO_API_KEY, dist).await;
-    let root = open_page(&h).await;
+    open_page(&h).await;
     h.js(r#"
         window.__errors = [];
         const error = console.error;
         console.error = (...args) => { window.__errors.push(args.join(" ")); error(...args); };
         return true;
     "#)
-    .await;
+        .await;
     send_all(&h, &["A **bold** plan".to_string()]).await;
     h.wait_until("the chunk's load error", || async {
         h.js("return window.__errors.join('\\n')")
@@ -469,6 +473,9 @@ async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
         .await;
     assert_eq!(shown, json!(["A **bold** plan", 0]));
     // Asked for (a failed load is tried again by the next reply drawn).
-    assert!(!h.requests.matching("/lyzr-chat-widget_markdown.wasm").is_empty());
+    assert!(!h
+        .requests
+        .matching("/lyzr-chat-widget_markdown.wasm")
+        .is_empty());
     h.finish().await;
 }

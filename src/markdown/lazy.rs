@@ -12,10 +12,13 @@ use super::policy::RenderPolicy;
 use crate::ui::i18n::Words;
 use web_sys::{Element, Event};
 
+/// A renderer owning its element: each call shows the reply's text so far.
+pub type Render = Box<dyn FnMut(&str)>;
+
 /// What the chunk provides.
 pub struct Api {
-    /// A renderer owning `root`: each call shows the reply's text so far.
-    pub renderer: fn(Element, RenderPolicy, Words) -> Box<dyn FnMut(&str)>,
+    /// A renderer owning `root`.
+    pub renderer: fn(Element, RenderPolicy, Words) -> Render,
     /// The delegated click handler of a rendered reply (Copy, Load image).
     pub on_click: fn(&Event, &Words),
     /// An answer's words as a screen reader should hear them.

@@ -37,7 +37,7 @@ pub fn Markdown(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let root: NodeRef<leptos::html::Div> = NodeRef::new();
     let api = RwSignal::new(lazy::loaded());
     let mut requested = false;
-    let renderer = StoredValue::new_local(None::<Box<dyn FnMut(&str)>>);
+    let renderer = StoredValue::new_local(None::<lazy::Render>);
     crate::ui::effect(move || {
         let text = text.get();
         let Some(el) = root.get() else {
