@@ -86,6 +86,8 @@
   // can tell the stand-in from the widget.
   var LAUNCHER_CSS =
     ":host(:not(lyzr-chat)){all:initial!important;display:block!important}:host(lyzr-chat){display:block}" +
+    ":host([data-mode=inline]:not(lyzr-chat)){width:100%!important;height:100%!important}" +
+    ".lc-inline{height:100%}" +
     ".lc-loader{--lc-primary:#4f46e5;--lc-z:2147483000;--lc-offset-x:20px;--lc-offset-y:20px;--lc-bg:#fff;" +
     "--lc-text:#1d2130;--lc-border:#e3e5ee;--lc-on:#fff;font:15px/1.45 system-ui,-apple-system,\"Segoe UI\"," +
     "Roboto,\"Helvetica Neue\",Arial,sans-serif;color:var(--lc-text)}" +
@@ -135,6 +137,9 @@
     "[dir=rtl] .lc-stand form svg{transform:scaleX(-1)}" +
     "@media (max-width:480px){.lc-stand{inset:0;width:auto;height:auto;max-width:none;max-height:none;" +
     "border:0;border-radius:0}.lc-stand textarea{font-size:16px}}" +
+    ".lc-inline .lc-stand{position:relative;inset:auto;width:100%;height:100%;max-width:none;max-height:none;" +
+    "box-shadow:none}" +
+    ".lc-fullpage .lc-stand{inset:0;width:auto;height:auto;max-width:none;max-height:none;border:0;border-radius:0}" +
     ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher,.lc-pos-bottom-left .lc-stand," +
     ".lc-pos-top-left .lc-stand{right:auto;left:var(--lc-offset-x)}" +
     ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}" +
@@ -156,11 +161,13 @@
     return svg;
   }
 
-  function drawLauncher(shadow, config) {
+  /** The loader's root in `shadow`, with its stylesheet. */
+  function drawRoot(shadow, config, mode) {
     var root = createElement("div");
     var position = String(config.position || "bottom-right").toLowerCase();
     var theme = String(config.theme).toLowerCase();
-    root.className = "lc-loader lc-pos-" + position + (theme === "dark" || theme === "auto" ? " lc-" + theme : "");
+    root.className = "lc-loader lc-" + mode + " lc-pos-" + position +
+      (theme === "dark" || theme === "auto" ? " lc-" + theme : "");
     var sheet = new CSSStyleSheet();
     var custom = "";
     if (config.primaryColor && COLOR_SYNTAX.test(config.primaryColor) &&
@@ -172,6 +179,11 @@
     if (/^\d+$/.test(String(config.offsetY))) custom += "--lc-offset-y:" + config.offsetY + "px;";
     sheet.replaceSync(LAUNCHER_CSS + (custom ? ".lc-loader{" + custom + "}" : ""));
     shadow.adoptedStyleSheets = [sheet];
+    shadow.appendChild(root);
+    return root;
+  }
+
+  function drawLauncher(root) {
     var button = createElement("button");
     button.type = "button";
     button.className = "lc-launcher";
@@ -180,7 +192,6 @@
     button.setAttribute("aria-expanded", "false");
     button.appendChild(icon("M4 5h16v11H8l-4 4z"));
     root.appendChild(button);
-    shadow.appendChild(root);
     return button;
   }
 
@@ -193,7 +204,7 @@
    * Not a widget: no conversation, no markdown; the words are English until
    * the visitor's language file arrives.
    */
-  function drawStandIn(launcher, config, language, send, close) {
+  function drawStandIn(root, config, language, send, close) {
     var panel = createElement("div");
     panel.className = "lc-stand";
     panel.setAttribute("role", "dialog");
@@ -207,12 +218,15 @@
       subtitle.textContent = config.subtitle;
       titles.appendChild(subtitle);
     }
-    var closer = createElement("button");
-    closer.type = "button";
-    closer.appendChild(icon("M6 6l12 12M18 6L6 18"));
-    closer.addEventListener("click", close);
     head.appendChild(titles);
-    head.appendChild(closer);
+    // Floating only: inline and full-page widgets have no close.
+    if (close) {
+      var closer = createElement("button");
+      closer.type = "button";
+      closer.appendChild(icon("M6 6l12 12M18 6L6 18"));
+      closer.addEventListener("click", close);
+      head.appendChild(closer);
+    }
     var list = createElement("ol");
     list.setAttribute("aria-busy", "true");
     var form = createElement("form");
@@ -242,7 +256,7 @@
       panel.setAttribute("aria-label", title.textContent);
       input.placeholder = pick("placeholder", "Type a message…");
       input.setAttribute("aria-label", input.placeholder);
-      closer.setAttribute("aria-label", w.close_label || "Close chat");
+      if (closer) closer.setAttribute("aria-label", w.close_label || "Close chat");
       button.setAttribute("aria-label", w.send_label || "Send message");
     }
     words(null);
@@ -279,10 +293,22 @@
     // The widget waits for the end of a composition before it takes over.
     input.addEventListener("compositionstart", function () { input.setAttribute("data-composing", ""); });
     input.addEventListener("compositionend", function () { input.removeAttribute("data-composing"); });
-    panel.addEventListener("keydown", function (e) {
-      if (e.key === "Escape") close();
-    });
-    launcher.parentNode.appendChild(panel);
+    // Floating, as the widget's panel: Escape closes it, and Tab cycles
+    // through its controls.
+    if (close) {
+      panel.setAttribute("aria-modal", "true");
+      panel.addEventListener("keydown", function (e) {
+        if (e.key === "Escape") close();
+        if (e.key !== "Tab") return;
+        var controls = [closer, input, button].filter(function (c) { return !c.disabled; });
+        var edge = controls[e.shiftKey ? 0 : controls.length - 1];
+        if (root.getRootNode().activeElement === edge) {
+          e.preventDefault();
+          controls[e.shiftKey ? controls.length - 1 : 0].focus();
+        }
+      });
+    }
+    root.appendChild(panel);
     return {
       panel: panel,
       input: input,
@@ -494,6 +520,10 @@
     function call(method, args) {
       if (destroyed || failed) return undefined;
       if (!real) {
+        if (launcher && /^(open|close|toggle)$/.test(method)) {
+          start();
+          return setOpen(method === "toggle" ? !panelOpen : method === "open");
+        }
         queue.push([method, args]);
         if (method === "open" || method === "toggle" || method === "send") start();
         return undefined;
@@ -531,7 +561,7 @@
         if (destroyed) return;
         destroyed = true;
         if (real) real.destroy();
-        else if (launcher) launcher.parentNode.remove();
+        else if (root) root.remove();
         if (madeHost && hostElement) hostElement.remove();
         var at = instances.indexOf(handle);
         if (at >= 0) instances.splice(at, 1);
@@ -630,7 +660,7 @@
       failed = true;
       if (stand && (stand.input.value.trim() || stand.list.firstChild)) {
         stand.fail("The chat could not be loaded.");
-        launcher.remove();
+        if (launcher) launcher.remove();
         return;
       }
       while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
@@ -641,7 +671,7 @@
       panelOpen = open;
       if (real) real[open ? "open" : "close"]();
       if (open && !stand) {
-        stand = drawStandIn(launcher, config, language, handle.send, function () {
+        stand = drawStandIn(root, config, language, handle.send, function () {
           setOpen(false);
           launcher.focus();
         });
@@ -652,6 +682,7 @@
     }
 
     var launcher = null;
+    var root = null;
     // When to fetch the wasm: "idle" (default), "interaction" (the launcher's
     // first hover, focus or click: a visitor who never chats downloads only
     // this loader) or "eager" (at once; `preload: true` is the same).
@@ -663,7 +694,8 @@
       start();
     }
     if (mode === "floating") {
-      launcher = drawLauncher(shadow, config);
+      root = drawRoot(shadow, config, mode);
+      launcher = drawLauncher(root);
       if (started) launcher.setAttribute("aria-busy", "true");
       if (wantsOpen) setOpen(true);
       launcher.addEventListener("click", function () {
@@ -680,6 +712,10 @@
       } else {
         setTimeout(start, 2000);
       }
+    } else if (mode === "inline" || mode === "fullpage") {
+      // Loading already: the panel is the widget, so its stand-in shows now.
+      hostElement.setAttribute("data-mode", mode);
+      stand = drawStandIn(drawRoot(shadow, config, mode), config, language, handle.send, null);
     }
     return handle;
   }

@@ -463,6 +463,15 @@ async fn the_modules_mount_in_export_mounts_into_a_host_of_the_page() {
     h.finish().await;
 }
 
+/// Presses `key` (a WebDriver key code) wherever the focus is.
+async fn press(h: &Harness, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    h.client.perform_actions(keys).await.expect("press a key");
+}
+
 /// `[value, selectionStart, whether it has the focus]` of the textarea
 /// matching `css` in the widget's shadow root.
 async fn textarea_state(h: &Harness, css: &str) -> serde_json::Value {
@@ -530,13 +539,7 @@ async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
     );
     // The next keystroke (to whatever has the focus, as a visitor's) lands
     // in the widget's composer, at the caret.
-    {
-        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-        let key = KeyActions::new("keyboard".into())
-            .then(KeyAction::Down { value: 'X' })
-            .then(KeyAction::Up { value: 'X' });
-        h.client.perform_actions(key).await.expect("type on");
-    }
+    press(&h, 'X').await;
     assert_eq!(h.composer_text(&root).await, "still writXing");
     // The queued message was sent by the widget and answered.
     h.wait_until("the answer to the stand-in's message", || async {
@@ -569,9 +572,15 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
     let h = Harness::start(DEMO_API_KEY).await;
     h.goto("/e2e/stand-in-closed.html").await;
     let (root, launcher) = loader_launcher(&h).await;
+    // The page's open() and close() before the widget is up move the
+    // stand-in too.
+    h.js("LyzrChat.instances[0].open()").await;
+    h.wait_for_count(&root, ".lc-stand:not([hidden])", 1).await;
+    h.js("LyzrChat.instances[0].close()").await;
+    assert!(h.has(&root, ".lc-stand[hidden]").await);
     launcher.click().await.expect("click the loader's launcher");
     let input = h
-        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .wait_for_count(&root, ".lc-stand:not([hidden]) textarea", 1)
         .await
         .remove(0);
     assert_eq!(
@@ -580,6 +589,20 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
         "opening by the launcher puts the focus in the composer"
     );
     input.send_keys("kept for later").await.expect("type");
+    // Tab stays in the panel, as in the widget's: composer, Send, Close,
+    // composer.
+    let focused = "const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+                   const a = r.activeElement;\
+                   return a.tagName + (a.closest('.lc-stand-head') ? ' head' : '');";
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        press(&h, '\u{E004}').await;
+        seen.push(h.js(focused).await);
+    }
+    assert_eq!(
+        seen,
+        [json!("BUTTON"), json!("BUTTON head"), json!("TEXTAREA")]
+    );
     input.send_keys("\u{E00C}").await.expect("press Escape");
     assert!(h.has(&root, ".lc-stand[hidden]").await);
     assert_eq!(
@@ -592,7 +615,19 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
     );
     h.release_wasm();
     h.wait_for_count(&root, ".lc-root .lc-launcher", 1).await;
-    assert!(!h.has(&root, ".lc-loader").await);
+    h.wait_until("the loader's launcher to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    assert_eq!(
+        h.js(
+            "const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+              return r.activeElement === r.querySelector('.lc-root .lc-launcher')"
+        )
+        .await,
+        json!(true),
+        "the focus moved from the loader's launcher to the widget's"
+    );
     assert!(h.has(&root, ".lc-panel[hidden]").await || !h.has(&root, ".lc-panel").await);
     open_launcher(&h, &root).await;
     h.wait_for_count(&root, ".lc-panel:not([hidden]) .lc-input", 1)
@@ -633,5 +668,59 @@ async fn a_widget_that_cannot_load_leaves_the_stand_in_text_with_the_reason() {
     );
     assert!(!h.has(&root, ".lc-launcher").await);
     assert!(h.has(&root, ".lc-stand form button:disabled").await);
+    h.finish().await;
+}
+
+/// An inline widget: the stand-in fills the container at once, takes the
+/// text, and the widget fills the same box when it takes over.
+#[tokio::test]
+async fn an_inline_widget_has_its_stand_in_in_its_container() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/stand-in-inline.html").await;
+    let root = shadow(&h).await;
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    let boxes = "const slot = document.querySelector('#slot');\
+                 const r = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+                 const panel = r.querySelector(arguments[0]).getBoundingClientRect();\
+                 const inner = slot.getBoundingClientRect();\
+                 return [slot.clientWidth, slot.clientHeight, panel.width, panel.height,\
+                         Math.round(panel.top - inner.top - slot.clientTop),\
+                         Math.round(panel.left - inner.left - slot.clientLeft)];";
+    let slot_and = |css: &'static str| {
+        let h = &h;
+        async move {
+            h.client
+                .execute(boxes, vec![json!(css)])
+                .await
+                .expect("measure")
+        }
+    };
+    let stand = slot_and(".lc-stand").await;
+    assert_eq!(
+        stand[2], stand[0],
+        "the stand-in is as wide as the container: {stand}"
+    );
+    assert_eq!(stand[3], stand[1], "and as high: {stand}");
+    assert_eq!((&stand[4], &stand[5]), (&json!(0), &json!(0)), "{stand}");
+    assert!(
+        !h.has(&root, ".lc-stand-head button").await,
+        "no close in inline mode"
+    );
+    input.send_keys("inline words").await.expect("type");
+    h.release_wasm();
+    h.wait_until("the stand-in to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    assert_eq!(h.composer_text(&root).await, "inline words");
+    assert_eq!(
+        slot_and(".lc-panel").await,
+        stand,
+        "the widget fills the same box"
+    );
+    assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;
 }

@@ -447,15 +447,7 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
             // Whatever the loader drew while the wasm loaded goes, but an
             // open stand-in panel, until the widget's own composer is there
             // to take its text over.
-            let stand_in = stand_in::StandIn::find(&shadow).and_then(|s| {
-                if s.open() {
-                    s.drop_launcher();
-                    Some(s)
-                } else {
-                    s.hand_over(shadow.clone(), state);
-                    None
-                }
-            });
+            let stand_in = stand_in::StandIn::find(&shadow);
             let mut child = shadow.first_child();
             while let Some(node) = child {
                 child = node.next_sibling();
@@ -471,7 +463,11 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
                 .create_element("div")
                 .map_err(js_error)?
                 .unchecked_into();
-            mount_point.set_class_name("lc-mount");
+            mount_point.set_class_name(if stand_in.is_some() {
+                "lc-mount lc-wait"
+            } else {
+                "lc-mount"
+            });
             shadow.append_child(&mount_point).map_err(js_error)?;
             let built = owner.with(|| {
                 let stage = RwSignal::new(if staged {
@@ -490,10 +486,18 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
                     }
                 });
                 // The stand-in's text, caret and focus: in the frame after the
-                // composer is built (its own focus comes in that frame too).
-                let hand_over = stand_in.map(|s| {
+                // composer is built (its own focus comes in that frame too);
+                // closed, in the frame after the launcher.
+                let hand_over = stand_in.and_then(|s| {
+                    let open = s.open();
                     let shadow = shadow.clone();
-                    Rc::new(move || s.hand_over(shadow.clone(), state)) as Rc<dyn Fn()>
+                    let hand_over = Rc::new(move || s.hand_over(shadow.clone(), state));
+                    if open {
+                        Some(hand_over as Rc<dyn Fn()>)
+                    } else {
+                        request_animation_frame(move || hand_over());
+                        None
+                    }
                 });
                 if staged {
                     advance(stage, state, owner.clone(), false, hand_over);

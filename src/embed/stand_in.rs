@@ -4,7 +4,8 @@
 //! through the loader's queue; what they are still writing, where their
 //! caret is and whether the composer has the focus are taken over here,
 //! when the widget's own composer is there, in the frame before the
-//! composer would take the focus itself (`ui::focus_soon`).
+//! composer would take the focus itself (`ui::focus_soon`). Until then the
+//! widget is built hidden, and the loader's launcher and panel stay.
 
 use crate::state::ChatState;
 use wasm_bindgen::prelude::*;
@@ -34,23 +35,17 @@ impl StandIn {
         !self.panel.hidden()
     }
 
-    /// Whether `node` is the loader's root, which holds the panel.
+    /// Whether `node` is the loader's root (its launcher and the panel).
     pub fn is(&self, node: &web_sys::Node) -> bool {
         self.root.is_same_node(Some(node))
     }
 
-    /// Removes the loader's launcher (the widget draws its own), keeping
-    /// the panel until [`hand_over`](Self::hand_over).
-    pub fn drop_launcher(&self) {
-        if let Ok(Some(launcher)) = self.root.query_selector(".lc-launcher") {
-            launcher.remove();
-        }
-    }
-
-    /// Moves the visitor's text into `state` (and, when the widget's
-    /// composer is in `shadow`, the caret and the focus to it), then removes
-    /// the stand-in and the loader's stylesheet. During an IME composition
-    /// it waits for the composition's end: the text is not final before.
+    /// Shows the widget (built hidden under `.lc-wait` meanwhile), moves
+    /// the visitor's text into `state` (and, when the widget's composer is
+    /// in `shadow`, the caret and the focus to it), then removes the
+    /// stand-in, the loader's launcher and the loader's stylesheet. During
+    /// an IME composition it waits for the composition's end: the text is
+    /// not final before.
     pub fn hand_over(&self, shadow: web_sys::ShadowRoot, state: ChatState) {
         if self.input.has_attribute("data-composing") {
             let input = self.input.clone();
@@ -61,6 +56,9 @@ impl StandIn {
             });
             let _ = input.add_event_listener_with_callback("compositionend", again.unchecked_ref());
             return;
+        }
+        if let Ok(Some(mount)) = shadow.query_selector(".lc-wait") {
+            mount.set_class_name("lc-mount");
         }
         let text = self.input.value();
         let focused = shadow.active_element().as_ref() == Some(self.input.unchecked_ref());
@@ -83,6 +81,14 @@ impl StandIn {
                 if let (Some(start), Some(end)) = caret {
                     let _ = composer.set_selection_range(start, end);
                 }
+            }
+        }
+        // The loader's launcher had the focus (the stand-in closed): the
+        // widget's launcher takes it.
+        let active = shadow.active_element();
+        if active.is_some_and(|a| self.root.contains(Some(&a)) && a.class_name() == "lc-launcher") {
+            if let Ok(Some(launcher)) = shadow.query_selector(".lc-root .lc-launcher") {
+                let _ = launcher.unchecked_into::<web_sys::HtmlElement>().focus();
             }
         }
         self.root.remove();
