@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Trunk's one post-build hook (Trunk.toml; trunk runs a stage's hooks at the
 # same time, so the steps that depend on each other live here, in order):
-#   1. release builds: give the wasm's imports and exports short names in
-#      the wasm and the glue and drop dead exports (scripts/short-names.mjs),
-#      optimize the wasm (wasm-opt), drop its custom sections for tools,
-#      then minify the wasm-bindgen glue (lyzr-chat-widget.js)
-#      with terser (installed by scripts/setup.sh; trunk's own minifier
-#      cannot parse the glue), and give the demo page's preload of the glue
-#      the minified file's hash;
-#   2. scripts/sri.sh pins the glue and the wasm, as they now are, in the
-#      loader;
-#   3. release builds: minify the loader (lyzr-chat.js), after sri.sh: its
+#   1. release builds: cut the markdown renderer out of the compiler's wasm
+#      into a chunk (wasm-split-cli), run wasm-bindgen on the main wasm in
+#      place of trunk's output and put the chunk's loader into the glue
+#      (scripts/split.mjs); give the wasm's imports and exports short names
+#      in the wasm and the glue and drop dead exports
+#      (scripts/short-names.mjs), optimize the wasm and the chunk
+#      (wasm-opt), drop their custom sections for tools, then minify the
+#      wasm-bindgen glue (lyzr-chat-widget.js) with terser (installed by
+#      scripts/setup.sh; trunk's own minifier cannot parse the glue);
+#   2. scripts/sri.sh pins the chunk in the glue, then the glue and the wasm,
+#      as they now are, in the loader;
+#   3. release builds: give the demo page's preload of the glue the final
+#      glue's hash, and minify the loader (lyzr-chat.js), after sri.sh: its
 #      placeholders must be there for sri.sh to fill (terser would drop the
 #      locale table's, a comment, and fold the check of the hashes'
 #      placeholders into a constant).

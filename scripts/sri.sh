@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Pins the widget's files in the loader: writes the sha384 of
 # lyzr-chat-widget.js and lyzr-chat-widget_bg.wasm into lyzr-chat.js, which
-# then fetches both with `integrity`; and the table of locale files
+# then fetches both with `integrity` (and, first, the sha384 of each wasm
+# chunk, lyzr-chat-widget_<name>.wasm, into the glue, which fetches it with
+# `integrity`); and the table of locale files
 # (locales/<lang>.json but English, which is compiled in) with the sha384 of
 # each, which is also the list of languages the loader knows. Trunk runs it after every build
 # (Trunk.toml, post_build hook: `trunk build` and `trunk serve`), on its
@@ -13,6 +15,10 @@ loader=$dir/lyzr-chat.js
 sri() {
   [[ -f $1 ]] || { echo "sri.sh: $1 is missing" >&2; exit 1; }
   printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | base64 -w0)"
+}
+grep -q '__LYZR_CHAT_SRI_JS__' "$loader" && grep -q '__LYZR_CHAT_SRI_WASM__' "$loader" || {
+  echo "sri.sh: $loader has no integrity placeholders (already pinned, or not the loader)" >&2
+  exit 1
 }
 # The wasm's chunks (lyzr-chat-widget_<name>.wasm, scripts/split.mjs) are
 # pinned in the glue, which the loader pins: first their hashes, then the
@@ -33,10 +39,6 @@ fi
 js=$(sri "$glue")
 wasm=$(sri "$dir/lyzr-chat-widget_bg.wasm")
 
-grep -q '__LYZR_CHAT_SRI_JS__' "$loader" && grep -q '__LYZR_CHAT_SRI_WASM__' "$loader" || {
-  echo "sri.sh: $loader has no integrity placeholders (already pinned, or not the loader)" >&2
-  exit 1
-}
 locales=""
 for file in "$dir"/locales/*.json; do
   [[ -f $file ]] || continue
