@@ -18,10 +18,13 @@ fn main() {
 /// scripts/post-build.sh cuts out with wasm-split. wasm-split reads the
 /// linker's relocations: `--emit-relocs` for this crate's cdylib only (a
 /// link argument, so no dependency is rebuilt, as RUSTFLAGS would).
+/// `LYZR_CHAT_SPLIT=0` builds one wasm, as before (to compare).
 fn split() {
     println!("cargo:rustc-check-cfg=cfg(lyzr_split)");
+    println!("cargo:rerun-if-env-changed=LYZR_CHAT_SPLIT");
     let wasm = env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
-    if wasm && env::var("PROFILE").as_deref() == Ok("release") {
+    let off = env::var("LYZR_CHAT_SPLIT").as_deref() == Ok("0");
+    if wasm && env::var("PROFILE").as_deref() == Ok("release") && !off {
         println!("cargo:rustc-cfg=lyzr_split");
         println!("cargo:rustc-link-arg-cdylib=--emit-relocs");
     }

@@ -40,23 +40,29 @@ if [ $release = 1 ]; then
   # it out of the compiler's wasm (linked with --emit-relocs, build.rs),
   # wasm-bindgen then makes the glue of the main wasm instead of trunk's,
   # and scripts/split.mjs puts the chunks' loader into the glue.
+  # LYZR_CHAT_SPLIT=0 (read by build.rs too): one wasm, as before, to compare.
   split_cli=wasm-split-cli
-  split_version=$(sed -n 's/^WASM_SPLIT_VERSION=//p' scripts/setup.sh)
-  command -v "$split_cli" >/dev/null && grep -q "^wasm_split_cli_support v$split_version:" <<<"$(cargo install --list)" || {
-    echo "post-build.sh: wasm-split-cli $split_version is missing; run bash scripts/setup.sh" >&2; exit 1; }
-  wasm_bindgen=wasm-bindgen
-  "$wasm_bindgen" --version | grep -q " $(sed -n 's/^wasm_bindgen = "\(.*\)"$/\1/p' Trunk.toml)\$" || {
-    echo "post-build.sh: wasm-bindgen is not the version Trunk.toml pins; run bash scripts/setup.sh" >&2; exit 1; }
-  compiled=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/lyzr_chat.wasm
-  grep -q __wasm_split_placeholder__ "$dir/lyzr-chat-widget.js" || {
-    echo "post-build.sh: this build has no split point (build.rs sets cfg lyzr_split in release builds)" >&2; exit 1; }
-  split=$(mktemp -d)
-  trap 'rm -rf "$split"' EXIT
-  "$split_cli" --target web --out-name lyzr-chat-widget "$compiled" "$split"
-  "$wasm_bindgen" --target web --no-typescript --keep-lld-exports --out-name lyzr-chat-widget \
-    --out-dir "$split/bindgen" "$split/lyzr-chat-widget.wasm"
-  cp "$split/bindgen/lyzr-chat-widget.js" "$split/bindgen/lyzr-chat-widget_bg.wasm" "$dir/"
-  node scripts/split.mjs "$split" "$dir"
+  if [ "${LYZR_CHAT_SPLIT:-1}" = 0 ]; then
+    ! grep -q __wasm_split_placeholder__ "$dir/lyzr-chat-widget.js" || {
+      echo "post-build.sh: LYZR_CHAT_SPLIT=0 but the wasm has a split point (build.rs did not see it)" >&2; exit 1; }
+  else
+    split_version=$(sed -n 's/^WASM_SPLIT_VERSION=//p' scripts/setup.sh)
+    command -v "$split_cli" >/dev/null && grep -q "^wasm_split_cli_support v$split_version:" <<<"$(cargo install --list)" || {
+      echo "post-build.sh: wasm-split-cli $split_version is missing; run bash scripts/setup.sh" >&2; exit 1; }
+    wasm_bindgen=wasm-bindgen
+    "$wasm_bindgen" --version | grep -q " $(sed -n 's/^wasm_bindgen = "\(.*\)"$/\1/p' Trunk.toml)\$" || {
+      echo "post-build.sh: wasm-bindgen is not the version Trunk.toml pins; run bash scripts/setup.sh" >&2; exit 1; }
+    compiled=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/lyzr_chat.wasm
+    grep -q __wasm_split_placeholder__ "$dir/lyzr-chat-widget.js" || {
+      echo "post-build.sh: this build has no split point (build.rs sets cfg lyzr_split in release builds)" >&2; exit 1; }
+    splitdir=$(mktemp -d)
+    trap 'rm -rf "$splitdir"' EXIT
+    "$split_cli" --target web --out-name lyzr-chat-widget "$compiled" "$splitdir"
+    "$wasm_bindgen" --target web --no-typescript --keep-lld-exports --out-name lyzr-chat-widget \
+      --out-dir "$splitdir/bindgen" "$splitdir/lyzr-chat-widget.wasm"
+    cp "$splitdir/bindgen/lyzr-chat-widget.js" "$splitdir/bindgen/lyzr-chat-widget_bg.wasm" "$dir/"
+    node scripts/split.mjs "$splitdir" "$dir"
+  fi
   # Short import and export names in the wasm and the glue (the glue as
   # wasm-bindgen wrote it, before terser), and wasm-streams' dead exports
   # out: -8 KB brotli (README, "Size").
