@@ -24,12 +24,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # wasm-streams' dead exports, wasm-opt's one-caller inlining limited) merged
 # with main (the loader minified) 248,589; the seventh round (the markdown
 # renderer a wasm chunk of its own, fetched when a reply needs it) at load
-# 195,571, in total 263,915 (the split adds 10.4 KB to the total and takes
-# 57.9 KB off the load: README, "Size"). The budgets are those plus 3%: they
+# 195,991, in total 264,345 (the split adds 10.7 KB to the total and takes
+# 57.6 KB off the load: README, "Size"). The budgets are those plus 3%: they
 # stop growth; issue 10's target (155,000) is still open.
 # See the README, "Size". Raise them only with a reason written in the commit.
-BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-271832}
-BUDGET_LOAD_BROTLI=${LYZR_CHAT_LOAD_BUDGET:-201438}
+BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-272275}
+BUDGET_LOAD_BROTLI=${LYZR_CHAT_LOAD_BUDGET:-201871}
 
 build=1 check=0
 for arg in "$@"; do
