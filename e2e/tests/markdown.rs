@@ -412,7 +412,7 @@ async fn pathological_replies_render_in_bounded_time() {
 /// its plain welcome ask nothing of it; the first reply that needs it
 /// fetches it, once, and is rendered.
 #[tokio::test]
-async fn the_renderer_chunk_is_fetched_for_the_first_reply_that_needs_it() {
+async fn the_renderer_chunk_is_fetched_when_the_visitor_starts_writing() {
     const CHUNK: &str = "/lyzr-chat-widget_markdown.wasm";
     let h = Harness::start(DEMO_API_KEY).await;
     let root = open_page(&h).await;
@@ -424,6 +424,14 @@ async fn the_renderer_chunk_is_fetched_for_the_first_reply_that_needs_it() {
         0,
         "fetched before a reply needed it"
     );
+    // The visitor starts writing: the renderer comes while they write.
+    h.js("const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+          i.value = 'A'; i.dispatchEvent(new Event('input')); return true;")
+        .await;
+    h.wait_until("the chunk asked for while writing", || async {
+        h.requests.matching(CHUNK).len() == 1
+    })
+    .await;
     send_all(&h, &["A **bold** plan".to_string()]).await;
     h.wait_for_count(&root, ".lc-md strong", 1).await;
     assert_eq!(h.requests.matching(CHUNK).len(), 1);

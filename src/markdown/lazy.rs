@@ -49,6 +49,20 @@ pub async fn load() -> Option<&'static Api> {
     Some(&API)
 }
 
+/// Starts fetching the renderer's chunk, once, without waiting for it: the
+/// composer calls it when the visitor starts writing, so the chunk arrives
+/// while they write and wait, not after the reply.
+pub fn prefetch() {
+    #[cfg(lyzr_split)]
+    if loaded().is_none() && !split::REQUESTED.with(|r| r.replace(true)) {
+        crate::spawn::spawn(async {
+            if load().await.is_none() {
+                split::REQUESTED.with(|r| r.set(false));
+            }
+        });
+    }
+}
+
 #[cfg(lyzr_split)]
 pub use split::{load, loaded};
 
@@ -60,6 +74,7 @@ mod split {
 
     thread_local! {
         static LOADED: Cell<Option<&'static Api>> = const { Cell::new(None) };
+        pub static REQUESTED: Cell<bool> = const { Cell::new(false) };
     }
 
     pub fn loaded() -> Option<&'static Api> {
