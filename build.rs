@@ -8,8 +8,26 @@ fn main() {
     let source = "style/widget.css";
     println!("cargo:rerun-if-changed={source}");
     let css = fs::read_to_string(source).expect("style/widget.css is readable");
+    split();
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("widget.css");
     fs::write(out, minify_css(&css)).expect("OUT_DIR is writable");
+}
+
+/// Release builds for the browser split the markdown renderer into a wasm
+/// chunk of its own (src/markdown/lazy.rs, cfg `lyzr_split`), which
+/// scripts/post-build.sh cuts out with wasm-split. wasm-split reads the
+/// linker's relocations: `--emit-relocs` for this crate's cdylib only (a
+/// link argument, so no dependency is rebuilt, as RUSTFLAGS would).
+/// `LYZR_CHAT_SPLIT=0` builds one wasm, as before (to compare).
+fn split() {
+    println!("cargo:rustc-check-cfg=cfg(lyzr_split)");
+    println!("cargo:rerun-if-env-changed=LYZR_CHAT_SPLIT");
+    let wasm = env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
+    let off = env::var("LYZR_CHAT_SPLIT").as_deref() == Ok("0");
+    if wasm && env::var("PROFILE").as_deref() == Ok("release") && !off {
+        println!("cargo:rustc-cfg=lyzr_split");
+        println!("cargo:rustc-link-arg-cdylib=--emit-relocs");
+    }
 }
 
 /// Drops comments, turns each run of whitespace into one space, and drops

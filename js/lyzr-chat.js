@@ -609,6 +609,7 @@
       if (launcher) launcher.setAttribute("aria-busy", "true");
       // The words come with the wasm (no English first).
       language = loadLanguage(resolveLocale(config, hostElement));
+      sayOpen();
       // The browser loads a page's localStorage on its first use, which the
       // mount would wait for: done while the wasm downloads, in a task of
       // its own (nothing is read or written; not at all with
@@ -666,6 +667,19 @@
       while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
     }
 
+    // The loader's launcher says "Open chat" in the visitor's language once
+    // the words are here (until the widget takes it over).
+    function sayOpen() {
+      if (launcher && language) {
+        language.then(function (l) {
+          if (l.strings && typeof l.strings.open_label === "string") {
+            launcher.setAttribute("aria-label", l.strings.open_label);
+            launcher.setAttribute("lang", l.locale);
+          }
+        });
+      }
+    }
+
     // Before the widget takes the launcher over: the stand-in panel.
     function setOpen(open, focus) {
       panelOpen = open;
@@ -697,6 +711,7 @@
       root = drawRoot(shadow, config, mode);
       launcher = drawLauncher(root);
       if (started) launcher.setAttribute("aria-busy", "true");
+      sayOpen();
       if (wantsOpen) setOpen(true);
       launcher.addEventListener("click", function () {
         start();

@@ -38,7 +38,9 @@ rm -rf "$npm_dir/package" && tar -xzf "$tarball" -C "$npm_dir"
 site=target/bench/site
 rm -rf "$site" && mkdir -p "$site/ours" "$site/deepchat"
 cp bench/pages/*.html "$site/"
-cp dist/lyzr-chat.js dist/lyzr-chat-widget.js dist/lyzr-chat-widget_bg.wasm "$site/ours/"
+# The wasm and its chunks (lyzr-chat-widget_markdown.wasm, fetched by the
+# first reply that needs the markdown renderer).
+cp dist/lyzr-chat.js dist/lyzr-chat-widget.js dist/lyzr-chat-widget_*.wasm "$site/ours/"
 cp "$npm_dir/package/dist/deepChat.bundle.js" "$site/deepchat/"
 find "$site" -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm' \) -exec brotli -q 11 -f -k {} +
 

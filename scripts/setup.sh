@@ -6,6 +6,8 @@
 #   rustup target wasm32-unknown-unknown
 #   trunk           (cargo install --locked, pinned below)
 #   wasm-bindgen    (cargo, exactly the version in Cargo.lock)
+#   wasm-split-cli  (cargo install --locked wasm_split_cli_support, pinned
+#                   below; cuts the markdown renderer into its own wasm chunk)
 #   wasm-opt        (binaryen from npm, pinned below; Debian's is too old)
 #   terser          (npm, pinned below; minifies the JS of release builds)
 #   chromium, chromium-driver, brotli   (Debian packages; only with --browser)
@@ -14,6 +16,7 @@ set -euo pipefail
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
 TERSER_VERSION=5.51.4
+WASM_SPLIT_VERSION=0.2.4
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${LYZR_TOOLS_DIR:-$HOME/.cache/lyzr-chat-tools}
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/binaryen/node_modules/.bin:$PATH"
@@ -68,6 +71,14 @@ TOML
   rm -rf "$scratch"
 }
 
+ensure_wasm_split() {
+  # The binary has no --version: cargo's list of installed packages says it.
+  if command -v wasm-split-cli >/dev/null &&
+     grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:" <<<"$(cargo install --list)"; then return; fi
+  log "installing wasm_split_cli_support $WASM_SPLIT_VERSION (wasm-split-cli; a few minutes, once)"
+  cargo install --locked wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" --features build-binary
+}
+
 ensure_wasm_opt() {
   if wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then return; fi
   log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm into $TOOLS_DIR"
@@ -119,6 +130,7 @@ setup_all() {
   ensure_terser
   ensure_trunk
   ensure_wasm_bindgen
+  ensure_wasm_split
   # The test command's extras: a browser, and redis for the proxy's replica test.
   if [ "${1:-}" = "--browser" ]; then ensure_browser; ensure_redis; fi
   (cd "$ROOT" && cargo fetch --locked >/dev/null)

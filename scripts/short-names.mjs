@@ -15,7 +15,7 @@
 // holding lyzr-chat-widget_bg.wasm and the glue before terser). Run by
 // scripts/post-build.sh in release builds; fails loudly when the glue does
 // not look as expected, rather than shipping files that do not fit.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 const strip = process.argv[2] === "--strip";
 const dir = process.argv[strip ? 3 : 2];
@@ -84,16 +84,23 @@ function* shortNames() {
 }
 
 if (wasm.readUInt32LE(0) !== 0x6d736100) throw new Error(`short-names: ${wasmPath} is not wasm`);
-const sections = [];
-let pos = 8;
-while (pos < wasm.length) {
-  const id = wasm[pos];
-  const [size, body] = readU32(wasm, pos + 1);
-  sections.push({ id, start: pos, body, end: body + size });
-  pos = body + size;
+function wasmSections(bytes) {
+  const sections = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos];
+    const [size, body] = readU32(bytes, pos + 1);
+    sections.push({ id, start: pos, body, end: body + size });
+    pos = body + size;
+  }
+  return sections;
 }
+const sections = wasmSections(wasm);
 
 const importModule = "./lyzr-chat-widget_bg.js";
+// The loaders of the wasm's chunks, in the glue since scripts/split.mjs.
+const splitModule = "./__wasm_split.js";
+const moduleNames = new Map([[importModule, "a"], [splitModule, "b"]]);
 const renames = new Map(); // old import/export name -> new
 const names = shortNames();
 const out = [wasm.subarray(0, 8)];
@@ -103,9 +110,16 @@ let imports = 0, exports = 0;
 // marker).
 if (strip) {
   const toolSections = new Set(["producers", "target_features", "__wasm_split_unstable"]);
-  const kept = sections.filter((s) => !(s.id === 0 && toolSections.has(readName(wasm, s.body)[0])));
-  writeFileSync(wasmPath, Buffer.concat([wasm.subarray(0, 8), ...kept.map((s) => wasm.subarray(s.start, s.end))]));
-  console.log(`short-names: ${sections.length - kept.length} tool sections dropped`);
+  const chunks = readdirSync(dir).filter((f) => /^lyzr-chat-widget_\w+\.wasm$/.test(f) && f !== "lyzr-chat-widget_bg.wasm");
+  let dropped = 0;
+  for (const path of [wasmPath, ...chunks.map((f) => `${dir}/${f}`)]) {
+    const bytes = readFileSync(path);
+    const all = wasmSections(bytes);
+    const kept = all.filter((s) => !(s.id === 0 && toolSections.has(readName(bytes, s.body)[0])));
+    dropped += all.length - kept.length;
+    writeFileSync(path, Buffer.concat([bytes.subarray(0, 8), ...kept.map((s) => bytes.subarray(s.start, s.end))]));
+  }
+  console.log(`short-names: ${dropped} tool sections dropped`);
   process.exit(0);
 }
 
@@ -145,9 +159,9 @@ for (const s of sections) {
       [field, at] = readName(wasm, at);
       const descStart = at;
       at = skipImportDesc(wasm, at);
-      if (module !== importModule) throw new Error(`short-names: import from unexpected module ${module}`);
+      if (!moduleNames.has(module)) throw new Error(`short-names: import from unexpected module ${module}`);
       if (!renames.has(field)) renames.set(field, names.next().value);
-      parts.push(name("a"), name(renames.get(field)), wasm.subarray(descStart, at));
+      parts.push(name(moduleNames.get(module)), name(renames.get(field)), wasm.subarray(descStart, at));
       imports++;
     } else {
       let field;
@@ -175,10 +189,15 @@ for (const s of sections) {
   out.push(Buffer.from([s.id]), u32(body.length), body);
 }
 
-// The glue: the import object's module key, its keys, the export reads.
-const moduleKey = JSON.stringify(importModule) + ":";
-if (glue.split(moduleKey).length !== 2) throw new Error("short-names: the glue's import module key is not there exactly once");
-glue = glue.replace(moduleKey, '"a":');
+// The glue: the import object's module keys, its keys, the export reads.
+for (const [module, short] of moduleNames) {
+  const moduleKey = JSON.stringify(module) + ":";
+  const count = glue.split(moduleKey).length - 1;
+  if (count > 1 || (count === 0 && module === importModule)) {
+    throw new Error(`short-names: the glue's import module key ${module} is not there exactly once`);
+  }
+  glue = glue.replace(moduleKey, `"${short}":`);
+}
 const escape = (s) => s.replace(/[$]/g, "\\$");
 for (const [old, short] of renames) {
   // An import is a key of the import object, `name: function`.

@@ -119,6 +119,14 @@ async fn strict_csp_page_loads_and_chats_with_no_violation() {
     .await;
     let answer = h.texts(&root, ".lc-agent .lc-text").await.pop().unwrap();
     assert!(answer.contains("hello under CSP"), "{answer}");
+    // A markdown reply: the renderer's wasm chunk is fetched and compiled
+    // under the same policy (connect-src, 'wasm-unsafe-eval').
+    h.type_and_send(&root, "/echo **bold** under CSP").await;
+    h.wait_for_count(&root, ".lc-agent .lc-md strong", 1).await;
+    assert_eq!(
+        h.requests.matching("/lyzr-chat-widget_markdown.wasm").len(),
+        1
+    );
     // The page really was served with the strict policy.
     let policy = h
         .client

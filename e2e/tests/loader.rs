@@ -724,3 +724,34 @@ async fn an_inline_widget_has_its_stand_in_in_its_container() {
     assert_eq!(h.js("return window.__uncaught").await, json!([]));
     h.finish().await;
 }
+
+/// The loader's launcher and stand-in panel speak the visitor's language
+/// once its words are here, while the wasm is still on its way.
+#[tokio::test]
+async fn the_stand_in_speaks_the_visitors_language_before_the_wasm() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/stand-in-fr.html").await;
+    let (root, launcher) = loader_launcher(&h).await;
+    // Reaching for the launcher starts the load (the wasm is held).
+    launcher.click().await.expect("click the loader's launcher");
+    h.wait_until("the French words", || async {
+        launcher.attr("aria-label").await.ok().flatten().as_deref() == Some("Ouvrir la discussion")
+    })
+    .await;
+    assert_eq!(h.texts(&root, ".lc-stand h2").await, ["Discussion"]);
+    let input = h
+        .wait_for_count(&root, ".lc-stand textarea", 1)
+        .await
+        .remove(0);
+    assert_eq!(
+        input.attr("placeholder").await.unwrap().as_deref(),
+        Some("Écrivez un message…")
+    );
+    assert!(!h.has(&root, ".lc-root").await, "before the wasm");
+    h.release_wasm();
+    h.wait_until("the stand-in to go", || async {
+        !h.has(&root, ".lc-loader").await
+    })
+    .await;
+    h.finish().await;
+}

@@ -406,3 +406,84 @@ async fn pathological_replies_render_in_bounded_time() {
     assert!(depth.as_u64().unwrap() <= 30, "{depth}");
     h.finish().await;
 }
+
+/// The renderer of agent replies is a wasm chunk of its own in release builds
+/// (src/markdown/lazy.rs, README "Size"): loading the widget, opening it and
+/// its plain welcome ask nothing of it; the first reply that needs it
+/// fetches it, once, and is rendered.
+#[tokio::test]
+async fn the_renderer_chunk_is_fetched_when_the_visitor_starts_writing() {
+    const CHUNK: &str = "/lyzr-chat-widget_markdown.wasm";
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = open_page(&h).await;
+    // The welcome, plain text, is drawn as the renderer would: a paragraph.
+    h.wait_for_count(&root, ".lc-agent .lc-md > p", 1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        h.requests.matching(CHUNK).len(),
+        0,
+        "fetched before a reply needed it"
+    );
+    // The visitor starts writing: the renderer comes while they write.
+    h.js("const i = document.querySelector('[data-lyzr-chat]').shadowRoot.querySelector('.lc-input');\
+          i.value = 'A'; i.dispatchEvent(new Event('input')); return true;")
+        .await;
+    h.wait_until("the chunk asked for while writing", || async {
+        h.requests.matching(CHUNK).len() == 1
+    })
+    .await;
+    send_all(&h, &["A **bold** plan".to_string()]).await;
+    h.wait_for_count(&root, ".lc-md strong", 1).await;
+    assert_eq!(h.requests.matching(CHUNK).len(), 1);
+    send_all(&h, &["Then *more*".to_string()]).await;
+    h.wait_for_count(&root, ".lc-md em", 1).await;
+    assert_eq!(h.requests.matching(CHUNK).len(), 1, "fetched once");
+    h.finish().await;
+}
+
+/// A renderer chunk changed after the build (its sha384 is in the glue,
+/// which the loader pins) is refused: the reply stays plain text, and the
+/// console says which file could not be loaded. The change keeps it a valid
+/// wasm module (a custom section added at its end), which would work if it
+/// were not checked.
+#[tokio::test]
+async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
+    let dist = lyzr_chat_e2e::dist_copy("tampered-chunk");
+    let path = dist.join("lyzr-chat-widget_markdown.wasm");
+    let mut bytes = std::fs::read(&path).expect("read the built chunk");
+    // Section 0 (custom) of 5 bytes: the name "evil", 4 bytes long.
+    bytes.extend_from_slice(b"\x00\x05\x04evil");
+    std::fs::write(&path, bytes).expect("write the tampered chunk");
+    let h = Harness::start_serving(DEMO_API_KEY, dist).await;
+    open_page(&h).await;
+    h.js(r#"
+        window.__errors = [];
+        const error = console.error;
+        console.error = (...args) => { window.__errors.push(args.join(" ")); error(...args); };
+        return true;
+    "#)
+        .await;
+    send_all(&h, &["A **bold** plan".to_string()]).await;
+    h.wait_until("the chunk's load error", || async {
+        h.js("return window.__errors.join('\\n')")
+            .await
+            .as_str()
+            .is_some_and(|log| log.contains("could not load lyzr-chat-widget_markdown.wasm"))
+    })
+    .await;
+    let shown = h
+        .js(r#"
+            const root = document.querySelector("[data-lyzr-chat]").shadowRoot;
+            const replies = root.querySelectorAll(".lc-agent .lc-md");
+            const last = replies[replies.length - 1];
+            return [last.textContent, last.querySelectorAll("*").length];
+        "#)
+        .await;
+    assert_eq!(shown, json!(["A **bold** plan", 0]));
+    // Asked for (a failed load is tried again by the next reply drawn).
+    assert!(!h
+        .requests
+        .matching("/lyzr-chat-widget_markdown.wasm")
+        .is_empty());
+    h.finish().await;
+}

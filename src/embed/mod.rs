@@ -76,6 +76,9 @@ impl ChatHandle {
         if self.gone("send") {
             return;
         }
+        // (Sent from the page or the stand-in panel: not typed in the
+        // composer, which asks for the renderer as the visitor writes.)
+        crate::markdown::lazy::prefetch();
         self.state.send(text);
     }
 

@@ -70,6 +70,7 @@ impl StandIn {
             // A draft saved by an earlier page is replaced: the visitor did
             // not see it, and wrote this.
             state.set_draft(text.clone());
+            crate::markdown::lazy::prefetch();
         }
         if let Ok(Some(composer)) = shadow.query_selector(".lc-root .lc-input") {
             let composer: web_sys::HtmlTextAreaElement = composer.unchecked_into();

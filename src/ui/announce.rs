@@ -42,7 +42,14 @@ pub fn announcer(state: ChatState) -> impl IntoView {
         let said = match &before {
             // Only a new answer: not the same one again as it is marked read.
             Some((answered, _)) if *answered != now.0 => {
-                untrack(|| state.message(now.0)).map(|m| spoken(&m.text, &policy))
+                untrack(|| state.message(now.0)).map(|m| {
+                    // The renderer has drawn the answer, so it is there (a
+                    // chunk that failed to load: the text as it came).
+                    match crate::markdown::lazy::loaded() {
+                        Some(api) => (api.spoken)(&m.text, &policy),
+                        None => m.text,
+                    }
+                })
             }
             Some((_, shown)) if *shown != now.1 => now.1.clone().map(|(text, _)| text),
             _ => None,

@@ -55,7 +55,11 @@ pub fn composer(state: ChatState, placeholder: String, attachments: Attachments)
                 aria-label=placeholder
                 enterkeyhint="send"
                 prop:value=move || state.draft.get()
-                on:input=move |ev| state.set_draft(event_target_value(&ev))
+                on:input=move |ev| {
+                    // The reply's renderer comes while the visitor writes.
+                    crate::markdown::lazy::prefetch();
+                    state.set_draft(event_target_value(&ev))
+                }
                 on:keydown=on_key
             ></textarea>
             {show(move || state.busy.get(), move || view! { class="lc",

@@ -6,7 +6,7 @@
 //! (an HTML string parsed in a `<template>`), which a page requiring Trusted
 //! Types refuses.
 
-mod announce;
+pub(crate) mod announce;
 pub mod attachments;
 mod composer;
 pub mod i18n;

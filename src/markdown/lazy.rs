@@ -1,0 +1,96 @@
+//! The renderer as a wasm chunk of its own. In release builds for the
+//! browser (cfg `lyzr_split`, set by build.rs) pulldown-cmark, the tree
+//! builder and the DOM layer are cut out of the main wasm by wasm-split
+//! (scripts/post-build.sh) and fetched, with their sha384 checked by the
+//! loader, the first time a reply is drawn: a visitor who never gets one
+//! never downloads them. The rest of the widget reaches them only through
+//! [`Api`]'s function pointers, which the split function hands out: a direct
+//! call would pull their code back into the main wasm. Elsewhere (tests,
+//! debug builds) the renderer is simply there: [`loaded`] is never `None`.
+
+use super::policy::RenderPolicy;
+use crate::ui::i18n::Words;
+use web_sys::{Element, Event};
+
+/// A renderer owning its element: each call shows the reply's text so far.
+pub type Render = Box<dyn FnMut(&str)>;
+
+/// What the chunk provides.
+pub struct Api {
+    /// A renderer owning `root`.
+    pub renderer: fn(Element, RenderPolicy, Words) -> Render,
+    /// The delegated click handler of a rendered reply (Copy, Load image).
+    pub on_click: fn(&Event, &Words),
+    /// An answer's words as a screen reader should hear them.
+    pub spoken: fn(&str, &RenderPolicy) -> String,
+}
+
+static API: Api = Api {
+    renderer: |root, policy, words| {
+        let mut renderer = super::dom::DomRenderer::with_words(root, policy, words);
+        Box::new(move |text| renderer.update(text))
+    },
+    on_click: super::dom::on_click,
+    spoken: crate::ui::announce::spoken,
+};
+
+/// The renderer when it is there (always, but in split builds before its
+/// chunk has arrived).
+#[cfg(not(lyzr_split))]
+pub fn loaded() -> Option<&'static Api> {
+    Some(&API)
+}
+
+/// Fetches the renderer's chunk (once; a failed fetch is tried again on the
+/// next call) and returns the renderer, or `None` when the chunk could not
+/// be loaded (the loader has said why in the console).
+#[cfg(not(lyzr_split))]
+pub async fn load() -> Option<&'static Api> {
+    Some(&API)
+}
+
+/// Starts fetching the renderer's chunk, once, without waiting for it: the
+/// composer calls it when the visitor starts writing, so the chunk arrives
+/// while they write and wait, not after the reply.
+pub fn prefetch() {
+    #[cfg(lyzr_split)]
+    if loaded().is_none() && !split::REQUESTED.with(|r| r.replace(true)) {
+        crate::spawn::spawn(async {
+            if load().await.is_none() {
+                split::REQUESTED.with(|r| r.set(false));
+            }
+        });
+    }
+}
+
+#[cfg(lyzr_split)]
+pub use split::{load, loaded};
+
+#[cfg(lyzr_split)]
+mod split {
+    use super::{Api, API};
+    use leptos::wasm_split::SplitLoaderError;
+    use std::cell::Cell;
+
+    thread_local! {
+        static LOADED: Cell<Option<&'static Api>> = const { Cell::new(None) };
+        pub static REQUESTED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn loaded() -> Option<&'static Api> {
+        LOADED.with(Cell::get)
+    }
+
+    pub async fn load() -> Option<&'static Api> {
+        let api = chunk().await.ok()?;
+        LOADED.with(|l| l.set(Some(api)));
+        Some(api)
+    }
+
+    /// The split point: this function and all that only it reaches go to
+    /// the chunk `markdown`.
+    #[leptos::wasm_split::wasm_split(markdown, wasm_split_path = ::leptos::wasm_split, fallible)]
+    fn chunk() -> Result<&'static Api, SplitLoaderError> {
+        Ok(&API)
+    }
+}
