@@ -175,6 +175,9 @@ pub struct Chat {
     last: Cell<Option<(u64, u64)>>,
     /// An activity channel opened while the visitor types, for the next send.
     warm: RefCell<Option<Warm>>,
+    /// The last send was the composer's text (the view's note: what is
+    /// typed after it meanwhile is the next message).
+    pub composed: Cell<bool>,
     notify: RefCell<Rc<dyn Fn(Change)>>,
 }
 
@@ -198,6 +201,7 @@ impl Chat {
             runs: Cell::new(0),
             last: Cell::new(None),
             warm: RefCell::new(None),
+            composed: Cell::new(false),
             notify: RefCell::new(Rc::new(|_| {})),
         })
     }

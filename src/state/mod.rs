@@ -40,8 +40,6 @@ struct Inner {
     grown: Vec<u64>,
     /// The animation frame that shows them is requested.
     frame: bool,
-    /// The last send was the composer's text.
-    composed: bool,
     /// The session was made by this page: the server has nothing of it.
     fresh: bool,
     _watch: Option<storage::Watch>,
@@ -155,7 +153,6 @@ impl ChatState {
                 save_timer: None,
                 grown: Vec::new(),
                 frame: false,
-                composed: false,
                 fresh,
                 _watch: None,
                 _page_listeners: Vec::new(),
@@ -248,10 +245,10 @@ impl ChatState {
                 // next message) stays; else (a retry, a send by the host
                 // page) the composer is cleared only if it holds that text.
                 // Changed in any other way, it stays as it is.
-                let composed = self.swap_composed(false);
-                let rest = self.draft.with_untracked(|d| match d.strip_prefix(&text) {
-                    Some(rest) if composed => Some(rest.trim_start().to_string()),
-                    _ => (*d == text).then(String::new),
+                let composed = self.chat().composed.replace(false);
+                let rest = self.draft.with_untracked(|d| {
+                    let rest = d.strip_prefix(&text)?.trim_start();
+                    (composed || rest.is_empty()).then(|| rest.to_string())
                 });
                 if let Some(rest) = rest {
                     self.set_draft(rest);
@@ -485,22 +482,15 @@ impl ChatState {
         self.draft.set(text);
     }
 
-    /// Sets whether the last send was the composer's text; returns what
-    /// it was.
-    fn swap_composed(&self, to: bool) -> bool {
-        self.inner
-            .try_update_value(|i| std::mem::replace(&mut i.composed, to))
-            .unwrap_or(false)
-    }
-
     /// Sends `text` as the visitor's next message, with the attached
     /// files (uploaded first).
     pub fn send(&self, text: String) {
         // Typed in the composer: what is typed after it, while it is on
         // its way, is the next message.
-        self.swap_composed(self.draft.with_untracked(|d| *d == text));
+        let chat = self.chat();
+        chat.composed.set(self.draft.with_untracked(|d| *d == text));
         if self.attachments.is_empty() {
-            self.chat().send(text, Vec::new());
+            chat.send(text, Vec::new());
         } else {
             self.send_with_attachments(text);
         }
