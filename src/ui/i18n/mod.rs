@@ -408,23 +408,34 @@ fn times(locale: &str, ms: u64) -> (String, String) {
     let today = date.get_full_year() == now.get_full_year()
         && date.get_month() == now.get_month()
         && date.get_date() == now.get_date();
-    let format = |fields: &[(&str, &str)]| -> String {
-        Intl::DateTimeFormat::new(&locales(locale), &options(fields))
-            .format()
+    // A formatter is made once per language and style: making one costs
+    // far more than formatting (two per message, on the send's task).
+    const STYLES: [&[(&str, &str)]; 3] = [
+        &[("timeStyle", "short")],
+        &[("dateStyle", "medium"), ("timeStyle", "short")],
+        &[("dateStyle", "full"), ("timeStyle", "long")],
+    ];
+    thread_local! {
+        static FORMATS: std::cell::RefCell<Vec<(String, usize, js_sys::Function)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let format = |style: usize| -> String {
+        let format = FORMATS.with(|made| {
+            let mut made = made.borrow_mut();
+            if let Some((_, _, f)) = made.iter().find(|(l, s, _)| l == locale && *s == style) {
+                return f.clone();
+            }
+            let f = Intl::DateTimeFormat::new(&locales(locale), &options(STYLES[style])).format();
+            made.push((locale.to_string(), style, f.clone()));
+            f
+        });
+        format
             .call1(&wasm_bindgen::JsValue::UNDEFINED, &date)
             .ok()
             .and_then(|v| v.as_string())
             .unwrap_or_default()
     };
-    let short = if today {
-        format(&[("timeStyle", "short")])
-    } else {
-        format(&[("dateStyle", "medium"), ("timeStyle", "short")])
-    };
-    (
-        short,
-        format(&[("dateStyle", "full"), ("timeStyle", "long")]),
-    )
+    (format(if today { 0 } else { 1 }), format(2))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
