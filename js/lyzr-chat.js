@@ -105,8 +105,13 @@
     ".lc-loader button:focus-visible{outline-offset:-5px}" +
     ".lc-loader svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
     ".lc-launcher[aria-busy=true] svg{opacity:.6}" +
-    // The stand-in panel: the widget's panel, header and composer, same
-    // sizes (style/widget.css), so nothing moves when the widget takes over.
+    ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher{right:auto;left:var(--lc-offset-x)}" +
+    ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}";
+
+  // The stand-in panel (a sheet of its own, parsed only when it is drawn):
+  // the widget's panel, header and composer, same sizes (style/widget.css),
+  // so nothing moves when the widget takes over.
+  var STAND_CSS =
     ".lc-stand{position:fixed;right:var(--lc-offset-x);bottom:calc(var(--lc-offset-y) + 72px);" +
     "z-index:var(--lc-z);width:380px;height:600px;max-width:calc(100vw - var(--lc-offset-x)*2);" +
     "max-height:calc(100vh - var(--lc-offset-y)*2 - 72px);display:flex;flex-direction:column;" +
@@ -140,9 +145,7 @@
     ".lc-inline .lc-stand{position:relative;inset:auto;width:100%;height:100%;max-width:none;max-height:none;" +
     "box-shadow:none}" +
     ".lc-fullpage .lc-stand{inset:0;width:auto;height:auto;max-width:none;max-height:none;border:0;border-radius:0}" +
-    ".lc-pos-bottom-left .lc-launcher,.lc-pos-top-left .lc-launcher,.lc-pos-bottom-left .lc-stand," +
-    ".lc-pos-top-left .lc-stand{right:auto;left:var(--lc-offset-x)}" +
-    ".lc-pos-top-right .lc-launcher,.lc-pos-top-left .lc-launcher{bottom:auto;top:var(--lc-offset-y)}" +
+    ".lc-pos-bottom-left .lc-stand,.lc-pos-top-left .lc-stand{right:auto;left:var(--lc-offset-x)}" +
     ".lc-pos-top-right .lc-stand,.lc-pos-top-left .lc-stand{bottom:auto;top:calc(var(--lc-offset-y) + 72px)}";
 
   // Colour syntax only (hex, a name, rgb/hsl/oklch of plain values): no
@@ -205,6 +208,10 @@
    * the visitor's language file arrives.
    */
   function drawStandIn(root, config, language, send, close) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(STAND_CSS);
+    var shadow = root.getRootNode();
+    shadow.adoptedStyleSheets = shadow.adoptedStyleSheets.concat([sheet]);
     var panel = createElement("div");
     panel.className = "lc-stand";
     panel.setAttribute("role", "dialog");
@@ -712,7 +719,14 @@
       launcher = drawLauncher(root);
       if (started) launcher.setAttribute("aria-busy", "true");
       sayOpen();
-      if (wantsOpen) setOpen(true);
+      if (wantsOpen) {
+        // The panel in a task of its own: the page's task running this
+        // script stays short.
+        panelOpen = true;
+        setTimeout(function () {
+          if (panelOpen && !stand && !real && !destroyed) setOpen(true);
+        });
+      }
       launcher.addEventListener("click", function () {
         start();
         setOpen(!panelOpen, true);
@@ -730,7 +744,11 @@
     } else if (mode === "inline" || mode === "fullpage") {
       // Loading already: the panel is the widget, so its stand-in shows now.
       hostElement.setAttribute("data-mode", mode);
-      stand = drawStandIn(drawRoot(shadow, config, mode), config, language, handle.send, null);
+      setTimeout(function () {
+        if (!real && !destroyed && !failed) {
+          stand = drawStandIn(drawRoot(shadow, config, mode), config, language, handle.send, null);
+        }
+      });
     }
     return handle;
   }
