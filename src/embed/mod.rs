@@ -447,9 +447,9 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
             if !matches!(*slot.borrow(), Mounted::Waiting) {
                 return Ok(()); // destroyed meanwhile
             }
-            // Whatever the loader drew while the wasm loaded goes, but an
-            // open stand-in panel, until the widget's own composer is there
-            // to take its text over.
+            // Whatever the loader drew while the wasm loaded goes, but the
+            // root holding its stand-in panel (open or closed), until the
+            // widget has taken its text over (`StandIn::hand_over`).
             let stand_in = stand_in::StandIn::find(&shadow);
             let mut child = shadow.first_child();
             while let Some(node) = child {

@@ -47,6 +47,9 @@ impl StandIn {
     /// an IME composition it waits for the composition's end: the text is
     /// not final before.
     pub fn hand_over(&self, shadow: web_sys::ShadowRoot, state: ChatState) {
+        if !self.root.is_connected() {
+            return; // handed over already: its text is no longer the draft
+        }
         if self.input.has_attribute("data-composing") {
             let input = self.input.clone();
             let again = Closure::once_into_js(move || {

@@ -2,8 +2,8 @@
 //! browser (cfg `lyzr_split`, set by build.rs) pulldown-cmark, the tree
 //! builder and the DOM layer are cut out of the main wasm by wasm-split
 //! (scripts/post-build.sh) and fetched, with their sha384 checked by the
-//! loader, the first time a reply is drawn: a visitor who never gets one
-//! never downloads them. The rest of the widget reaches them only through
+//! loader, when the visitor starts writing ([`prefetch`]) or a reply needs
+//! them: a visitor who never writes never downloads them. The rest of the widget reaches them only through
 //! [`Api`]'s function pointers, which the split function hands out: a direct
 //! call would pull their code back into the main wasm. Elsewhere (tests,
 //! debug builds) the renderer is simply there: [`loaded`] is never `None`.
