@@ -463,15 +463,6 @@ async fn the_modules_mount_in_export_mounts_into_a_host_of_the_page() {
     h.finish().await;
 }
 
-/// Presses `key` (a WebDriver key code) wherever the focus is.
-async fn press(h: &Harness, key: char) {
-    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    h.client.perform_actions(keys).await.expect("press a key");
-}
-
 /// `[value, selectionStart, whether it has the focus]` of the textarea
 /// matching `css` in the widget's shadow root.
 async fn textarea_state(h: &Harness, css: &str) -> serde_json::Value {
@@ -539,7 +530,7 @@ async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
     );
     // The next keystroke (to whatever has the focus, as a visitor's) lands
     // in the widget's composer, at the caret.
-    press(&h, 'X').await;
+    h.press(&['X']).await;
     assert_eq!(h.composer_text(&root).await, "still writXing");
     // The queued message was sent by the widget and answered.
     h.wait_until("the answer to the stand-in's message", || async {
@@ -596,7 +587,7 @@ async fn a_stand_in_closed_before_the_wasm_keeps_its_text_as_the_draft() {
                    return a.tagName + (a.closest('.lc-stand-head') ? ' head' : '');";
     let mut seen = Vec::new();
     for _ in 0..3 {
-        press(&h, '\u{E004}').await;
+        h.press(&['\u{E004}']).await;
         seen.push(h.js(focused).await);
     }
     assert_eq!(
