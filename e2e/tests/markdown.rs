@@ -256,14 +256,19 @@ async fn rich_reply_screenshot() {
     h.finish().await;
 }
 
+/// A reply taller than the panel: a numbered list of 40 lines.
+fn forty_numbered_lines() -> String {
+    (1..=40)
+        .map(|i| format!("{i}. line {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[tokio::test]
 async fn scrolled_up_visitor_keeps_position_and_can_jump_to_latest() {
     let h = Harness::start(DEMO_API_KEY).await;
     let root = open_page(&h).await;
-    let long = (1..=40)
-        .map(|i| format!("{i}. line {i}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let long = forty_numbered_lines();
     send_all(&h, &[long.clone(), long.clone()]).await;
     let at_bottom = r#"
         const list = document.querySelector("[data-lyzr-chat]").shadowRoot.querySelector(".lc-messages");
@@ -318,10 +323,7 @@ async fn scrolled_up_visitor_keeps_position_and_can_jump_to_latest() {
 async fn closing_and_reopening_is_not_news_to_a_scrolled_up_visitor() {
     let h = Harness::start(DEMO_API_KEY).await;
     let root = open_page(&h).await;
-    let long = (1..=40)
-        .map(|i| format!("{i}. line {i}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let long = forty_numbered_lines();
     send_all(&h, &[long.clone(), long]).await;
     let list =
         r#"document.querySelector("[data-lyzr-chat]").shadowRoot.querySelector(".lc-messages")"#;
