@@ -141,3 +141,91 @@ async fn wrong_key_shows_the_reason_and_keeps_the_text() {
     assert_eq!(h.stats.message_posts(), 2);
     h.finish().await;
 }
+
+/// A very long message of the visitor's (src/ui/messages.rs, `plain_text`):
+/// shown in pieces that together hold exactly the text as typed (line
+/// breaks and empty lines included), of which the browser lays out only
+/// those near the view, in a bubble of the whole width, the list at its
+/// bottom.
+#[tokio::test]
+async fn a_very_long_message_shows_whole_in_pieces_laid_out_near_the_view() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    let root = h.open_widget().await;
+    let body: String = (1..=40)
+        .map(|i| {
+            format!(
+                "Paragraph {i}, caf\u{e9}: {}\nand its second line.",
+                "some words that fill it ".repeat(10)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    // The answer comes a second later, then quickly.
+    let text = format!("/fault latency=1000 drip=1 -- {body}");
+    assert!(text.len() > 8000);
+    h.type_and_send(&root, &text).await;
+    h.wait_for_count(&root, ".lc-user .lc-piece", 1).await;
+    // What a piece shows as laid out (nothing when it is skipped).
+    const PIECES: &str = "const root = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+         const list = root.querySelector('.lc-messages');\
+         const p = root.querySelector('.lc-user .lc-text');\
+         const pieces = [...p.children];\
+         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));\
+         const shown = (el) => el.innerText.length === el.textContent.length;";
+    let seen = h
+        .js(&format!(
+            "{PIECES}\
+             return [pieces.length, pieces.every((s) => s.className === 'lc-piece'),\
+                     pieces.map((s) => s.textContent).join('\\n'),\
+                     p.closest('.lc-msg').classList.contains('lc-wide'),\
+                     list.scrollHeight - list.scrollTop - list.clientHeight <= 24,\
+                     shown(pieces[pieces.length - 1]), pieces[0].innerText.length];"
+        ))
+        .await;
+    assert!(seen[0].as_u64().unwrap() > 3, "in pieces: {}", seen[0]);
+    assert_eq!(seen[1], true);
+    assert_eq!(
+        seen[2].as_str(),
+        Some(text.as_str()),
+        "nothing lost or added"
+    );
+    assert_eq!(seen[3], true, "a bubble of the whole width");
+    assert_eq!(seen[4], true, "the list followed to its bottom");
+    assert_eq!(seen[5], true, "the end of the message is laid out");
+    assert_eq!(seen[6], 0, "its start, far out of view, is not");
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 2)
+        .await;
+    let first = h
+        .js(&format!(
+            "{PIECES}\
+             pieces[0].scrollIntoView();\
+             await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));\
+             return shown(pieces[0]) && pieces[0].innerText.startsWith('/fault');"
+        ))
+        .await;
+    assert_eq!(first, true, "scrolled to, the start is laid out");
+    h.screenshot("long-message-top").await;
+    // All laid out, the pieces read as the one text would: the end of a
+    // piece stands for the line break cut there.
+    let all = h
+        .js(&format!(
+            "{PIECES}\
+             pieces.forEach((s) => s.style.contentVisibility = 'visible');\
+             return p.innerText;"
+        ))
+        .await;
+    assert_eq!(all.as_str(), Some(text.as_str()), "shown as typed");
+    // A short message stays one text, as before.
+    h.type_and_send(&root, "short\n\none").await;
+    h.wait_for_count(&root, ".lc-agent:not(.lc-pending):not(.lc-streaming)", 3)
+        .await;
+    assert_eq!(
+        h.js(
+            "return document.querySelector('[data-lyzr-chat]').shadowRoot\
+              .querySelectorAll('.lc-user .lc-text')[1].childNodes.length"
+        )
+        .await,
+        1
+    );
+    h.finish().await;
+}

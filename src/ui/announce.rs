@@ -37,29 +37,47 @@ pub fn announcer(state: ChatState) -> impl IntoView {
     let policy = use_context::<RenderPolicy>().unwrap_or_default();
     // What was said last: (the answer's id, the banner).
     let mut before: Option<(u64, Option<(String, bool)>)> = None;
+    let say = move |text: String| {
+        let Some(el) = region.try_get_untracked().flatten() else {
+            return;
+        };
+        if state.open.try_get_untracked() == Some(true) && !text.is_empty() {
+            // The same words again are a new announcement: make them differ.
+            let same = el.text_content().as_deref() == Some(text.as_str());
+            el.set_text_content(Some(&if same { text + "\u{a0}" } else { text }));
+        }
+    };
     super::effect(move || {
         let now = (state.answered.get(), banner());
-        let said = match &before {
+        match &before {
             // Only a new answer: not the same one again as it is marked read.
             Some((answered, _)) if *answered != now.0 => {
-                untrack(|| state.message(now.0)).map(|m| {
-                    // The renderer has drawn the answer, so it is there (a
-                    // chunk that failed to load: the text as it came).
-                    match crate::markdown::lazy::loaded() {
-                        Some(api) => (api.spoken)(&m.text, &policy),
-                        None => m.text,
-                    }
-                })
+                // Its words are found, and laid out in the region, after the
+                // frame that shows the finished answer: a long answer's
+                // (tens of KB) would make that frame a long one.
+                let (id, policy) = (now.0, policy.clone());
+                request_animation_frame(move || {
+                    set_timeout(
+                        move || {
+                            let Some(m) = state.message(id) else { return };
+                            // The renderer has drawn the answer, so it is
+                            // there (a chunk that failed to load: the text
+                            // as it came).
+                            say(match crate::markdown::lazy::loaded() {
+                                Some(api) => (api.spoken)(&m.text, &policy),
+                                None => m.text,
+                            });
+                        },
+                        std::time::Duration::ZERO,
+                    )
+                });
             }
-            Some((_, shown)) if *shown != now.1 => now.1.clone().map(|(text, _)| text),
-            _ => None,
-        };
-        if let (Some(text), Some(el)) = (said, region.get_untracked()) {
-            if state.open.get_untracked() && !text.is_empty() {
-                // The same words again are a new announcement: make them differ.
-                let same = el.text_content().as_deref() == Some(text.as_str());
-                el.set_text_content(Some(&if same { text + "\u{a0}" } else { text }));
+            Some((_, shown)) if *shown != now.1 => {
+                if let Some((text, _)) = now.1.clone() {
+                    say(text);
+                }
             }
+            _ => {}
         }
         before = Some(now);
     });

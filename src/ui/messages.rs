@@ -14,6 +14,13 @@ const PAGE: usize = 40;
 /// Replies longer than this (bytes) fill a bubble's whole width.
 const WIDE_BYTES: usize = 200;
 
+/// A visitor's text longer than this (bytes) is shown in pieces (see
+/// [`plain_text`]), in a bubble of the whole width.
+const PIECES_FROM: usize = 4000;
+
+/// The least bytes of a piece.
+const PIECE_BYTES: usize = 1500;
+
 /// The scrolling list of bubbles. Follows the newest content while the
 /// visitor is at the bottom; once they scroll up it stays put and offers a
 /// "Jump to latest" button when more arrives.
@@ -291,8 +298,14 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     };
     // A reply longer than a line or two is as wide as a bubble gets anyway:
     // saying so (`lc-wide`, a set width) spares the browser measuring the
-    // whole growing text for the bubble's width on every streamed frame.
-    let wide = Memo::new(move |_| role == Role::Agent && text.with(|t| t.len() > WIDE_BYTES));
+    // whole growing text for the bubble's width on every streamed frame. A
+    // visitor's text in pieces too: the pieces not laid out have no width.
+    let wide = Memo::new(move |_| {
+        text.with(|t| match role {
+            Role::Agent => t.len() > WIDE_BYTES,
+            Role::User => t.len() > PIECES_FROM,
+        })
+    });
     let class = move || {
         let status_class = match status.get() {
             Status::Pending => "lc-sending",
@@ -475,7 +488,15 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
                     Role::Agent => view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }.into_any(),
-                    Role::User => view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }.into_any(),
+                    Role::User => {
+                        let p: NodeRef<leptos::html::P> = NodeRef::new();
+                        effect(move || {
+                            if let Some(el) = p.get() {
+                                text.with(|t| plain_text(&el, t));
+                            }
+                        });
+                        view! { <p class="lc-text" dir="auto" node_ref=p></p> }.into_any()
+                    }
                 }}
                 {attached}
                 {files}
@@ -484,6 +505,60 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             {problem}
         </li>
     }
+}
+
+/// A visitor's text, as it was typed (never markup). A long one goes in
+/// pieces cut at line breaks, each a block of its own (`lc-piece`) that the
+/// browser lays out only near the view (`content-visibility: auto`): a
+/// 10,000-word question then costs the layout of its visible part, not of
+/// all of it, when it is sent and whenever the list is laid out again. The
+/// pieces show exactly what one block would: a cut drops its line break,
+/// which the end of a block stands for, and an empty line stays at the head
+/// of the next piece.
+fn plain_text(el: &web_sys::Element, text: &str) {
+    el.set_text_content(None);
+    if text.len() <= PIECES_FROM {
+        if !text.is_empty() {
+            el.set_text_content(Some(text));
+        }
+        return;
+    }
+    let Some(document) = el.owner_document() else {
+        return;
+    };
+    for piece in pieces(text) {
+        if let Ok(span) = document.create_element("span") {
+            span.set_class_name("lc-piece");
+            span.set_text_content(Some(piece));
+            let _ = el.append_child(&span);
+        }
+    }
+}
+
+/// `text` cut at line breaks into pieces of at least [`PIECE_BYTES`]
+/// (the last may be shorter; a text without line breaks stays whole), each
+/// cut's line break dropped.
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let now = rest?;
+        // A newline byte is always a character of its own in UTF-8.
+        let cut = now
+            .bytes()
+            .skip(PIECE_BYTES)
+            .position(|b| b == b'\n')
+            .map(|at| at + PIECE_BYTES);
+        match cut {
+            Some(at) => {
+                rest = Some(&now[at + 1..]);
+                Some(&now[..at])
+            }
+            None => {
+                rest = None;
+                Some(now)
+            }
+        }
+    })
 }
 
 /// The banner's text: offline first, else the passing notice.
@@ -496,5 +571,38 @@ pub fn banner(state: ChatState, w: Words) -> impl Fn() -> Option<(String, bool)>
             n.as_ref()
                 .map(|n| (words::notice(&w, n), matches!(n, Notice::HistoryFailed(_))))
         })
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::{pieces, PIECE_BYTES};
+
+    #[test]
+    fn a_long_text_is_cut_at_line_breaks_into_pieces_that_join_back_to_it() {
+        let paragraph = "word ".repeat(70) + "\u{e9}t\u{e9}";
+        for text in [
+            [paragraph.as_str(); 40].join("\n\n"),
+            [paragraph.as_str(); 40].join("\n"),
+            format!("{}\n", [paragraph.as_str(); 9].join("\n\n\n")),
+            "x".repeat(5000),
+            "\n".repeat(5000),
+        ] {
+            let cut: Vec<&str> = pieces(&text).collect();
+            assert_eq!(cut.join("\n"), text, "nothing lost or added");
+            let (last, rest) = cut.split_last().unwrap();
+            assert!(rest.iter().all(|p| p.len() >= PIECE_BYTES), "{cut:?}");
+            assert!(last.len() <= text.len());
+            if text.contains('\n') && text.len() > 2 * PIECE_BYTES {
+                assert!(cut.len() > 1, "cut where it can be");
+            }
+        }
+        assert_eq!(pieces(&"y".repeat(5000)).count(), 1, "no line break: whole");
+        // An empty line at a cut heads the next piece.
+        let text = format!("{}\n\nnext", "z".repeat(PIECE_BYTES));
+        assert_eq!(
+            pieces(&text).collect::<Vec<_>>(),
+            ["z".repeat(PIECE_BYTES).as_str(), "\nnext"]
+        );
     }
 }
