@@ -488,7 +488,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                 {match role {
                     // Agent replies are untrusted: rendered as sanitized markdown.
                     Role::Agent => view! { <div class="lc-text" dir="auto"><Markdown text=text/></div> }.into_any(),
-                    Role::User => {
+                    // A visitor's text never changes: a long one is put in
+                    // pieces once.
+                    Role::User if text.with_untracked(|t| t.len() > PIECES_FROM) => {
                         let p: NodeRef<leptos::html::P> = NodeRef::new();
                         effect(move || {
                             if let Some(el) = p.get() {
@@ -497,6 +499,7 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
                         });
                         view! { <p class="lc-text" dir="auto" node_ref=p></p> }.into_any()
                     }
+                    Role::User => view! { <p class="lc-text" dir="auto">{move || text.get()}</p> }.into_any(),
                 }}
                 {attached}
                 {files}
@@ -507,8 +510,8 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
     }
 }
 
-/// A visitor's text, as it was typed (never markup). A long one goes in
-/// pieces cut at line breaks, each a block of its own (`lc-piece`) that the
+/// A visitor's long text, as it was typed (never markup), in pieces cut at
+/// line breaks, each a block of its own (`lc-piece`) that the
 /// browser lays out only near the view (`content-visibility: auto`): a
 /// 10,000-word question then costs the layout of its visible part, not of
 /// all of it, when it is sent and whenever the list is laid out again. The
@@ -517,12 +520,6 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
 /// of the next piece.
 fn plain_text(el: &web_sys::Element, text: &str) {
     el.set_text_content(None);
-    if text.len() <= PIECES_FROM {
-        if !text.is_empty() {
-            el.set_text_content(Some(text));
-        }
-        return;
-    }
     let Some(document) = el.owner_document() else {
         return;
     };
