@@ -3,8 +3,12 @@
 # Chromium (see the README, "Benchmarks"). Not part of scripts/test.sh:
 # timings on a shared machine are noisy.
 # Usage: bash scripts/bench.sh [--runs N] [--profile normal|throttled|both]
-#          [--only open,idle,stream,long,deep] [--verbose] [--no-build]
+#          [--only open,idle,stream,long,deep] [--verbose] [--cpu-profile DIR] [--no-build]
 #   --no-build  bench dist/ as it is
+#   --cpu-profile DIR  sample the first send of the open-at-load page with
+#               CDP's profiler: each run's .cpuprofile in DIR, and its longest
+#               busy stretch by function on stderr (function names need a build
+#               made with LYZR_CHAT_NAMES=1)
 #   --only      run only these scenarios (while iterating; the README's table has all)
 #   --verbose   print each run's long tasks and wasm load phases
 set -euo pipefail

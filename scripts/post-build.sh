@@ -78,6 +78,9 @@ if [ $release = 1 ]; then
   [ -x "$wasm_opt" ] || wasm_opt=wasm-opt
   "$wasm_opt" --version | grep -q "version 132" || { echo "post-build.sh: wasm-opt version 132 is missing; run bash scripts/setup.sh" >&2; exit 1; }
   passes=(-O1 --merge-similar-functions -Oz --one-caller-inline-max-function-size=20 --low-memory-unused)
+  # LYZR_CHAT_NAMES=1 keeps the functions' names in the wasm (a few hundred
+  # KB more), for CPU profiles (bench.sh --cpu-profile); never shipped.
+  [ "${LYZR_CHAT_NAMES:-0}" = 1 ] && passes+=(-g)
   "$wasm_opt" "$dir/lyzr-chat-widget_bg.wasm" "${passes[@]}" --zero-filled-memory -o "$dir/lyzr-chat-widget_bg.wasm"
   # A chunk's memory is the main wasm's, not zero-filled.
   for chunk in "$dir"/lyzr-chat-widget_*.wasm; do

@@ -10,6 +10,7 @@
 //! throttling and a 150 ms / 1.6 Mbit/s / 750 kbit/s network.
 
 mod cdp;
+mod profile;
 mod report;
 mod scenarios;
 mod site;
@@ -28,11 +29,14 @@ pub struct Args {
     pub only: Vec<String>,
     /// Print each run's long tasks and load phases to stderr (`--verbose`).
     pub verbose: bool,
+    /// Sample the first send of the page open at load with CDP's profiler
+    /// and write each run's profile here (`--cpu-profile DIR`).
+    pub cpu_profile: Option<PathBuf>,
 }
 
 const USAGE: &str =
     "usage: lyzr-chat-bench --site DIR [--runs N] [--profile normal|throttled|both] \
-     [--only open,idle,long,stream,deep] [--verbose] [--out FILE]";
+     [--only open,idle,long,stream,deep] [--verbose] [--cpu-profile DIR] [--out FILE]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -42,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         out: PathBuf::from("target/bench/results.md"),
         only: Vec::new(),
         verbose: false,
+        cpu_profile: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -83,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--verbose" => args.verbose = true,
+            "--cpu-profile" => args.cpu_profile = Some(PathBuf::from(value("--cpu-profile")?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }

@@ -35,7 +35,7 @@ pub async fn run_all(
     let picked = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     if picked("open") {
         let s = driver.session(profile).await;
-        ours_open(&s, base, profile, results).await;
+        ours_open(&s, base, profile, args.cpu_profile.as_deref(), results).await;
         trace(&s, "open", args.verbose).await;
         s.close().await;
     }
@@ -124,7 +124,13 @@ async fn load_open(s: &Session, base: &str, page: &str) -> Value {
     .await
 }
 
-async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Results) {
+async fn ours_open(
+    s: &Session,
+    base: &str,
+    profile: Profile,
+    cpu_profile: Option<&std::path::Path>,
+    results: &mut Results,
+) {
     let v = load_open(s, base, "ours-open.html").await;
     let w = Widget::Ours;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
@@ -143,8 +149,22 @@ async fn ours_open(s: &Session, base: &str, profile: Profile, results: &mut Resu
     );
     heap(s, profile, w, results).await;
 
+    if cpu_profile.is_some() {
+        s.cdp("Profiler.enable", json!({})).await;
+        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+            .await;
+        s.cdp("Profiler.start", json!({})).await;
+    }
     let v = ours_send(s, "hello from the bench", "You said", false).await;
     results.add(profile, Metric::SendToReply, w, num(&v, 0));
+    if let Some(dir) = cpu_profile {
+        let stopped = s.cdp("Profiler.stop", json!({})).await;
+        let name = match profile {
+            Profile::Normal => "open-send-normal",
+            Profile::Throttled => "open-send-throttled",
+        };
+        crate::profile::save(dir, name, &stopped["profile"]);
+    }
 }
 
 async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Results) {
