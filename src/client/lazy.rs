@@ -21,28 +21,33 @@ use std::pin::Pin;
 /// A boxed future that stays on this thread.
 pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// [`super::send_message`]'s signature.
+pub type SendFn = for<'a> fn(
+    &'a Endpoint,
+    &'a ChatRequest,
+    SendOptions,
+    &'a Abort,
+    &'a mut dyn FnMut(Progress),
+) -> LocalFuture<'a, Result<Reply, ClientError>>;
+
+/// [`super::upload_files`]'s signature.
+pub type UploadFn = for<'a> fn(
+    &'a Endpoint,
+    &'a str,
+    &'a [web_sys::File],
+    &'a Abort,
+    u32,
+    Box<dyn Fn(Vec<f64>)>,
+) -> LocalFuture<'a, Result<UploadReply, ClientError>>;
+
 /// What the chunk provides of the client.
 pub struct Api {
     /// [`super::send_message`].
-    pub send: for<'a> fn(
-        &'a Endpoint,
-        &'a ChatRequest,
-        SendOptions,
-        &'a Abort,
-        &'a mut dyn FnMut(Progress),
-    ) -> LocalFuture<'a, Result<Reply, ClientError>>,
+    pub send: SendFn,
     /// [`super::stop_session`].
     pub stop: fn(Endpoint, String) -> LocalFuture<'static, ()>,
     /// [`super::upload_files`].
-    #[allow(clippy::type_complexity)]
-    pub upload: for<'a> fn(
-        &'a Endpoint,
-        &'a str,
-        &'a [web_sys::File],
-        &'a Abort,
-        u32,
-        Box<dyn Fn(Vec<f64>)>,
-    ) -> LocalFuture<'a, Result<UploadReply, ClientError>>,
+    pub upload: UploadFn,
 }
 
 /// The table; in split builds only the split function refers to it.
