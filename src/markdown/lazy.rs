@@ -6,11 +6,13 @@
 //! wasm-split (scripts/post-build.sh) and fetched, with their sha384
 //! checked by the loader, when the visitor starts writing ([`prefetch`]),
 //! a message is sent or a reply needs them: a visitor who never writes
-//! never downloads them. This module holds the one split point; the
-//! client's table reaches the client through [`install`]. The rest of the widget reaches them only through
-//! [`Api`]'s function pointers, which the split function hands out: a direct
-//! call would pull their code back into the main wasm. Elsewhere (tests,
-//! debug builds) the renderer is simply there: [`loaded`] is never `None`.
+//! never downloads them. This module holds the one split point (the chunk
+//! keeps its name, `lyzr-chat-widget_markdown.wasm`); the client gets its
+//! table through the loader [`install`] gives it. The rest of the widget
+//! reaches the chunk's code only through the function pointers the split
+//! function hands out ([`Api`], `client::lazy::Api`): a direct call would
+//! pull their code back into the main wasm. Elsewhere (tests, debug builds)
+//! the renderer is simply there: [`loaded`] is never `None`.
 
 use super::policy::RenderPolicy;
 use crate::ui::i18n::Words;
