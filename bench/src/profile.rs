@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Writes `profile` to `dir/stem-N.cpuprofile` (the first free N) and
-/// prints its longest busy stretch by self time.
+/// prints its three longest busy stretches by self time.
 pub fn save(dir: &Path, stem: &str, profile: &Value) {
     let _ = std::fs::create_dir_all(dir);
     let path = (1..)
@@ -24,8 +24,8 @@ pub fn save(dir: &Path, stem: &str, profile: &Value) {
     summary(profile);
 }
 
-/// The longest run of non-idle samples, and the functions with the most
-/// self time in it.
+/// The three longest runs of non-idle samples, and the functions with the
+/// most self time in each.
 fn summary(profile: &Value) {
     let empty = Vec::new();
     let nodes = profile["nodes"].as_array().unwrap_or(&empty);
@@ -60,30 +60,35 @@ fn summary(profile: &Value) {
     // A sample's time is the gap to the next one.
     let time = |i: usize| deltas.get(i + 1).copied().unwrap_or(0.0);
     let idle = |i: usize| name.get(&samples[i]).is_some_and(|n| n == "(idle)");
-    let (mut best, mut start, mut length) = ((0, 0), None, 0.0);
-    let mut best_length = 0.0;
+    // Stretches of non-idle samples: (first, end, ms).
+    let mut stretches = Vec::new();
+    let (mut start, mut length) = (None, 0.0);
     for i in 0..=samples.len() {
         if i < samples.len() && !idle(i) {
             start.get_or_insert(i);
             length += time(i);
         } else if let Some(s) = start.take() {
-            if length > best_length {
-                best_length = length;
-                best = (s, i);
-            }
+            stretches.push((s, i, length));
             length = 0.0;
         }
     }
-    let mut by_function: HashMap<&str, f64> = HashMap::new();
-    for (i, sample) in samples.iter().enumerate().take(best.1).skip(best.0) {
-        if let Some(n) = name.get(sample) {
-            *by_function.entry(n).or_default() += time(i);
+    stretches.sort_by(|a, b| b.2.total_cmp(&a.2));
+    for &(first, end, ms) in stretches.iter().take(3) {
+        let mut by_function: HashMap<&str, f64> = HashMap::new();
+        for (i, sample) in samples.iter().enumerate().take(end).skip(first) {
+            if let Some(n) = name.get(sample) {
+                *by_function.entry(n).or_default() += time(i);
+            }
         }
-    }
-    let mut top: Vec<_> = by_function.into_iter().collect();
-    top.sort_by(|a, b| b.1.total_cmp(&a.1));
-    eprintln!("  longest busy stretch: {best_length:.1} ms; self time by function:");
-    for (function, ms) in top.iter().take(25) {
-        eprintln!("    {ms:7.2} ms  {function}");
+        let mut top: Vec<_> = by_function.into_iter().collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let at: f64 =
+            deltas.iter().take(first + 1).sum::<f64>() - deltas.first().copied().unwrap_or(0.0);
+        eprintln!(
+            "  busy stretch of {ms:.1} ms, {at:.0} ms into the profile; self time by function:"
+        );
+        for (function, ms) in top.iter().take(12) {
+            eprintln!("    {ms:7.2} ms  {function}");
+        }
     }
 }

@@ -11,6 +11,16 @@ pub enum Profile {
     Throttled,
 }
 
+impl Profile {
+    /// The profile's name in file names.
+    pub fn short(self) -> &'static str {
+        match self {
+            Profile::Normal => "normal",
+            Profile::Throttled => "throttled",
+        }
+    }
+}
+
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -131,7 +131,21 @@ async fn ours_open(
     cpu_profile: Option<&std::path::Path>,
     results: &mut Results,
 ) {
+    if cpu_profile.is_some() {
+        s.cdp("Profiler.enable", json!({})).await;
+        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+            .await;
+        s.cdp("Profiler.start", json!({})).await;
+    }
     let v = load_open(s, base, "ours-open.html").await;
+    if let Some(dir) = cpu_profile {
+        let stopped = s.cdp("Profiler.stop", json!({})).await;
+        crate::profile::save(
+            dir,
+            &format!("open-load-{}", profile.short()),
+            &stopped["profile"],
+        );
+    }
     let w = Widget::Ours;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
     results.add(profile, Metric::OwnComposerOpenAtLoad, w, num(&v, 3));
@@ -150,20 +164,17 @@ async fn ours_open(
     heap(s, profile, w, results).await;
 
     if cpu_profile.is_some() {
-        s.cdp("Profiler.enable", json!({})).await;
-        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
-            .await;
         s.cdp("Profiler.start", json!({})).await;
     }
     let v = ours_send(s, "hello from the bench", "You said", false).await;
     results.add(profile, Metric::SendToReply, w, num(&v, 0));
     if let Some(dir) = cpu_profile {
         let stopped = s.cdp("Profiler.stop", json!({})).await;
-        let name = match profile {
-            Profile::Normal => "open-send-normal",
-            Profile::Throttled => "open-send-throttled",
-        };
-        crate::profile::save(dir, name, &stopped["profile"]);
+        crate::profile::save(
+            dir,
+            &format!("open-send-{}", profile.short()),
+            &stopped["profile"],
+        );
     }
 }
 

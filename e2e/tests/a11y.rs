@@ -879,3 +879,39 @@ async fn reduced_motion_stops_every_animation() {
     assert_eq!(page(&h, MOVING).await, json!([]), "uploading");
     h.finish().await;
 }
+
+/// A widget that starts open (floating, open at load) or inline far down
+/// the page leaves the page's focus where it was (here an `autofocus`
+/// search field) and the page unscrolled: a phone's keyboard does not pop
+/// up, and nobody is pulled to the chat. Opening it later does focus the
+/// composer (`keyboard_only_visitor...` above).
+#[tokio::test]
+async fn a_widget_open_at_load_leaves_the_pages_focus_and_scroll_alone() {
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/focus-kept.html").await;
+    let state = "const hosts = document.querySelectorAll('[data-lyzr-chat]');\
+                 const ready = [...hosts].filter(e => e.shadowRoot && e.shadowRoot.querySelector('.lc-panel .lc-input'));\
+                 return [ready.length, document.activeElement && document.activeElement.id, Math.round(window.scrollY)];";
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let v = h.js(state).await;
+        if v[0] == json!(2) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two widgets never came up: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Past the frames in which a composer would take the focus.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let v = h.js(state).await;
+    assert_eq!(
+        v[1],
+        json!("search"),
+        "the page's field keeps the focus: {v}"
+    );
+    assert_eq!(v[2], json!(0), "the page is not scrolled: {v}");
+    h.finish().await;
+}

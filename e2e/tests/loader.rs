@@ -477,6 +477,20 @@ async fn textarea_state(h: &Harness, css: &str) -> serde_json::Value {
         .expect("read the textarea")
 }
 
+/// `[left, top, width, height]`, rounded to whole pixels, of the first
+/// element matching each of `css` in the widget's shadow root.
+async fn boxes(h: &Harness, css: [&str; 3]) -> serde_json::Value {
+    h.client
+        .execute(
+            "const root = document.querySelector('[data-lyzr-chat]').shadowRoot;\
+             return arguments[0].map(c => { const r = root.querySelector(c).getBoundingClientRect();\
+               return [r.left, r.top, r.width, r.height].map(Math.round); });",
+            vec![json!(css)],
+        )
+        .await
+        .expect("measure")
+}
+
 /// Open at load on a slow connection: the loader's stand-in panel takes
 /// typing and a send at once; when the widget is up, the message goes out
 /// and the text being written, its caret and the focus move to the widget's
@@ -485,6 +499,8 @@ async fn textarea_state(h: &Harness, css: &str) -> serde_json::Value {
 #[tokio::test]
 async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
     let h = Harness::start(DEMO_API_KEY).await;
+    // Tall enough for the panel's own height, not its cap.
+    h.client.set_window_size(1280, 1000).await.expect("resize");
     h.goto("/e2e/stand-in.html").await;
     let root = shadow(&h).await;
     let input = h
@@ -513,6 +529,9 @@ async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
         json!(["still writing", 10, true])
     );
     h.screenshot("stand-in-panel").await;
+    // Where the panel, its header and the composer are: the widget's must
+    // be in the same places (the loader copies the widget's geometry).
+    let stand_boxes = boxes(&h, [".lc-stand", ".lc-stand-head", ".lc-stand textarea"]).await;
     // Nothing of the widget yet, and nothing sent.
     assert!(!h.has(&root, ".lc-root").await);
     assert!(h.requests.matching("/v3/inference").is_empty());
@@ -527,6 +546,19 @@ async fn the_stand_in_panel_takes_typing_and_a_send_before_the_wasm_is_up() {
         textarea_state(&h, ".lc-root .lc-input").await,
         json!(["still writing", 10, true]),
         "the text, the caret and the focus moved to the widget's composer"
+    );
+    assert_eq!(
+        boxes(
+            &h,
+            [
+                ".lc-root .lc-panel",
+                ".lc-root .lc-header",
+                ".lc-root .lc-input"
+            ]
+        )
+        .await,
+        stand_boxes,
+        "the widget's panel, header and composer are where the stand-in's were"
     );
     // The next keystroke (to whatever has the focus, as a visitor's) lands
     // in the widget's composer, at the caret.

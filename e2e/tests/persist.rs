@@ -83,10 +83,9 @@ async fn the_transcript_follows_the_visitor_to_another_page_and_the_session_goes
         2,
         "and both answers"
     );
-    assert!(
-        h.has(&root, ".lc-time[title]").await,
-        "messages show their time"
-    );
+    // Messages show their time (written in a task after the bubble's).
+    h.wait_for_count(&root, ".lc-time[title]:not([title='']):not(:empty)", 1)
+        .await;
     let third = ask(&h, &root, "third question", "message 3 in this session").await;
     assert!(third.contains("third question"), "{third}");
     assert_eq!(h.stats.message_posts(), 3, "one POST per message");

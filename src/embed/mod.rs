@@ -492,7 +492,7 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
                     }
                 });
                 // The stand-in's text, caret and focus: in the frame after the
-                // composer is built (its own focus comes in that frame too);
+                // composer is built (which takes no focus of its own then);
                 // closed, in the frame after the launcher.
                 let hand_over = stand_in.and_then(|s| {
                     let open = s.open();

@@ -3,8 +3,8 @@
 //! the visitor writes at once. What they sent there reaches the widget
 //! through the loader's queue; what they are still writing, where their
 //! caret is and whether the composer has the focus are taken over here,
-//! when the widget's own composer is there, in the frame before the
-//! composer would take the focus itself (`ui::focus_soon`). Until then the
+//! in the frame after the widget's own composer is built (a composer that
+//! starts open does not take the focus itself). Until then the
 //! widget is built hidden, and the loader's launcher and panel stay.
 
 use crate::state::ChatState;

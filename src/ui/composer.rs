@@ -19,10 +19,16 @@ pub fn composer(state: ChatState, placeholder: String, attachments: Attachments)
     let (stop_label, stop_title) = (t(Label::StopLabel), t(Label::Stop));
     let input: NodeRef<leptos::html::Textarea> = NodeRef::new();
     let submit = move || state.send(state.draft.get_untracked());
-    // Focus the textarea whenever the panel opens (once it is shown).
+    // Focus the textarea whenever the panel opens (once it is shown), but
+    // not when it starts open (open at load, inline, full page): the page's
+    // focus stays where it is, no phone keyboard pops up and the page is not
+    // scrolled to the widget. The loader's stand-in panel hands its focus
+    // over if the visitor was writing there.
+    let mut mounting = true;
     super::effect(move || {
-        if state.open.get() {
-            if let Some(el) = input.get() {
+        let open = state.open.get();
+        if !std::mem::take(&mut mounting) && open {
+            if let Some(el) = input.get_untracked() {
                 super::focus_soon(el.into());
             }
         }

@@ -312,13 +312,19 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
             view! { <span class="lc-note">{w.get(label).to_string()}</span> }.into_any()
         })
     };
-    // A message's time never changes: formatted once (an `Intl`
-    // formatter is costly to make, and the message changes every frame
-    // while an answer streams).
+    // A message's time never changes: formatted once (the message changes
+    // every frame while an answer streams), in a task after the one
+    // drawing the bubble (`times_later`: the first `Intl` formatter is
+    // costly to make).
     let ms = message.with_untracked(|m| m.as_ref().map_or(0, |m| m.created_ms));
     let time = (ms > 0).then(|| {
-        let (short, full) = words.times(ms);
-        view! { <span class="lc-time" title=full>{short}</span> }.into_any()
+        let (short, full) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+        words.times_later(ms, move |s, f| {
+            // The bubble may be gone by then.
+            let _ = (short.try_set(s), full.try_set(f));
+        });
+        view! { <span class="lc-time" title=move || full.get()>{move || short.get()}</span> }
+            .into_any()
     });
     // A failure: the reason, with Retry and Edit.
     let w = words.clone();
