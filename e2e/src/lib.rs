@@ -326,6 +326,14 @@ impl Harness {
             .find(Locator::Css(".lc-input"))
             .await
             .expect("composer");
+        // A widget that starts open is built hidden under the loader's
+        // stand-in panel until the frame that hands over (`.lc-wait`): keys
+        // go to it once it shows.
+        let deadline = Instant::now() + WAIT;
+        while !input.is_displayed().await.unwrap_or(false) {
+            assert!(Instant::now() < deadline, "the composer never showed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         input.send_keys("\u{E007}").await.expect("press Enter");
     }
 
