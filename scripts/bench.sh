@@ -42,8 +42,8 @@ rm -rf "$npm_dir/package" && tar -xzf "$tarball" -C "$npm_dir"
 site=target/bench/site
 rm -rf "$site" && mkdir -p "$site/ours" "$site/deepchat"
 cp bench/pages/*.html "$site/"
-# The wasm and its chunks (lyzr-chat-widget_markdown.wasm, fetched by the
-# first reply that needs the markdown renderer).
+# The wasm and its chunks (lyzr-chat-widget_markdown.wasm: the markdown
+# renderer and the send path, fetched when the visitor starts writing).
 cp dist/lyzr-chat.js dist/lyzr-chat-widget.js dist/lyzr-chat-widget_*.wasm "$site/ours/"
 cp "$npm_dir/package/dist/deepChat.bundle.js" "$site/deepchat/"
 find "$site" -type f \( -name '*.html' -o -name '*.js' -o -name '*.wasm' \) -exec brotli -q 11 -f -k {} +

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trunk's one post-build hook (Trunk.toml; trunk runs a stage's hooks at the
 # same time, so the steps that depend on each other live here, in order):
-#   1. release builds: cut the markdown renderer out of the compiler's wasm
-#      into a chunk (wasm-split-cli), run wasm-bindgen on the main wasm in
-#      place of trunk's output and put the chunk's loader into the glue
-#      (scripts/split.mjs); give the wasm's imports and exports short names
+#   1. release builds: cut the markdown renderer and the send path out of
+#      the compiler's wasm into a chunk (wasm-split-cli), run wasm-bindgen
+#      on the main wasm in place of trunk's output and put the chunk's
+#      loader into the glue (scripts/split.mjs); give the wasm's imports and exports short names
 #      in the wasm and the glue and drop dead exports
 #      (scripts/short-names.mjs), optimize the wasm and the chunk
 #      (wasm-opt), drop their custom sections for tools, then minify the
@@ -35,8 +35,9 @@ minify() { # file, extra terser flags...
 }
 if [ $release = 1 ]; then
   [ -x "$terser" ] || { echo "post-build.sh: terser is missing; run bash scripts/setup.sh" >&2; exit 1; }
-  # The markdown renderer as a chunk of its own, fetched when the first
-  # reply is drawn (src/markdown/lazy.rs; README, "Size"): wasm-split cuts
+  # The markdown renderer and the send path as a chunk of their own,
+  # fetched when the visitor starts writing (src/markdown/lazy.rs,
+  # src/client/lazy.rs; README, "Size"): wasm-split cuts
   # it out of the compiler's wasm (linked with --emit-relocs, build.rs),
   # wasm-bindgen then makes the glue of the main wasm instead of trunk's,
   # and scripts/split.mjs puts the chunks' loader into the glue.

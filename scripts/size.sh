@@ -25,11 +25,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # with main (the loader minified) 248,589; the seventh round (the markdown
 # renderer a wasm chunk of its own, fetched when a reply needs it) at load
 # 195,991, in total 264,345 (the split adds 10.7 KB to the total and takes
-# 57.6 KB off the load: README, "Size"). The budgets are those plus 3%: they
-# stop growth; issue 10's target (155,000) is still open.
+# 57.6 KB off the load: README, "Size"); the eighth round (the send path
+# into that chunk, fetched when the visitor starts writing), merged with
+# main, at load 187,001, in total 268,510 (-9.9 KB at load, +3.2 KB in
+# total). The load budget is the eighth round's plus 3%; the total budget
+# stays the seventh round's plus 3% (the eighth round's total is within
+# it). They stop growth; issue 10's target (155,000) is still open.
 # See the README, "Size". Raise them only with a reason written in the commit.
 BUDGET_BROTLI=${LYZR_CHAT_SIZE_BUDGET:-272275}
-BUDGET_LOAD_BROTLI=${LYZR_CHAT_LOAD_BUDGET:-201871}
+BUDGET_LOAD_BROTLI=${LYZR_CHAT_LOAD_BUDGET:-192612}
 
 build=1 check=0
 for arg in "$@"; do

@@ -79,11 +79,33 @@ fn test_pages(router: axum::Router) -> axum::Router {
 
 /// `/held/`: the built widget again, its wasm held back until
 /// [`Harness::release_wasm`], to see a page as it is before the wasm is up
-/// (however fast the machine).
+/// (however fast the machine). `/held-chunk/`: the same with only the wasm
+/// chunk (`lyzr-chat-widget_markdown.wasm`, fetched when the visitor starts
+/// writing) held, until [`Harness::release_chunk`].
 fn held_widget(
     router: axum::Router,
     dist: &std::path::Path,
     released: tokio::sync::watch::Receiver<bool>,
+    chunk_released: tokio::sync::watch::Receiver<bool>,
+) -> axum::Router {
+    let router = hold(router, "/held", dist, released, ".wasm");
+    hold(
+        router,
+        "/held-chunk",
+        dist,
+        chunk_released,
+        "_markdown.wasm",
+    )
+}
+
+/// `dist` served again under `prefix`, the files whose path ends with
+/// `suffix` held back until `released` turns true.
+fn hold(
+    router: axum::Router,
+    prefix: &str,
+    dist: &std::path::Path,
+    released: tokio::sync::watch::Receiver<bool>,
+    suffix: &'static str,
 ) -> axum::Router {
     use axum::{extract::Request, middleware::Next};
     let held = axum::Router::new()
@@ -92,14 +114,14 @@ fn held_widget(
             move |request: Request, next: Next| {
                 let mut released = released.clone();
                 async move {
-                    if request.uri().path().ends_with(".wasm") {
+                    if request.uri().path().ends_with(suffix) {
                         let _ = released.wait_for(|r| *r).await;
                     }
                     next.run(request).await
                 }
             },
         ));
-    router.nest("/held", held)
+    router.nest(prefix, held)
 }
 
 /// One running server and one browser session.
@@ -113,6 +135,7 @@ pub struct Harness {
     driver: Child,
     shutdown: Option<oneshot::Sender<()>>,
     wasm_gate: tokio::sync::watch::Sender<bool>,
+    chunk_gate: tokio::sync::watch::Sender<bool>,
 }
 
 /// The built widget the tests serve: `LYZR_CHAT_DIST`, else `<workspace>/dist`.
@@ -149,6 +172,7 @@ impl Harness {
             dist.display()
         );
         let (wasm_gate, released) = tokio::sync::watch::channel(false);
+        let (chunk_gate, chunk_released) = tokio::sync::watch::channel(false);
         let held_dist = dist.clone();
         let config = ServerConfig {
             api_key: api_key.to_string(),
@@ -158,7 +182,7 @@ impl Harness {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (router, stats) = app(&config);
-        let router = held_widget(test_pages(router), &held_dist, released);
+        let router = held_widget(test_pages(router), &held_dist, released, chunk_released);
         // Nothing is cached: every fetch the page makes reaches the request log,
         // however many times a test loads a page.
         let router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -181,12 +205,18 @@ impl Harness {
             driver,
             shutdown: Some(tx),
             wasm_gate,
+            chunk_gate,
         }
     }
 
     /// Lets the wasm of `/held/` through (see [`held_widget`]).
     pub fn release_wasm(&self) {
         let _ = self.wasm_gate.send(true);
+    }
+
+    /// Lets the wasm chunk of `/held-chunk/` through (see [`held_widget`]).
+    pub fn release_chunk(&self) {
+        let _ = self.chunk_gate.send(true);
     }
 
     /// Loads a page of the server (`path` starts with `/`).
@@ -296,6 +326,14 @@ impl Harness {
             .find(Locator::Css(".lc-input"))
             .await
             .expect("composer");
+        // A widget that starts open is built hidden under the loader's
+        // stand-in panel until the frame that hands over (`.lc-wait`): keys
+        // go to it once it shows.
+        let deadline = Instant::now() + WAIT;
+        while !input.is_displayed().await.unwrap_or(false) {
+            assert!(Instant::now() < deadline, "the composer never showed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         input.send_keys("\u{E007}").await.expect("press Enter");
     }
 

@@ -443,13 +443,65 @@ async fn the_renderer_chunk_is_fetched_when_the_visitor_starts_writing() {
     h.finish().await;
 }
 
-/// A renderer chunk changed after the build (its sha384 is in the glue,
-/// which the loader pins) is refused: the reply stays plain text, and the
-/// console says which file could not be loaded. The change keeps it a valid
-/// wasm module (a custom section added at its end), which would work if it
-/// were not checked.
+/// The chunk also holds the send path (src/client/lazy.rs, README "Size"):
+/// a message sent before it has arrived shows as sending, waits for it
+/// with nothing on the wire, then goes, once, and is answered.
 #[tokio::test]
-async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
+async fn a_message_sent_before_the_chunk_arrives_waits_for_it_and_goes() {
+    const CHUNK: &str = "/held-chunk/lyzr-chat-widget_markdown.wasm";
+    let h = Harness::start(DEMO_API_KEY).await;
+    h.goto("/e2e/held-chunk.html").await;
+    let root = h.widget().await;
+    h.wait_for_count(&root, ".lc-root .lc-panel:not([hidden]) .lc-input", 1)
+        .await;
+    h.type_and_send(&root, "/echo sent before the chunk").await;
+    h.wait_for_count(&root, ".lc-user.lc-sending", 1).await;
+    h.wait_until("the chunk asked for", || async {
+        h.requests.matching(CHUNK).len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        h.requests.matching("/v3/inference").is_empty(),
+        "sent without its code: {:?}",
+        h.requests.matching("/v3/inference")
+    );
+    assert_eq!(
+        h.texts(&root, ".lc-user.lc-sending .lc-text").await,
+        ["/echo sent before the chunk"]
+    );
+
+    h.release_chunk();
+    h.wait_until("the answer", || async {
+        h.texts(
+            &root,
+            ".lc-agent.lc-msg:not(.lc-welcome):not(.lc-pending):not(.lc-streaming) .lc-text",
+        )
+        .await
+        .iter()
+        .any(|t| t.contains("sent before the chunk"))
+    })
+    .await;
+    assert_eq!(
+        h.requests.matching("/v3/inference/stream").len(),
+        1,
+        "sent once"
+    );
+    assert!(!h.has(&root, ".lc-user.lc-failed").await);
+    assert_eq!(h.requests.matching(CHUNK).len(), 1, "fetched once");
+    h.finish().await;
+}
+
+/// A chunk changed after the build (its sha384 is in the glue, which the
+/// loader pins) is refused: with it go the renderer and the send path, so
+/// a message fails as on a network failure: its text is kept, with a
+/// reason and Retry (which asks for the chunk again), nothing reaches the
+/// API, and the console says which file could not be loaded. The welcome
+/// stays drawn as text. The change keeps it a valid wasm module (a custom
+/// section added at its end), which would work if it were not checked.
+#[tokio::test]
+async fn a_tampered_chunk_is_refused_and_a_send_fails_with_its_text_kept_and_retry() {
+    const CHUNK: &str = "/lyzr-chat-widget_markdown.wasm";
     let dist = lyzr_chat_e2e::dist_copy("tampered-chunk");
     let path = dist.join("lyzr-chat-widget_markdown.wasm");
     let mut bytes = std::fs::read(&path).expect("read the built chunk");
@@ -457,7 +509,7 @@ async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
     bytes.extend_from_slice(b"\x00\x05\x04evil");
     std::fs::write(&path, bytes).expect("write the tampered chunk");
     let h = Harness::start_serving(DEMO_API_KEY, dist).await;
-    open_page(&h).await;
+    let root = open_page(&h).await;
     h.js(r#"
         window.__errors = [];
         const error = console.error;
@@ -465,27 +517,46 @@ async fn a_tampered_renderer_chunk_is_refused_and_the_reply_stays_text() {
         return true;
     "#)
         .await;
-    send_all(&h, &["A **bold** plan".to_string()]).await;
-    h.wait_until("the chunk's load error", || async {
-        h.js("return window.__errors.join('\\n')")
-            .await
-            .as_str()
-            .is_some_and(|log| log.contains("could not load lyzr-chat-widget_markdown.wasm"))
+    h.type_and_send(&root, "/echo kept **text**").await;
+    h.wait_for_count(&root, ".lc-user.lc-failed .lc-retry", 1)
+        .await;
+    assert_eq!(
+        h.texts(&root, ".lc-user.lc-failed .lc-text").await,
+        ["/echo kept **text**"]
+    );
+    let reason = h.texts(&root, ".lc-user.lc-failed .lc-error-text").await;
+    assert!(
+        reason.len() == 1 && !reason[0].trim().is_empty(),
+        "{reason:?}"
+    );
+    let errors = h.js("return window.__errors.join('\\n')").await;
+    let errors = errors.as_str().unwrap_or_default();
+    assert!(
+        errors.contains("could not load lyzr-chat-widget_markdown.wasm"),
+        "{errors}"
+    );
+    assert!(h.requests.matching("/v3/inference").is_empty());
+    // The welcome is still there, drawn without the renderer.
+    h.wait_for_count(&root, ".lc-agent .lc-md > p", 1).await;
+    // Retry asks for the chunk again, and fails the same way.
+    let asked = h.requests.matching(CHUNK).len();
+    assert!(asked >= 1);
+    root.find(Locator::Css(".lc-user.lc-failed .lc-retry"))
+        .await
+        .expect("Retry")
+        .click()
+        .await
+        .expect("click Retry");
+    h.wait_until("the chunk asked for again", || async {
+        h.requests.matching(CHUNK).len() > asked
     })
     .await;
-    let shown = h
-        .js(r#"
-            const root = document.querySelector("[data-lyzr-chat]").shadowRoot;
-            const replies = root.querySelectorAll(".lc-agent .lc-md");
-            const last = replies[replies.length - 1];
-            return [last.textContent, last.querySelectorAll("*").length];
-        "#)
+    h.wait_for_count(&root, ".lc-user.lc-failed .lc-retry", 1)
         .await;
-    assert_eq!(shown, json!(["A **bold** plan", 0]));
-    // Asked for (a failed load is tried again by the next reply drawn).
-    assert!(!h
-        .requests
-        .matching("/lyzr-chat-widget_markdown.wasm")
-        .is_empty());
+    assert_eq!(
+        h.texts(&root, ".lc-user .lc-text").await,
+        ["/echo kept **text**"]
+    );
+    assert!(h.requests.matching("/v3/inference").is_empty());
     h.finish().await;
 }

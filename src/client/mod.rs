@@ -8,6 +8,7 @@
 
 mod abort;
 mod events;
+pub mod lazy;
 mod transport;
 mod upload;
 

@@ -64,7 +64,7 @@ fn js_error(e: &JsValue) -> String {
     }
 }
 
-fn browser_offline() -> bool {
+pub(super) fn browser_offline() -> bool {
     web_sys::window().is_some_and(|w| !w.navigator().on_line())
 }
 

@@ -48,7 +48,7 @@ pub async fn upload_files(
     files: &[web_sys::File],
     abort: &Abort,
     timeout_ms: u32,
-    on_progress: impl Fn(Vec<f64>) + 'static,
+    on_progress: Box<dyn Fn(Vec<f64>)>,
 ) -> Result<UploadReply, ClientError> {
     let build = |e: JsValue| ClientError::BadReply(format!("could not build the upload: {e:?}"));
     let xhr = web_sys::XmlHttpRequest::new().map_err(build)?;

@@ -416,6 +416,9 @@ fn mount_widget(prepared: Prepared, staged: bool) -> Result<ChatHandle, String> 
         words,
     } = prepared;
     let document = document()?;
+    // Sends (the outbox's too, as the state starts) fetch the chunk the
+    // send path is in.
+    crate::markdown::lazy::install();
     let _ = host.set_attribute("data-mode", settings.look.mode.name());
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,

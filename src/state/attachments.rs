@@ -178,7 +178,7 @@ impl Attachments {
             self.uploading.set(true);
             let files: Vec<web_sys::File> = pending.iter().map(|a| a.file.clone()).collect();
             let states: Vec<RwSignal<FileState>> = pending.iter().map(|a| a.state).collect();
-            let result = client::upload_files(
+            let result = client::lazy::upload_files(
                 endpoint,
                 agent_id,
                 &files,

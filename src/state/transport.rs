@@ -23,7 +23,9 @@ impl Transport for HttpTransport {
         abort: &'a Abort,
         on: &'a mut dyn FnMut(Progress),
     ) -> LocalFuture<'a, Result<Reply, ClientError>> {
-        Box::pin(client::send_message(
+        // Through the chunk fetched as the visitor starts writing: a send
+        // made before it is there waits for it (client::lazy).
+        Box::pin(client::lazy::send_message(
             &self.endpoint,
             request,
             options,
@@ -44,7 +46,7 @@ impl Transport for HttpTransport {
     fn stop(&self, session_id: &str) -> LocalFuture<'static, ()> {
         let endpoint = self.endpoint.clone();
         let session_id = session_id.to_string();
-        Box::pin(async move { client::stop_session(&endpoint, &session_id).await })
+        Box::pin(client::lazy::stop_session(endpoint, session_id))
     }
 
     fn history(
