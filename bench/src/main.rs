@@ -29,8 +29,9 @@ pub struct Args {
     pub only: Vec<String>,
     /// Print each run's long tasks and load phases to stderr (`--verbose`).
     pub verbose: bool,
-    /// Sample the first send of the page open at load with CDP's profiler
-    /// and write each run's profile here (`--cpu-profile DIR`).
+    /// Sample the load and the first send of the page open at load, and the
+    /// 10,000-token answer, with CDP's profiler and write each run's
+    /// profiles here (`--cpu-profile DIR`).
     pub cpu_profile: Option<PathBuf>,
 }
 

@@ -41,7 +41,16 @@ pub async fn run_all(
     }
     if picked("idle") || picked("stream") {
         let s = driver.session(profile).await;
-        ours_idle(&s, base, profile, picked("stream"), results).await;
+        let stream = picked("stream");
+        ours_idle(
+            &s,
+            base,
+            profile,
+            stream,
+            args.cpu_profile.as_deref(),
+            results,
+        )
+        .await;
         trace(&s, "idle", args.verbose).await;
         s.close().await;
     }
@@ -189,8 +198,9 @@ async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Resul
 /// Types `text` into our composer, presses Enter and waits for a finished
 /// agent reply containing `expect`; returns `[ms, [count, longest, tbt],
 /// [keystroke delays]]`. With `typing`, while the reply comes a keystroke
-/// is typed into the composer about every 100 ms (a timer adds a letter
-/// and fires the `input` event, as typing does); each delay runs from that
+/// is typed into the composer about every 100 ms (a timer inserts a letter
+/// at the caret with `execCommand('insertText')`, as the browser's editor
+/// does for a key press, `input` event included); each delay runs from that
 /// keystroke to the next animation frame, i.e. until the letter can show.
 /// A real key press waits for the same, plus the end of the task running
 /// when it comes (the long tasks above).
@@ -203,8 +213,12 @@ async fn ours_send(s: &Session, text: &str, expect: &str, typing: bool) -> Value
              const type = () => setTimeout(() => {{
                if (!typing) return;
                const due = performance.now();
-               input.value += 'x';
-               input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+               // As a key press types: one letter inserted at the caret by
+               // the editor (the `input` event comes from it), not the whole
+               // value set again.
+               input.focus();
+               input.setSelectionRange(input.value.length, input.value.length);
+               document.execCommand('insertText', false, 'x');
                requestAnimationFrame(() => {{ lags.push(performance.now() - due); type(); }});
              }}, 100);
              const replies = () => root.querySelectorAll('li.lc-agent:not(.lc-pending)');
@@ -233,7 +247,14 @@ async fn ours_send(s: &Session, text: &str, expect: &str, typing: bool) -> Value
     .await
 }
 
-async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, results: &mut Results) {
+async fn ours_idle(
+    s: &Session,
+    base: &str,
+    profile: Profile,
+    stream: bool,
+    cpu_profile: Option<&std::path::Path>,
+    results: &mut Results,
+) {
     let w = Widget::Ours;
     s.client
         .goto(&format!("{base}/ours-idle.html"))
@@ -289,6 +310,12 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
         return;
     }
 
+    if cpu_profile.is_some() {
+        s.cdp("Profiler.enable", json!({})).await;
+        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+            .await;
+        s.cdp("Profiler.start", json!({})).await;
+    }
     let v = ours_send(
         s,
         &format!("/fault drip=1 -- /echo {}", long_answer(10_000)),
@@ -296,6 +323,14 @@ async fn ours_idle(s: &Session, base: &str, profile: Profile, stream: bool, resu
         true,
     )
     .await;
+    if let Some(dir) = cpu_profile {
+        let stopped = s.cdp("Profiler.stop", json!({})).await;
+        crate::profile::save(
+            dir,
+            &format!("stream-{}", profile.short()),
+            &stopped["profile"],
+        );
+    }
     results.add(profile, Metric::StreamTotal, w, num(&v, 0));
     add_tasks(
         results,
