@@ -276,23 +276,28 @@ impl Words {
         times(self.locale(), ms)
     }
 
-    /// [`Words::times`], handed to `show` in a task after this one (in the
-    /// browser; at once elsewhere). The page's first `Intl` formatter loads
-    /// the browser's locale data, 60-100 ms under 4x CPU throttling: done
-    /// in the visitor's first send, it doubled that interaction's task.
-    /// Now the bubble is drawn first and its time follows.
+    /// [`Words::times`], handed to `show` when the browser is next idle (in
+    /// the browser; at once elsewhere). The page's first `Intl` formatter
+    /// loads the browser's locale data, 60-100 ms under 4x CPU throttling:
+    /// done in the visitor's first send, it doubled that interaction's task,
+    /// and in a plain next task it held the send's request back. Now the
+    /// bubble is drawn and the request sent first, and the time follows.
     pub fn times_later(&self, ms: u64, show: impl FnOnce(String, String) + 'static) {
         #[cfg(target_arch = "wasm32")]
-        if let Some(window) = web_sys::window() {
-            let locale = self.locale().to_string();
-            let run = move || {
-                let (short, full) = times(&locale, ms);
-                show(short, full);
-            };
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &wasm_bindgen::closure::Closure::once_into_js(run).into(),
-                0,
-            );
+        {
+            use leptos::prelude::{request_idle_callback_with_handle, set_timeout};
+            let pending = std::cell::Cell::new(Some((self.locale().to_string(), show)));
+            let run = std::rc::Rc::new(move || {
+                if let Some((locale, show)) = pending.take() {
+                    let (short, full) = times(&locale, ms);
+                    show(short, full);
+                }
+            });
+            let idle = run.clone();
+            // (No idle callbacks in Safari.)
+            if request_idle_callback_with_handle(move || idle()).is_err() {
+                set_timeout(move || run(), std::time::Duration::ZERO);
+            }
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
