@@ -5,13 +5,32 @@
 //! summed up by function on stderr. The wasm's functions have names only in
 //! a build that kept them (`LYZR_CHAT_NAMES=1 trunk build --release`).
 
-use serde_json::Value;
+use crate::cdp::Session;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Starts sampling the page's main thread, when profiles are asked for.
+pub async fn start(s: &Session, dir: Option<&Path>) {
+    if dir.is_some() {
+        s.cdp("Profiler.enable", json!({})).await;
+        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+            .await;
+        s.cdp("Profiler.start", json!({})).await;
+    }
+}
+
+/// Stops sampling and saves the profile as `dir/stem-N.cpuprofile`.
+pub async fn stop(s: &Session, dir: Option<&Path>, stem: &str) {
+    if let Some(dir) = dir {
+        let stopped = s.cdp("Profiler.stop", json!({})).await;
+        save(dir, stem, &stopped["profile"]);
+    }
+}
+
 /// Writes `profile` to `dir/stem-N.cpuprofile` (the first free N) and
 /// prints its three longest busy stretches by self time.
-pub fn save(dir: &Path, stem: &str, profile: &Value) {
+fn save(dir: &Path, stem: &str, profile: &Value) {
     let _ = std::fs::create_dir_all(dir);
     let path = (1..)
         .map(|n| dir.join(format!("{stem}-{n}.cpuprofile")))

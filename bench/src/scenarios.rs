@@ -140,21 +140,9 @@ async fn ours_open(
     cpu_profile: Option<&std::path::Path>,
     results: &mut Results,
 ) {
-    if cpu_profile.is_some() {
-        s.cdp("Profiler.enable", json!({})).await;
-        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
-            .await;
-        s.cdp("Profiler.start", json!({})).await;
-    }
+    crate::profile::start(s, cpu_profile).await;
     let v = load_open(s, base, "ours-open.html").await;
-    if let Some(dir) = cpu_profile {
-        let stopped = s.cdp("Profiler.stop", json!({})).await;
-        crate::profile::save(
-            dir,
-            &format!("open-load-{}", profile.short()),
-            &stopped["profile"],
-        );
-    }
+    crate::profile::stop(s, cpu_profile, &format!("open-load-{}", profile.short())).await;
     let w = Widget::Ours;
     results.add(profile, Metric::ComposerOpenAtLoad, w, num(&v, 0));
     results.add(profile, Metric::OwnComposerOpenAtLoad, w, num(&v, 3));
@@ -172,19 +160,10 @@ async fn ours_open(
     );
     heap(s, profile, w, results).await;
 
-    if cpu_profile.is_some() {
-        s.cdp("Profiler.start", json!({})).await;
-    }
+    crate::profile::start(s, cpu_profile).await;
     let v = ours_send(s, "hello from the bench", "You said", false).await;
     results.add(profile, Metric::SendToReply, w, num(&v, 0));
-    if let Some(dir) = cpu_profile {
-        let stopped = s.cdp("Profiler.stop", json!({})).await;
-        crate::profile::save(
-            dir,
-            &format!("open-send-{}", profile.short()),
-            &stopped["profile"],
-        );
-    }
+    crate::profile::stop(s, cpu_profile, &format!("open-send-{}", profile.short())).await;
 }
 
 async fn heap(s: &Session, profile: Profile, widget: Widget, results: &mut Results) {
@@ -310,12 +289,7 @@ async fn ours_idle(
         return;
     }
 
-    if cpu_profile.is_some() {
-        s.cdp("Profiler.enable", json!({})).await;
-        s.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
-            .await;
-        s.cdp("Profiler.start", json!({})).await;
-    }
+    crate::profile::start(s, cpu_profile).await;
     let v = ours_send(
         s,
         &format!("/fault drip=1 -- /echo {}", long_answer(10_000)),
@@ -323,14 +297,7 @@ async fn ours_idle(
         true,
     )
     .await;
-    if let Some(dir) = cpu_profile {
-        let stopped = s.cdp("Profiler.stop", json!({})).await;
-        crate::profile::save(
-            dir,
-            &format!("stream-{}", profile.short()),
-            &stopped["profile"],
-        );
-    }
+    crate::profile::stop(s, cpu_profile, &format!("stream-{}", profile.short())).await;
     results.add(profile, Metric::StreamTotal, w, num(&v, 0));
     add_tasks(
         results,
