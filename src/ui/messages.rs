@@ -326,9 +326,9 @@ fn Bubble(state: ChatState, id: u64) -> impl IntoView {
         })
     };
     // A message's time never changes: formatted once (the message changes
-    // every frame while an answer streams), in a task after the one
-    // drawing the bubble (`times_later`: the first `Intl` formatter is
-    // costly to make).
+    // every frame while an answer streams), when the browser is next idle
+    // (`times_later`: the page's first `Intl` formatter is costly to make,
+    // and the send's request goes first).
     let ms = message.with_untracked(|m| m.as_ref().map_or(0, |m| m.created_ms));
     let time = (ms > 0).then(|| {
         let (short, full) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
