@@ -329,11 +329,10 @@ impl Harness {
         // A widget that starts open is built hidden under the loader's
         // stand-in panel until the frame that hands over (`.lc-wait`): keys
         // go to it once it shows.
-        let deadline = Instant::now() + WAIT;
-        while !input.is_displayed().await.unwrap_or(false) {
-            assert!(Instant::now() < deadline, "the composer never showed");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.wait_until("the composer to show", || async {
+            input.is_displayed().await.unwrap_or(false)
+        })
+        .await;
         input.send_keys("\u{E007}").await.expect("press Enter");
     }
 

@@ -892,18 +892,10 @@ async fn a_widget_open_at_load_leaves_the_pages_focus_and_scroll_alone() {
     let state = "const hosts = document.querySelectorAll('[data-lyzr-chat]');\
                  const ready = [...hosts].filter(e => e.shadowRoot && e.shadowRoot.querySelector('.lc-panel .lc-input'));\
                  return [ready.length, document.activeElement && document.activeElement.id, Math.round(window.scrollY)];";
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let v = h.js(state).await;
-        if v[0] == json!(2) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the two widgets never came up: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    h.wait_until("the two widgets to come up", || async {
+        h.js(state).await[0] == json!(2)
+    })
+    .await;
     // Past the frames in which a composer would take the focus.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let v = h.js(state).await;
